@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# minivisor: build the module and the userspace, and run the tests.
+#
+#   make                      module (against KDIR), vmctl, selftests
+#   make check                everything, in both emulated machines
+#   make check MACHINE=svm TESTS=dev_test,kunit:minivisor_cpufeat
+#   make lint                 W=1, sparse, checkpatch, stock-header builds
+#   make demo                 boot the SVM machine and meet /dev/minivisor
+#
+# KDIR is the kernel build tree to build the module against; KSRC a kernel
+# source tree whose tools/testing/selftests holds kselftest_harness.h.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KSRC ?= $(firstword $(wildcard $(KDIR)/source/tools/testing/selftests/kselftest_harness.h))
+ifneq ($(KSRC),)
+KSRC := $(abspath $(dir $(KSRC))/../../..)
+endif
+MVTEST := testing/mvtest
+MVTEST_ARGS := $(if $(MACHINE),--machine $(MACHINE)) $(if $(TESTS),--tests $(TESTS))
+
+.PHONY: all modules userspace vmctl selftests clean check lint demo \
+	modules_install
+
+all: modules userspace
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+userspace: vmctl selftests
+
+vmctl:
+	$(MAKE) -C tools/vmctl
+
+selftests:
+ifneq ($(KSRC),)
+	$(MAKE) -C selftests KSRC=$(KSRC)
+else
+	@echo "selftests: skipped, no KSRC with tools/testing/selftests"
+endif
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	$(MAKE) -C tools/vmctl clean
+	$(MAKE) -C selftests clean
+
+check:
+	$(MVTEST) check $(MVTEST_ARGS)
+
+lint:
+	$(MVTEST) lint
+
+demo:
+	$(MVTEST) demo

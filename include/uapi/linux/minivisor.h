@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * minivisor: the extensions minivisor adds to the KVM x86 ABI.
+ *
+ * The ABI shared with KVM (ioctl numbers, structures, exit reasons) is
+ * <linux/kvm.h>; this header only declares what KVM does not have.  Every
+ * extension is announced by a capability that KVM_CHECK_EXTENSION answers,
+ * numbered far above KVM's own capabilities so that the two never collide.
+ */
+#ifndef _UAPI_LINUX_MINIVISOR_H
+#define _UAPI_LINUX_MINIVISOR_H
+
+#include <linux/ioctl.h>
+#include <linux/kvm.h>
+#include <linux/types.h>
+
+/* ioctl magic of minivisor's own ioctls; numbers 0x80-0xff of it are ours. */
+#define MVIO				0xAF
+
+/* Capabilities, for KVM_CHECK_EXTENSION. */
+#define MV_CAP_BASE			0x4d560000	/* "MV" */
+#define MV_CAP_INFO			(MV_CAP_BASE + 0)	/* MV_GET_INFO */
+
+/* struct minivisor_info.backend */
+#define MV_BACKEND_VMX			1	/* Intel VT-x */
+#define MV_BACKEND_SVM			2	/* AMD-V */
+
+/* struct minivisor_info.mmu_modes: second-level translation the host has */
+#define MV_MMU_SHADOW			(1U << 0)
+#define MV_MMU_TDP			(1U << 1)	/* EPT or NPT */
+
+/* struct minivisor_info.features: what the hardware offers */
+#define MV_FEAT_EPT			(1U << 0)
+#define MV_FEAT_VPID			(1U << 1)
+#define MV_FEAT_UNRESTRICTED_GUEST	(1U << 2)
+#define MV_FEAT_NPT			(1U << 8)
+#define MV_FEAT_NRIPS			(1U << 9)
+#define MV_FEAT_DECODE_ASSISTS		(1U << 10)
+#define MV_FEAT_VGIF			(1U << 11)
+
+/* The version MV_GET_INFO reports; bumped when an extension is added. */
+#define MV_ABI_VERSION			1
+
+/**
+ * struct minivisor_info - what MV_GET_INFO reports
+ * @abi_version: MV_ABI_VERSION of the running module
+ * @backend: MV_BACKEND_VMX or MV_BACKEND_SVM
+ * @mmu_modes: MV_MMU_* bits, the MMU modes this host can offer
+ * @features: MV_FEAT_* bits, the virtualization features of the CPU
+ * @reserved: zero
+ */
+struct minivisor_info {
+	__u32 abi_version;
+	__u32 backend;
+	__u32 mmu_modes;
+	__u32 features;
+	__u64 reserved[6];
+};
+
+/* ioctl on /dev/minivisor; also answered on a VM fd. */
+#define MV_GET_INFO			_IOR(MVIO, 0x80, struct minivisor_info)
+
+#endif /* _UAPI_LINUX_MINIVISOR_H */

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * minivisor: module init and exit, /dev/minivisor and its ioctls.
+ *
+ * The ABI is the x86 subset of KVM's <linux/kvm.h>; minivisor's additions
+ * are in <linux/minivisor.h>.
+ */
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/minivisor.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "main.h"
+#include "mv.h"
+#include "virt.h"
+#include "vm.h"
+
+/* KVM's API version: the only one there has ever been. */
+#define MV_API_VERSION		12
+/* Pages of a vCPU fd's mapping: struct kvm_run, then the PIO data page. */
+#define MV_VCPU_MMAP_PAGES	2
+
+/**
+ * mv_check_extension() - KVM_CHECK_EXTENSION, on /dev/minivisor or a VM fd
+ * @cap: a KVM_CAP_* or MV_CAP_* number
+ *
+ * Return: 0 for anything minivisor does not implement, otherwise a positive
+ * value whose meaning is the capability's (1 for a plain yes).
+ */
+long mv_check_extension(unsigned long cap)
+{
+	switch (cap) {
+	case MV_CAP_INFO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * mv_get_info() - MV_GET_INFO: the backend and MMU modes of this host
+ * @uinfo: where to copy a struct minivisor_info
+ *
+ * Return: 0, or -EFAULT.
+ */
+long mv_get_info(void __user *uinfo)
+{
+	struct minivisor_info info = {
+		.abi_version = MV_ABI_VERSION,
+		.backend = mv_caps.backend,
+		.mmu_modes = mv_caps.mmu_modes,
+		.features = mv_caps.features,
+	};
+
+	if (copy_to_user(uinfo, &info, sizeof(info)))
+		return mv_fail(-EFAULT);
+	return 0;
+}
+
+static long mv_dev_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_GET_API_VERSION:
+		if (arg)
+			return mv_fail(-EINVAL);
+		return MV_API_VERSION;
+	case KVM_CHECK_EXTENSION:
+		return mv_check_extension(arg);
+	case KVM_CREATE_VM:
+		return mv_vm_create(arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return mv_fail(-EINVAL);
+		return MV_VCPU_MMAP_PAGES * PAGE_SIZE;
+	case MV_GET_INFO:
+		return mv_get_info((void __user *)arg);
+	default:
+		return mv_fail(-ENOTTY);
+	}
+}
+
+static const struct file_operations mv_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = mv_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice mv_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "minivisor",
+	.fops = &mv_dev_fops,
+	.mode = 0666,
+};
+
+static int __init mv_init(void)
+{
+	int r;
+
+	r = mv_virt_init();
+	if (r)
+		return r;
+
+	r = misc_register(&mv_dev);
+	if (r) {
+		pr_err("minivisor: cannot register /dev/minivisor: error %d\n",
+		       r);
+		goto virt_exit;
+	}
+	return 0;
+
+virt_exit:
+	mv_virt_exit();
+	return r;
+}
+
+static void __exit mv_exit(void)
+{
+	misc_deregister(&mv_dev);
+	mv_virt_exit();
+}
+
+module_init(mv_init);
+module_exit(mv_exit);
+
+MODULE_DESCRIPTION("minivisor: a small hypervisor with KVM's x86 ABI");
+MODULE_AUTHOR("The minivisor developers");
+MODULE_LICENSE("GPL");

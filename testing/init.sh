@@ -1,0 +1,147 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the minivisor test initramfs.  Runs a plan (/mv/tests.plan), one
+# group a line, and writes TAP to the second serial port (ttyS1) between markers
+# the runner (testing/mvtest) reads:
+#
+#   MV-TESTS-BEGIN
+#   MV-GROUP-BEGIN <kind>:<name>
+#   ...the group's own TAP...
+#   MV-GROUP-END <kind>:<name> rc=<exit status>
+#   MV-TESTS-END
+#
+# The kernel's console stays on ttyS0; the same markers go to the kernel log
+# so that the runner judges only what the kernel printed during the tests.
+# mv.tests=a,b,c on the kernel command line keeps only those groups;
+# mv.plan=NAME runs /mv/NAME.plan instead of /mv/tests.plan.
+
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+
+exec 3>/dev/ttyS1
+stty -F /dev/ttyS1 raw -echo 115200 2>/dev/null
+
+tap() { echo "$*" >&3; }
+klog() { echo "minivisor-test: $*" > /dev/kmsg; }
+
+if grep -qw vmx /proc/cpuinfo; then
+	MV_BACKEND=vmx
+	kvm_vendor=kvm_intel
+elif grep -qw svm /proc/cpuinfo; then
+	MV_BACKEND=svm
+	kvm_vendor=kvm_amd
+else
+	MV_BACKEND=none
+	kvm_vendor=none
+fi
+export MV_BACKEND
+export MINIVISOR_KO=/mv/minivisor.ko
+export MV_KVM_MODULES=/mv/kvm/irqbypass.ko:/mv/kvm/kvm.ko:/mv/kvm/$kvm_vendor.ko
+
+only=$(sed -n 's/.*mv\.tests=\([^ ]*\).*/\1/p' /proc/cmdline)
+plan=$(sed -n 's/.*mv\.plan=\([^ ]*\).*/\1/p' /proc/cmdline)
+plan=/mv/${plan:-tests}.plan
+wanted() {
+	[ -z "$only" ] && return 0
+	case ",$only," in
+	*",$1,"*|*",${1#*:},"*) return 0 ;;
+	esac
+	return 1
+}
+
+# A one-result group in TAP, for the steps init itself performs.
+step() {
+	name=$1
+	shift
+	tap "MV-GROUP-BEGIN sys:$name"
+	tap "TAP version 13"
+	tap "1..1"
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && echo "$out" | sed 's/^/# /' >&3
+	if [ $rc -eq 0 ]; then
+		tap "ok 1 $name"
+	else
+		tap "not ok 1 $name # exit status $rc"
+	fi
+	tap "MV-GROUP-END sys:$name rc=$rc"
+}
+
+run_kunit() {
+	suite=$1
+	ko=$2
+	insmod "/mv/$ko" || return 1
+	if [ -r "/sys/kernel/debug/kunit/$suite/results" ]; then
+		cat "/sys/kernel/debug/kunit/$suite/results" >&3
+	else
+		tap "1..1"
+		tap "not ok 1 $suite # no results in debugfs"
+	fi
+	rmmod "${ko%.ko}"
+}
+
+kmemleak_check() {
+	[ -w /sys/kernel/debug/kmemleak ] || return 0
+	echo scan > /sys/kernel/debug/kmemleak
+	echo scan > /sys/kernel/debug/kmemleak
+	if grep -q minivisor /sys/kernel/debug/kmemleak; then
+		cat /sys/kernel/debug/kmemleak
+		return 1
+	fi
+	return 0
+}
+
+klog "MV-TESTS-BEGIN backend=$MV_BACKEND"
+tap "MV-TESTS-BEGIN backend=$MV_BACKEND"
+
+step load_minivisor insmod /mv/minivisor.ko
+
+while read -r kind name arg; do
+	case "$kind" in
+	''|'#'*) continue ;;
+	esac
+	wanted "$kind:$name" || continue
+	klog "group $kind:$name"
+	tap "MV-GROUP-BEGIN $kind:$name"
+	case "$kind" in
+	selftest)
+		(cd /mv/tests && "./$name") >&3 2>&1
+		rc=$?
+		;;
+	kunit)
+		run_kunit "$name" "$arg"
+		rc=$?
+		;;
+	cmd)
+		tap "1..1"
+		sh -c "$arg" > /tmp/out 2>&1
+		rc=$?
+		sed 's/^/# /' /tmp/out >&3
+		if [ $rc -eq 0 ]; then
+			tap "ok 1 $name"
+		else
+			tap "not ok 1 $name # exit status $rc"
+		fi
+		;;
+	*)
+		tap "1..1"
+		tap "not ok 1 $name # unknown kind $kind"
+		rc=1
+		;;
+	esac
+	tap "MV-GROUP-END $kind:$name rc=$rc"
+done < "$plan"
+
+step no_leaks kmemleak_check
+step unload_minivisor rmmod minivisor
+
+klog "MV-TESTS-END"
+tap "MV-TESTS-END"
+sync
+poweroff -f
