@@ -5,6 +5,7 @@
  * The ABI is the x86 subset of KVM's <linux/kvm.h>; minivisor's additions
  * are in <linux/minivisor.h>.
  */
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/minivisor.h>
@@ -96,6 +97,9 @@ static struct miscdevice mv_dev = {
 	.mode = 0666,
 };
 
+/* (c) minivisor's debugfs folder; an error pointer when there is none */
+static struct dentry *mv_debugfs;
+
 static int __init mv_init(void)
 {
 	int r;
@@ -103,6 +107,9 @@ static int __init mv_init(void)
 	r = mv_virt_init();
 	if (r)
 		return r;
+
+	mv_debugfs = debugfs_create_dir("minivisor", NULL);
+	mv_virt_debugfs_init(mv_debugfs);
 
 	r = misc_register(&mv_dev);
 	if (r) {
@@ -113,6 +120,7 @@ static int __init mv_init(void)
 	return 0;
 
 virt_exit:
+	debugfs_remove(mv_debugfs);
 	mv_virt_exit();
 	return r;
 }
@@ -120,6 +128,7 @@ virt_exit:
 static void __exit mv_exit(void)
 {
 	misc_deregister(&mv_dev);
+	debugfs_remove(mv_debugfs);
 	mv_virt_exit();
 }
 

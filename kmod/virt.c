@@ -10,9 +10,11 @@
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
 #include <linux/minivisor.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor.h>
@@ -155,6 +157,34 @@ static void mv_cpufeat_read(struct mv_cpu_facts *f)
 	if (f->has_vmx_msrs && rdmsrl_safe(MSR_IA32_VMX_PROCBASED_CTLS2,
 					   &f->vmx_procbased2))
 		f->vmx_procbased2 = 0;
+}
+
+/*
+ * debugfs minivisor/virt: the number of users, then one line a possible CPU
+ * saying whether minivisor has virtualization enabled there.  For tests.
+ */
+static int mv_virt_show(struct seq_file *m, void *unused)
+{
+	int cpu;
+
+	mutex_lock(&mv_virt_lock);
+	seq_printf(m, "backend %s\nusers %u\n", mv_ops->name, mv_virt_users);
+	for_each_possible_cpu(cpu)
+		seq_printf(m, "cpu%d %s %s\n", cpu,
+			   cpu_online(cpu) ? "online" : "offline",
+			   per_cpu(mv_virt_on, cpu) ? "on" : "off");
+	mutex_unlock(&mv_virt_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mv_virt);
+
+/**
+ * mv_virt_debugfs_init() - add the "virt" file to minivisor's debugfs folder
+ * @dir: the folder
+ */
+void mv_virt_debugfs_init(struct dentry *dir)
+{
+	debugfs_create_file("virt", 0444, dir, NULL, &mv_virt_fops);
 }
 
 /**

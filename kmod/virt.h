@@ -12,7 +12,10 @@
 extern const struct mv_vendor_ops *mv_ops;
 extern struct mv_cpu_caps mv_caps;
 
+struct dentry;
+
 int mv_virt_init(void);
+void mv_virt_debugfs_init(struct dentry *dir);
 void mv_virt_exit(void);
 int mv_virt_get(void);
 void mv_virt_put(void);

@@ -58,6 +58,7 @@ FIXTURE_TEARDOWN(coexist)
 
 TEST_F(coexist, take_turns)
 {
+	struct mv_virt_state st;
 	int vm, kvm, kvm_vm;
 
 	/* minivisor works before KVM */
@@ -85,6 +86,10 @@ TEST_F(coexist, take_turns)
 	for (int i = 0; i < 3; i++) {
 		EXPECT_EQ(-1, ioctl(self->dev, KVM_CREATE_VM, 0));
 		EXPECT_EQ(EBUSY, errno);
+	}
+	if (!mv_read_virt_state(&st)) {
+		EXPECT_EQ(0, st.users);
+		EXPECT_EQ(0, mv_cpus_on(&st));
 	}
 	/* the system ioctls still answer */
 	EXPECT_EQ(12, ioctl(self->dev, KVM_GET_API_VERSION, 0));

@@ -75,6 +75,7 @@ TEST_F(dev, vcpu_mmap_size)
 TEST_F(dev, get_info)
 {
 	struct minivisor_info info;
+	__u32 other_vendor;
 
 	memset(&info, 0xff, sizeof(info));
 	ASSERT_EQ(0, ioctl(self->fd, MV_GET_INFO, &info));
@@ -86,11 +87,8 @@ TEST_F(dev, get_info)
 	for (int i = 0; i < 6; i++)
 		EXPECT_EQ(0ULL, info.reserved[i]);
 	/* VMX features in bits 0-7, SVM ones in bits 8-15 */
-	if (info.backend == MV_BACKEND_VMX) {
-		EXPECT_EQ(0U, info.features & 0xff00);
-	} else {
-		EXPECT_EQ(0U, info.features & 0xff);
-	}
+	other_vendor = info.backend == MV_BACKEND_VMX ? 0xff00 : 0xff;
+	EXPECT_EQ(0U, info.features & other_vendor);
 	/* TDP is offered exactly when the CPU has EPT or NPT. */
 	EXPECT_EQ(!!(info.features & (MV_FEAT_EPT | MV_FEAT_NPT)),
 		  !!(info.mmu_modes & MV_MMU_TDP));

@@ -89,7 +89,6 @@ run_kunit() {
 kmemleak_check() {
 	[ -w /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
-	echo scan > /sys/kernel/debug/kmemleak
 	if grep -q minivisor /sys/kernel/debug/kmemleak; then
 		cat /sys/kernel/debug/kmemleak
 		return 1

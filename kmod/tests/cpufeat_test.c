@@ -89,14 +89,16 @@ static const struct cpufeat_case cpufeat_cases[] = {
 		.why = "not locked",
 	},
 	{
-		/* QEMU 7.2 TCG, -cpu max */
+		/* QEMU 7.2 TCG, -cpu max (recorded with testing/facts.plan) */
 		.name = "qemu-tcg-max",
 		.facts = {
 			.std0 = { .eax = 0xd, AMD },
-			.std1 = { .eax = 0x60fb1, .ecx = 0xfef83203 },
+			.std1 = { .eax = 0x60fb1, .ebx = 0x20800,
+				  .ecx = 0xfed8320b, .edx = 0x1fcbfbfd },
 			.ext0 = { .eax = 0x8000000a, AMD },
-			.ext1 = { .ecx = 0x00000dfd, .edx = 0xe7d3fbff },
-			.svm = { .eax = 0x1, .ebx = 0x10, .edx = 0x10001 },
+			.ext1 = { .eax = 0x60fb1, .ecx = 0x77,
+				  .edx = 0xedd3fbfd },
+			.svm = { .eax = 0x1, .ebx = 0x10, .edx = 0x10010001 },
 			.has_vm_cr = true,
 			.vm_cr = 0,
 		},

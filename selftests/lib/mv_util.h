@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <linux/const.h>
+#include <linux/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -56,6 +59,77 @@ static inline int mv_module_loaded(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
 	return access(path, F_OK) == 0;
+}
+
+#define MV_MAX_CPUS 64
+
+/* What debugfs minivisor/virt says: users, and each CPU's state. */
+struct mv_virt_state {
+	int users;
+	int ncpus;			/* possible CPUs listed */
+	int online[MV_MAX_CPUS];
+	int on[MV_MAX_CPUS];		/* minivisor enabled VMX/SVM there */
+};
+
+/* Reads debugfs minivisor/virt; returns 0 or -errno. */
+static inline int mv_read_virt_state(struct mv_virt_state *st)
+{
+	FILE *f = fopen("/sys/kernel/debug/minivisor/virt", "r");
+	char line[128], word[16], state[16];
+	int cpu;
+
+	if (!f)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	st->users = -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "users %d", &st->users) == 1)
+			continue;
+		if (sscanf(line, "cpu%d %15s %15s", &cpu, word, state) == 3 &&
+		    cpu >= 0 && cpu < MV_MAX_CPUS) {
+			st->online[cpu] = !strcmp(word, "online");
+			st->on[cpu] = !strcmp(state, "on");
+			if (cpu + 1 > st->ncpus)
+				st->ncpus = cpu + 1;
+		}
+	}
+	fclose(f);
+	return st->users < 0 ? -EINVAL : 0;
+}
+
+/* Number of CPUs on which minivisor has virtualization enabled. */
+static inline int mv_cpus_on(const struct mv_virt_state *st)
+{
+	int n = 0;
+
+	for (int i = 0; i < st->ncpus; i++)
+		n += st->on[i];
+	return n;
+}
+
+/* Number of online CPUs in @st. */
+static inline int mv_cpus_online(const struct mv_virt_state *st)
+{
+	int n = 0;
+
+	for (int i = 0; i < st->ncpus; i++)
+		n += st->online[i];
+	return n;
+}
+
+/* Reads MSR @msr on @cpu through /dev/cpu/N/msr; returns 0 or -errno. */
+static inline int mv_rdmsr(int cpu, __u32 msr, __u64 *val)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = pread(fd, val, sizeof(*val), msr) == sizeof(*val) ? 0 : -EIO;
+	close(fd);
+	return r;
 }
 
 #endif /* MV_SELFTEST_UTIL_H */

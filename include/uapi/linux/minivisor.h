@@ -10,6 +10,7 @@
 #ifndef _UAPI_LINUX_MINIVISOR_H
 #define _UAPI_LINUX_MINIVISOR_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/kvm.h>
 #include <linux/types.h>
@@ -26,17 +27,17 @@
 #define MV_BACKEND_SVM			2	/* AMD-V */
 
 /* struct minivisor_info.mmu_modes: second-level translation the host has */
-#define MV_MMU_SHADOW			(1U << 0)
-#define MV_MMU_TDP			(1U << 1)	/* EPT or NPT */
+#define MV_MMU_SHADOW			_BITUL(0)
+#define MV_MMU_TDP			_BITUL(1)	/* EPT or NPT */
 
 /* struct minivisor_info.features: what the hardware offers */
-#define MV_FEAT_EPT			(1U << 0)
-#define MV_FEAT_VPID			(1U << 1)
-#define MV_FEAT_UNRESTRICTED_GUEST	(1U << 2)
-#define MV_FEAT_NPT			(1U << 8)
-#define MV_FEAT_NRIPS			(1U << 9)
-#define MV_FEAT_DECODE_ASSISTS		(1U << 10)
-#define MV_FEAT_VGIF			(1U << 11)
+#define MV_FEAT_EPT			_BITUL(0)
+#define MV_FEAT_VPID			_BITUL(1)
+#define MV_FEAT_UNRESTRICTED_GUEST	_BITUL(2)
+#define MV_FEAT_NPT			_BITUL(8)
+#define MV_FEAT_NRIPS			_BITUL(9)
+#define MV_FEAT_DECODE_ASSISTS		_BITUL(10)
+#define MV_FEAT_VGIF			_BITUL(11)
 
 /* The version MV_GET_INFO reports; bumped when an extension is added. */
 #define MV_ABI_VERSION			1

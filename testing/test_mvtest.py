@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of mvtest's judge: TAP counting and kernel-log verdicts.
+
+Run by "mvtest check" (section "runner") or alone:
+    python3 -m unittest testing/test_mvtest.py
+"""
+
+import importlib.machinery
+import importlib.util
+import os
+import tempfile
+import unittest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_loader = importlib.machinery.SourceFileLoader(
+    "mvtest", os.path.join(_HERE, "mvtest"))
+_spec = importlib.util.spec_from_loader("mvtest", _loader)
+mvtest = importlib.util.module_from_spec(_spec)
+_loader.exec_module(mvtest)
+mvtest.log = lambda msg: None
+
+
+def statuses(results):
+    return [(name, status) for _, name, status, _ in results.rows]
+
+
+class ParseGroup(unittest.TestCase):
+    def parse(self, text, rc=0):
+        r = mvtest.Results()
+        mvtest.parse_group(r, "m", "g", text.splitlines(), rc)
+        return r
+
+    def test_kselftest_pass_fail_skip(self):
+        r = self.parse("TAP version 13\n1..3\n# Starting\n"
+                       "ok 1 a.one\nnot ok 2 a.two\n"
+                       "ok 3 a.three # SKIP no module\n", rc=1)
+        self.assertEqual(statuses(r), [("g/a.one", "pass"),
+                                       ("g/a.two", "fail"),
+                                       ("g/a.three", "skip")])
+
+    def test_missing_plan_fails(self):
+        r = self.parse("ok 1 a\n")
+        self.assertIn(("g", "fail"), statuses(r))
+
+    def test_short_output_fails(self):
+        r = self.parse("1..3\nok 1 a\nok 2 b\n")
+        self.assertEqual(r.counts()["fail"], 1)
+        self.assertEqual(r.counts()["pass"], 2)
+
+    def test_crash_without_failure_line_fails(self):
+        r = self.parse("1..1\nok 1 a\n", rc=139)
+        self.assertIn(("g", "fail"), statuses(r))
+
+    def test_unfinished_group_fails(self):
+        r = self.parse("1..1\nok 1 a\n", rc=None)
+        self.assertIn(("g", "fail"), statuses(r))
+
+    def test_kunit_counts_leaves(self):
+        text = ("KTAP version 1\n1..1\n"
+                "    KTAP version 1\n    # Subtest: suite\n    1..2\n"
+                "        KTAP version 1\n        # Subtest: param_test\n"
+                "        ok 1 first\n        not ok 2 second\n"
+                "    not ok 1 param_test\n"
+                "    ok 2 plain_test\n"
+                "not ok 1 suite\n")
+        r = self.parse(text, rc=0)
+        self.assertEqual(statuses(r), [("g/first", "pass"),
+                                       ("g/second", "fail"),
+                                       ("g/plain_test", "pass")])
+
+
+class Judge(unittest.TestCase):
+    def judge(self, tap, console):
+        d = tempfile.mkdtemp()
+        m = mvtest.QemuSvm("bz", "initrd", "", d)
+        with open(m.tap, "w") as f:
+            f.write(tap)
+        with open(m.console, "w") as f:
+            f.write(console)
+        r = mvtest.Results()
+        mvtest.judge(r, m, "ended")
+        return r
+
+    TAP = ("MV-TESTS-BEGIN backend=svm\nMV-GROUP-BEGIN selftest:t\n"
+           "1..1\nok 1 x\nMV-GROUP-END selftest:t rc=0\nMV-TESTS-END\n")
+
+    def test_clean_run_passes(self):
+        r = self.judge(self.TAP, "[ 1.0] WARNING: boot noise\n"
+                                 "[ 2.0] minivisor-test: MV-TESTS-BEGIN\n"
+                                 "[ 3.0] all quiet\n")
+        self.assertEqual(r.counts()["fail"], 0)
+        self.assertIn(("kernel-log-clean", "pass"), statuses(r))
+
+    def test_splat_after_begin_fails(self):
+        for splat in ["WARNING: CPU: 1 PID: 7 at kmod/virt.c:10",
+                      "BUG: sleeping function called from invalid context",
+                      "WARNING: possible circular locking dependency",
+                      "unreferenced object 0xffff888 (size 64):"]:
+            r = self.judge(self.TAP, "[ 2.0] MV-TESTS-BEGIN\n[ 3.0] %s\n"
+                           % splat)
+            self.assertIn(("kernel-log-clean", "fail"), statuses(r), splat)
+
+    def test_no_boot_fails(self):
+        r = self.judge("", "Kernel panic - not syncing\n")
+        self.assertIn(("boot", "fail"), statuses(r))
+
+    def test_lost_end_fails(self):
+        r = self.judge(self.TAP.replace("MV-TESTS-END\n", ""),
+                       "MV-TESTS-BEGIN\n")
+        self.assertIn(("tests-end", "fail"), statuses(r))
+
+
+if __name__ == "__main__":
+    unittest.main()
