@@ -26,26 +26,27 @@ struct cpufeat_case {
 
 static const struct cpufeat_case cpufeat_cases[] = {
 	{
-		/* Bochs 2.7, cpu model corei7_skylake_x */
+		/* Bochs 2.7, corei7_skylake_x (recorded with testing/facts.plan) */
 		.name = "bochs-skylake-x",
 		.facts = {
 			.std0 = { .eax = 0x16, INTEL },
-			.std1 = { .eax = 0x50654, .ecx = 0x7ffaf3bf },
+			.std1 = { .eax = 0x50654, .ebx = 0x10800,
+				  .ecx = 0x77faf3bf, .edx = 0xbfebfbff },
 			.ext0 = { .eax = 0x80000008 },
 			.ext1 = { .ecx = 0x121, .edx = 0x2c100800 },
 			.has_feature_control = true,
 			.feature_control = 0x5,
 			.has_vm_cr = false,
 			.has_vmx_msrs = true,
-			.vmx_basic = 0x00da040000000004ULL,
-			.vmx_procbased = 0xfff9fffe0401e172ULL,
-			.vmx_procbased2 = 0x003df7fb00000000ULL,
+			.vmx_basic = 0x00d810000000002bULL,
+			.vmx_procbased = 0xf7f9fffe0401e172ULL,
+			.vmx_procbased2 = 0x02177fff00000000ULL,
 		},
 		.backend = MV_BACKEND_VMX,
 		.features = MV_FEAT_EPT | MV_FEAT_VPID |
 			    MV_FEAT_UNRESTRICTED_GUEST,
 		.mmu_modes = MV_MMU_SHADOW | MV_MMU_TDP,
-		.vmcs_revision = 4,
+		.vmcs_revision = 0x2b,
 	},
 	{
 		/* Core 2 era VT-x: no secondary controls, so no EPT/VPID */
