@@ -6,7 +6,27 @@
 #ifndef MV_COMPAT_H
 #define MV_COMPAT_H
 
+#include <linux/compiler.h>
+#include <linux/kvm.h>
 #include <linux/version.h>
 #include <kunit/visibility.h>
+
+/**
+ * mv_run_immediate_exit() - kvm_run.immediate_exit, as userspace left it
+ * @run: the vCPU's shared struct kvm_run
+ *
+ * Since 6.10 the kernel sees the field as immediate_exit__unsafe
+ * (HINT_UNSAFE_IN_KVM); before, by its uapi name.
+ *
+ * Return: the byte userspace wrote.
+ */
+static inline u8 mv_run_immediate_exit(struct kvm_run *run)
+{
+#ifdef HINT_UNSAFE_IN_KVM
+	return READ_ONCE(run->immediate_exit__unsafe);
+#else
+	return READ_ONCE(run->immediate_exit);
+#endif
+}
 
 #endif /* MV_COMPAT_H */

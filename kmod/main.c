@@ -14,14 +14,14 @@
 #include <linux/uaccess.h>
 
 #include "main.h"
+#include "memslot.h"
 #include "mv.h"
+#include "vcpu.h"
 #include "virt.h"
 #include "vm.h"
 
 /* KVM's API version: the only one there has ever been. */
 #define MV_API_VERSION		12
-/* Pages of a vCPU fd's mapping: struct kvm_run, then the PIO data page. */
-#define MV_VCPU_MMAP_PAGES	2
 
 /**
  * mv_check_extension() - KVM_CHECK_EXTENSION, on /dev/minivisor or a VM fd
@@ -34,7 +34,16 @@ long mv_check_extension(unsigned long cap)
 {
 	switch (cap) {
 	case MV_CAP_INFO:
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_READONLY_MEM:
 		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return MV_MEMSLOTS_MAX;
+	case KVM_CAP_NR_VCPUS:
+	case KVM_CAP_MAX_VCPUS:
+	case KVM_CAP_MAX_VCPU_ID:
+		/* only a backend that runs vCPUs has any */
+		return mv_ops->vcpu_run ? MV_MAX_VCPUS : 0;
 	default:
 		return 0;
 	}
@@ -107,6 +116,7 @@ static int __init mv_init(void)
 	r = mv_virt_init();
 	if (r)
 		return r;
+	mv_vcpu_init();
 
 	mv_debugfs = debugfs_create_dir("minivisor", NULL);
 	mv_virt_debugfs_init(mv_debugfs);
@@ -121,6 +131,7 @@ static int __init mv_init(void)
 
 virt_exit:
 	debugfs_remove(mv_debugfs);
+	mv_vcpu_exit();
 	mv_virt_exit();
 	return r;
 }
@@ -129,6 +140,7 @@ static void __exit mv_exit(void)
 {
 	misc_deregister(&mv_dev);
 	debugfs_remove(mv_debugfs);
+	mv_vcpu_exit();
 	mv_virt_exit();
 }
 

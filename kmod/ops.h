@@ -8,6 +8,11 @@
 
 #include "cpufeat.h"
 
+struct kvm_regs;
+struct kvm_sregs;
+struct mv_tdp_format;
+struct mv_vcpu;
+
 /**
  * struct mv_vendor_ops - the hardware backend
  * @name: "vmx" or "svm", for messages
@@ -25,6 +30,20 @@
  *	@cpu_enable had turned on.  Called with interrupts disabled.
  * @emergency_disable: turn virtualization off for the calling CPU on the
  *	crash or emergency-reboot path: NMI context, no locks, never fails.
+ * @tdp_format: the entry format of the second-level tables (NPT or EPT)
+ * @vcpu_create: set up the backend state of a new vCPU, in the
+ *	architectural reset state; may sleep; 0 or a negative errno
+ *	(-EOPNOTSUPP when the backend cannot run vCPUs yet)
+ * @vcpu_free: free what @vcpu_create set up
+ * @vcpu_load: the vCPU thread now runs on @cpu; preemption is off
+ * @vcpu_put: the vCPU thread leaves the CPU; preemption is off
+ * @get_regs: the general registers, RIP and RFLAGS
+ * @set_regs: set them
+ * @get_sregs: the segment, control and descriptor-table registers
+ * @set_sregs: set them; -EINVAL for a state the backend refuses
+ * @vcpu_run: enter the guest once and handle the exit.  Called with the
+ *	vCPU loaded, preemption on.  Returns > 0 to enter again, 0 to return
+ *	to userspace with struct kvm_run filled in, or a negative errno.
  */
 struct mv_vendor_ops {
 	const char *name;
@@ -34,6 +53,17 @@ struct mv_vendor_ops {
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
 	void (*emergency_disable)(void);
+
+	const struct mv_tdp_format *tdp_format;
+	int (*vcpu_create)(struct mv_vcpu *vcpu);
+	void (*vcpu_free)(struct mv_vcpu *vcpu);
+	void (*vcpu_load)(struct mv_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct mv_vcpu *vcpu);
+	void (*get_regs)(struct mv_vcpu *vcpu, struct kvm_regs *regs);
+	void (*set_regs)(struct mv_vcpu *vcpu, const struct kvm_regs *regs);
+	void (*get_sregs)(struct mv_vcpu *vcpu, struct kvm_sregs *sregs);
+	int (*set_sregs)(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs);
+	int (*vcpu_run)(struct mv_vcpu *vcpu);
 };
 
 extern const struct mv_vendor_ops mv_vmx_ops;

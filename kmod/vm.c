@@ -7,7 +7,9 @@
 #include <linux/kvm.h>
 #include <linux/minivisor.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "main.h"
 #include "mv.h"
@@ -16,21 +18,123 @@
 
 static void mv_vm_free(struct mv_vm *vm)
 {
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_vcpus; i++)
+		mv_vcpu_free(vm->vcpus[i]);
+	mv_tdp_destroy(&vm->tdp);
+	kfree(vm->slots.slot);
 	mutex_destroy(&vm->lock);
+	mmdrop(vm->mm);
 	kfree(vm);
 	mv_virt_put();
 }
 
+/**
+ * mv_vm_get() - take a reference on a VM
+ * @vm: the VM, on which the caller already holds one
+ */
+void mv_vm_get(struct mv_vm *vm)
+{
+	refcount_inc(&vm->users);
+}
+
+/**
+ * mv_vm_put() - drop a reference; the last one frees the VM
+ * @vm: the VM
+ */
+void mv_vm_put(struct mv_vm *vm)
+{
+	if (refcount_dec_and_test(&vm->users))
+		mv_vm_free(vm);
+}
+
+/**
+ * mv_vm_put_nofree() - drop a reference that cannot be the last
+ * @vm: the VM
+ */
+void mv_vm_put_nofree(struct mv_vm *vm)
+{
+	WARN_ON_ONCE(refcount_dec_and_test(&vm->users));
+}
+
 static int mv_vm_release(struct inode *inode, struct file *file)
 {
-	mv_vm_free(file->private_data);
+	mv_vm_put(file->private_data);
 	return 0;
+}
+
+/* Makes room for one more slot; [vm->lock] */
+static int mv_vm_grow_slots(struct mv_vm *vm)
+{
+	struct mv_memslots *slots = &vm->slots;
+	unsigned int cap;
+	struct mv_memslot *p;
+
+	if (slots->nr < slots->cap)
+		return 0;
+	cap = min_t(unsigned int, max(8U, slots->cap * 2), MV_MEMSLOTS_MAX);
+	if (cap <= slots->nr)
+		return mv_fail(-ENOSPC);
+	p = krealloc_array(slots->slot, cap, sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	slots->slot = p;
+	slots->cap = cap;
+	return 0;
+}
+
+/* KVM_SET_USER_MEMORY_REGION */
+static int mv_vm_set_memory(struct mv_vm *vm, void __user *argp)
+{
+	struct kvm_userspace_memory_region mem;
+	struct mv_memslot_request req;
+	enum mv_memslot_change change;
+	struct mv_memslot new;
+	int r;
+
+	if (copy_from_user(&mem, argp, sizeof(mem)))
+		return mv_fail(-EFAULT);
+	if (!access_ok(u64_to_user_ptr(mem.userspace_addr), mem.memory_size))
+		return mv_fail(-EINVAL);
+	req = (struct mv_memslot_request) {
+		.slot = mem.slot,
+		.flags = mem.flags,
+		.guest_phys_addr = mem.guest_phys_addr,
+		.memory_size = mem.memory_size,
+		.userspace_addr = mem.userspace_addr,
+	};
+
+	mutex_lock(&vm->lock);
+	r = mv_memslot_check(&vm->slots, &req, &new, &change);
+	if (!r && change == MV_MEMSLOT_CREATE)
+		r = mv_vm_grow_slots(vm);
+	if (!r)
+		r = mv_memslot_apply(&vm->slots, &new, change);
+	if (!r && (change == MV_MEMSLOT_DELETE || change == MV_MEMSLOT_MOVE))
+		mv_tdp_zap_all(vm);
+	mutex_unlock(&vm->lock);
+	return r ? mv_fail(r) : 0;
 }
 
 static long mv_vm_ioctl(struct file *file, unsigned int cmd,
 			unsigned long arg)
 {
+	struct mv_vm *vm = file->private_data;
+
+	long r;
+
+	if (vm->mm != current->mm)
+		return mv_fail(-EIO);
+
 	switch (cmd) {
+	case KVM_SET_USER_MEMORY_REGION:
+		return mv_vm_set_memory(vm, (void __user *)arg);
+	case KVM_CREATE_VCPU:
+		mutex_lock(&vm->lock);
+		r = mv_vcpu_create(vm, arg);
+		mutex_unlock(&vm->lock);
+		return r;
 	case KVM_CHECK_EXTENSION:
 		return mv_check_extension(arg);
 	case MV_GET_INFO:
@@ -69,11 +173,17 @@ int mv_vm_create(unsigned long type)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
+	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
 
-	r = mv_virt_get();
+	r = mv_tdp_init(&vm->tdp, mv_ops->tdp_format);
 	if (r)
 		goto free_vm;
+	r = mv_virt_get();
+	if (r)
+		goto free_tdp;
 
 	r = anon_inode_getfd("minivisor-vm", &mv_vm_fops, vm,
 			     O_RDWR | O_CLOEXEC);
@@ -83,7 +193,10 @@ int mv_vm_create(unsigned long type)
 
 put_virt:
 	mv_virt_put();
+free_tdp:
+	mv_tdp_destroy(&vm->tdp);
 free_vm:
+	mmdrop(vm->mm);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	return r;

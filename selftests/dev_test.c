@@ -53,7 +53,11 @@ TEST_F(dev, check_extension)
 	/* ...its unassigned neighbours are not... */
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE + 1));
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE - 1));
-	/* ...nor is anything not implemented yet or unknown: answer 0. */
+	/* ...memory slots are... */
+	EXPECT_EQ(1, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY));
+	EXPECT_EQ(512, ioctl(self->fd, KVM_CHECK_EXTENSION,
+			     KVM_CAP_NR_MEMSLOTS));
+	/* ...but nothing not implemented yet or unknown: answer 0. */
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_HLT));
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, 100000));

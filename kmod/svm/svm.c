@@ -6,54 +6,142 @@
  * through mv_svm_ops.
  */
 #include <linux/gfp.h>
+#include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/minivisor.h>
+#include <linux/slab.h>
 #include <asm/asm.h>
+#include <asm/fpu/api.h>
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
 
+#include "../mmu/tdp.h"
 #include "../mv.h"
 #include "../ops.h"
+#include "../vcpu.h"
+#include "../vm.h"
+#include "vmcb.h"
+#include "vmenter.h"
 
 /* VM_CR bit 4 (AMD APM vol. 2, 15.30.1): SVM disabled by firmware */
 #define VM_CR_SVMDIS		BIT_ULL(4)
 
-/* [this CPU] its host save area (VM_HSAVE_PA), allocated at setup */
-static DEFINE_PER_CPU(struct page *, hsave_page);
+/**
+ * struct svm_cpu - what SVM needs of each CPU
+ * @hsave: the host save area VMRUN uses (VM_HSAVE_PA)
+ * @host_vmcb: where VMSAVE keeps the host state VMRUN does not switch
+ * @asid_gen: the ASID generation; a vCPU whose ASID is of an older one, or
+ *	of another CPU, takes a new ASID before it runs here
+ * @next_asid: the next free ASID of this generation
+ *
+ * Allocated at setup for every possible CPU; @asid_gen and @next_asid are
+ * touched only by their CPU with interrupts off.
+ */
+struct svm_cpu {
+	struct page *hsave;
+	struct page *host_vmcb;
+	u32 asid_gen;
+	u32 next_asid;
+};
 
-static int svm_hardware_setup(const struct mv_cpu_caps *caps)
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
+/* (c) the highest ASID the CPU has (CPUID 0x8000000a EBX - 1) */
+static u32 svm_max_asid;
+/* (c) the I/O and MSR permission maps: every port and MSR intercepted */
+static void *svm_iopm, *svm_msrpm;
+
+/**
+ * struct svm_vcpu - a vCPU's SVM state
+ * @vmcb: its VMCB
+ * @vmcb_pa: its physical address
+ * @regs: the general registers but RAX and RSP, by x86 number
+ * @efer: the guest's EFER; the VMCB's has SVME set as well
+ * @apic_base: what the guest and KVM_GET_SREGS see of IA32_APIC_BASE
+ * @asid: the ASID it runs with on @asid_cpu
+ * @asid_gen: the generation of @asid
+ * @asid_cpu: the CPU @asid belongs to
+ */
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	unsigned long regs[16];
+	u64 efer;
+	u64 apic_base;
+	u32 asid;
+	u32 asid_gen;
+	int asid_cpu;
+};
+
+/* NPT entries are long-mode page-table entries, accessed as user. */
+static const struct mv_tdp_format svm_npt_format = {
+	.present = _PAGE_PRESENT,
+	.table = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
+	.leaf = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY,
+	.leaf_write = _PAGE_RW,
+};
+
+static void svm_free_cpus(void)
 {
-	struct page *page;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		page = alloc_pages_node(cpu_to_node(cpu),
-					GFP_KERNEL | __GFP_ZERO, 0);
-		if (!page)
-			goto fail;
-		per_cpu(hsave_page, cpu) = page;
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpu, cpu);
+
+		if (sd->hsave)
+			__free_page(sd->hsave);
+		if (sd->host_vmcb)
+			__free_page(sd->host_vmcb);
+		sd->hsave = NULL;
+		sd->host_vmcb = NULL;
 	}
+}
+
+static int svm_hardware_setup(const struct mv_cpu_caps *caps)
+{
+	int cpu;
+
+	svm_max_asid = cpuid_ebx(0x8000000a) - 1;
+	if (!svm_max_asid)
+		return -ENODEV;
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sd = per_cpu_ptr(&svm_cpu, cpu);
+		int node = cpu_to_node(cpu);
+
+		sd->hsave = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		sd->host_vmcb = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO,
+						 0);
+		if (!sd->hsave || !sd->host_vmcb)
+			goto fail;
+		sd->asid_gen = 1;
+		sd->next_asid = 1;
+	}
+	/* 12 KiB of I/O bits and 8 KiB of MSR bits, all set: intercept */
+	svm_iopm = (void *)__get_free_pages(GFP_KERNEL, 2);
+	svm_msrpm = (void *)__get_free_pages(GFP_KERNEL, 1);
+	if (!svm_iopm || !svm_msrpm)
+		goto fail;
+	memset(svm_iopm, 0xff, PAGE_SIZE << 2);
+	memset(svm_msrpm, 0xff, PAGE_SIZE << 1);
 	return 0;
 
 fail:
-	for_each_possible_cpu(cpu) {
-		if (per_cpu(hsave_page, cpu))
-			__free_page(per_cpu(hsave_page, cpu));
-		per_cpu(hsave_page, cpu) = NULL;
-	}
+	free_pages((unsigned long)svm_iopm, 2);
+	free_pages((unsigned long)svm_msrpm, 1);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+	svm_free_cpus();
 	return -ENOMEM;
 }
 
 static void svm_hardware_unsetup(void)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		__free_page(per_cpu(hsave_page, cpu));
-		per_cpu(hsave_page, cpu) = NULL;
-	}
+	free_pages((unsigned long)svm_iopm, 2);
+	free_pages((unsigned long)svm_msrpm, 1);
+	svm_free_cpus();
 }
 
 static int svm_cpu_enable(void)
@@ -71,10 +159,12 @@ static int svm_cpu_enable(void)
 	if (wrmsrl_safe(MSR_EFER, efer | EFER_SVME))
 		return -EIO;
 	if (wrmsrl_safe(MSR_VM_HSAVE_PA,
-			page_to_phys(__this_cpu_read(hsave_page)))) {
+			page_to_phys(this_cpu_ptr(&svm_cpu)->hsave))) {
 		wrmsrl(MSR_EFER, efer);
 		return -EIO;
 	}
+	/* another hypervisor may have used ASIDs: flush before the first */
+	this_cpu_ptr(&svm_cpu)->next_asid = svm_max_asid + 1;
 	return 0;
 }
 
@@ -100,6 +190,471 @@ static void svm_emergency_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 }
 
+/* ---------------------------------------------------------------- vCPUs */
+
+static void svm_set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
+			u16 attrib)
+{
+	seg->selector = sel;
+	seg->base = base;
+	seg->limit = limit;
+	seg->attrib = attrib;
+}
+
+/* The architectural reset state (APM vol. 2, 14.1.3) and our intercepts. */
+static void svm_init_vmcb(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_control *c = &vmcb->control;
+	struct vmcb_save *save = &vmcb->save;
+
+	memset(vmcb, 0, PAGE_SIZE);
+	memset(svm->regs, 0, sizeof(svm->regs));
+
+	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
+		SVM_I1_INIT | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT |
+		SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN;
+	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
+		SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT |
+		SVM_I2_RDTSCP | SVM_I2_ICEBP | SVM_I2_MONITOR | SVM_I2_MWAIT |
+		SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
+	c->iopm_base_pa = __pa(svm_iopm);
+	c->msrpm_base_pa = __pa(svm_msrpm);
+	c->int_ctl = SVM_INT_CTL_V_INTR_MASKING;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = vcpu->vm->tdp.root_pa;
+
+	svm_set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff,
+		    SVM_ATTR_P | SVM_ATTR_S | 0xb);
+	svm_set_seg(&save->ds, 0, 0, 0xffff, SVM_ATTR_P | SVM_ATTR_S | 0x3);
+	save->es = save->ds;
+	save->ss = save->ds;
+	save->fs = save->ds;
+	save->gs = save->ds;
+	svm_set_seg(&save->gdtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&save->idtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&save->ldtr, 0, 0, 0xffff, SVM_ATTR_P | 0x2);
+	svm_set_seg(&save->tr, 0, 0, 0xffff, SVM_ATTR_P | 0x3);
+	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	save->dr6 = 0xffff0ff0;
+	save->dr7 = 0x400;
+	save->rflags = X86_EFLAGS_FIXED;
+	save->rip = 0xfff0;
+	save->g_pat = 0x0007040600070406ULL;
+	svm->efer = 0;
+	save->efer = EFER_SVME;
+	/* EDX holds the processor signature after reset */
+	svm->regs[2] = 0x600;
+	svm->apic_base = 0xfee00000ULL | (1ULL << 11) |
+		(vcpu->id == 0 ? 1ULL << 8 : 0);
+	/* a fresh ASID before the next entry */
+	svm->asid_gen = 0;
+}
+
+static int svm_vcpu_create(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	svm->vmcb = (struct vmcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!svm->vmcb) {
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vmcb_pa = __pa(svm->vmcb);
+	svm->asid_cpu = -1;
+	vcpu->priv = svm;
+	svm_init_vmcb(vcpu);
+	return 0;
+}
+
+static void svm_vcpu_free(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+	vcpu->priv = NULL;
+}
+
+static void svm_vcpu_load(struct mv_vcpu *vcpu, int cpu)
+{
+	WRITE_ONCE(vcpu->cpu, cpu);
+}
+
+static void svm_vcpu_put(struct mv_vcpu *vcpu)
+{
+}
+
+static void svm_get_regs(struct mv_vcpu *vcpu, struct kvm_regs *r)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	const unsigned long *g = svm->regs;
+
+	r->rax = svm->vmcb->save.rax;
+	r->rcx = g[1];
+	r->rdx = g[2];
+	r->rbx = g[3];
+	r->rsp = svm->vmcb->save.rsp;
+	r->rbp = g[5];
+	r->rsi = g[6];
+	r->rdi = g[7];
+	r->r8 = g[8];
+	r->r9 = g[9];
+	r->r10 = g[10];
+	r->r11 = g[11];
+	r->r12 = g[12];
+	r->r13 = g[13];
+	r->r14 = g[14];
+	r->r15 = g[15];
+	r->rip = svm->vmcb->save.rip;
+	r->rflags = svm->vmcb->save.rflags;
+}
+
+static void svm_set_regs(struct mv_vcpu *vcpu, const struct kvm_regs *r)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	unsigned long *g = svm->regs;
+
+	svm->vmcb->save.rax = r->rax;
+	g[1] = r->rcx;
+	g[2] = r->rdx;
+	g[3] = r->rbx;
+	svm->vmcb->save.rsp = r->rsp;
+	g[5] = r->rbp;
+	g[6] = r->rsi;
+	g[7] = r->rdi;
+	g[8] = r->r8;
+	g[9] = r->r9;
+	g[10] = r->r10;
+	g[11] = r->r11;
+	g[12] = r->r12;
+	g[13] = r->r13;
+	g[14] = r->r14;
+	g[15] = r->r15;
+	svm->vmcb->save.rip = r->rip;
+	/* bit 1 is always 1 */
+	svm->vmcb->save.rflags = r->rflags | X86_EFLAGS_FIXED;
+}
+
+static void svm_seg_to_kvm(const struct vmcb_seg *s, struct kvm_segment *k)
+{
+	k->base = s->base;
+	k->limit = s->limit;
+	k->selector = s->selector;
+	k->type = s->attrib & SVM_ATTR_TYPE_MASK;
+	k->s = !!(s->attrib & SVM_ATTR_S);
+	k->dpl = (s->attrib >> SVM_ATTR_DPL_SHIFT) & 3;
+	k->present = !!(s->attrib & SVM_ATTR_P);
+	k->avl = !!(s->attrib & SVM_ATTR_AVL);
+	k->l = !!(s->attrib & SVM_ATTR_L);
+	k->db = !!(s->attrib & SVM_ATTR_DB);
+	k->g = !!(s->attrib & SVM_ATTR_G);
+	k->unusable = !k->present;
+}
+
+static void svm_seg_from_kvm(struct vmcb_seg *s, const struct kvm_segment *k)
+{
+	s->base = k->base;
+	s->limit = k->limit;
+	s->selector = k->selector;
+	s->attrib = 0;
+	if (k->unusable)
+		return;
+	s->attrib = (k->type & SVM_ATTR_TYPE_MASK) |
+		(k->s ? SVM_ATTR_S : 0) |
+		((k->dpl & 3) << SVM_ATTR_DPL_SHIFT) |
+		(k->present ? SVM_ATTR_P : 0) |
+		(k->avl ? SVM_ATTR_AVL : 0) |
+		(k->l ? SVM_ATTR_L : 0) |
+		(k->db ? SVM_ATTR_DB : 0) |
+		(k->g ? SVM_ATTR_G : 0);
+}
+
+static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	const struct vmcb_save *save = &svm->vmcb->save;
+
+	svm_seg_to_kvm(&save->cs, &sr->cs);
+	svm_seg_to_kvm(&save->ds, &sr->ds);
+	svm_seg_to_kvm(&save->es, &sr->es);
+	svm_seg_to_kvm(&save->fs, &sr->fs);
+	svm_seg_to_kvm(&save->gs, &sr->gs);
+	svm_seg_to_kvm(&save->ss, &sr->ss);
+	svm_seg_to_kvm(&save->tr, &sr->tr);
+	svm_seg_to_kvm(&save->ldtr, &sr->ldt);
+	sr->gdt.base = save->gdtr.base;
+	sr->gdt.limit = save->gdtr.limit;
+	sr->idt.base = save->idtr.base;
+	sr->idt.limit = save->idtr.limit;
+	sr->cr0 = save->cr0;
+	sr->cr2 = save->cr2;
+	sr->cr3 = save->cr3;
+	sr->cr4 = save->cr4;
+	sr->cr8 = 0;
+	sr->efer = svm->efer;
+	sr->apic_base = svm->apic_base;
+}
+
+/* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
+static bool svm_sregs_valid(const struct kvm_sregs *sr)
+{
+	if (sr->cr0 >> 32 || sr->cr4 >> 32)
+		return false;
+	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+		return false;
+	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
+		return false;
+	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
+		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
+			return false;
+	} else if ((sr->efer & EFER_LMA) || sr->cs.l) {
+		return false;
+	}
+	return true;
+}
+
+static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb_save *save = &svm->vmcb->save;
+
+	if (!svm_sregs_valid(sr))
+		return mv_fail(-EINVAL);
+
+	svm_seg_from_kvm(&save->cs, &sr->cs);
+	svm_seg_from_kvm(&save->ds, &sr->ds);
+	svm_seg_from_kvm(&save->es, &sr->es);
+	svm_seg_from_kvm(&save->fs, &sr->fs);
+	svm_seg_from_kvm(&save->gs, &sr->gs);
+	svm_seg_from_kvm(&save->ss, &sr->ss);
+	svm_seg_from_kvm(&save->tr, &sr->tr);
+	svm_seg_from_kvm(&save->ldtr, &sr->ldt);
+	save->gdtr.base = sr->gdt.base;
+	save->gdtr.limit = sr->gdt.limit;
+	save->idtr.base = sr->idt.base;
+	save->idtr.limit = sr->idt.limit;
+	save->cr0 = sr->cr0;
+	save->cr2 = sr->cr2;
+	save->cr3 = sr->cr3;
+	save->cr4 = sr->cr4;
+	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
+	svm->efer = sr->efer;
+	svm->apic_base = sr->apic_base;
+	return 0;
+}
+
+/* Gives the vCPU an ASID that is valid, and clean, on this CPU. */
+static void svm_pick_asid(struct svm_vcpu *svm, int cpu)
+{
+	struct svm_cpu *sd = per_cpu_ptr(&svm_cpu, cpu);
+
+	if (svm->asid_cpu == cpu && svm->asid_gen == sd->asid_gen)
+		return;
+	if (sd->next_asid > svm_max_asid) {
+		sd->asid_gen++;
+		sd->next_asid = 1;
+		svm->vmcb->control.tlb_ctl = SVM_TLB_CONTROL_FLUSH_ALL;
+	}
+	svm->asid = sd->next_asid++;
+	svm->asid_gen = sd->asid_gen;
+	svm->asid_cpu = cpu;
+	svm->vmcb->control.asid = svm->asid;
+}
+
+static void svm_inject_exception(struct svm_vcpu *svm, u8 vector,
+				 bool has_error, u32 error)
+{
+	svm->vmcb->control.event_inj = vector | SVM_EVTINJ_TYPE_EXCEPT |
+		SVM_EVTINJ_VALID | (has_error ? SVM_EVTINJ_VALID_ERR : 0) |
+		((u64)error << 32);
+}
+
+static void svm_skip(struct svm_vcpu *svm, unsigned int len)
+{
+	svm->vmcb->save.rip += len;
+}
+
+static int svm_exit_internal(struct mv_vcpu *vcpu, u32 suberror)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 3;
+	run->internal.data[0] = svm->vmcb->control.exit_code;
+	run->internal.data[1] = svm->vmcb->control.exit_info_1;
+	run->internal.data[2] = svm->vmcb->control.exit_info_2;
+	return 0;
+}
+
+static int svm_handle_io(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct kvm_run *run = vcpu->run;
+	u64 info = svm->vmcb->control.exit_info_1;
+	unsigned int size;
+
+	if (info & SVM_IOIO_STR)
+		return svm_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	if (size == 3 || size > 4)
+		return svm_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = info & SVM_IOIO_IN ? KVM_EXIT_IO_IN :
+		KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = info >> SVM_IOIO_PORT_SHIFT;
+	run->io.count = 1;
+	run->io.data_offset = MV_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (info & SVM_IOIO_IN) {
+		vcpu->pio.pending = true;
+		vcpu->pio.size = size;
+	} else {
+		u64 rax = svm->vmcb->save.rax;
+
+		memcpy(page_address(vcpu->pio_page), &rax, size);
+	}
+	/* exit_info_2 is the address of the next instruction */
+	svm->vmcb->save.rip = svm->vmcb->control.exit_info_2;
+	return 0;
+}
+
+static int svm_handle_npf(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	int r;
+
+	r = mv_tdp_page_fault(vcpu, svm->vmcb->control.exit_info_2,
+			      svm->vmcb->control.exit_info_1 & SVM_NPF_WRITE);
+	if (r < 0)
+		return r;
+	if (r == MV_TDP_MMIO)
+		return svm_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+	return 1;
+}
+
+static int svm_handle_exit(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct kvm_run *run = vcpu->run;
+	u64 code = svm->vmcb->control.exit_code;
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+	case SVM_EXIT_INIT:
+		/* the host takes it once GIF and interrupts are back on */
+		return 1;
+	case SVM_EXIT_NPF:
+		return svm_handle_npf(vcpu);
+	case SVM_EXIT_IOIO:
+		return svm_handle_io(vcpu);
+	case SVM_EXIT_HLT:
+		/* no in-kernel local APIC: userspace decides what HLT means */
+		svm_skip(svm, 1);
+		run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case SVM_EXIT_CPUID:
+		/* no CPUID table yet: every leaf reads as zero */
+		svm->vmcb->save.rax = 0;
+		svm->regs[1] = 0;
+		svm->regs[2] = 0;
+		svm->regs[3] = 0;
+		svm_skip(svm, 2);
+		return 1;
+	case SVM_EXIT_MSR:
+		svm_inject_exception(svm, X86_TRAP_GP, true, 0);
+		return 1;
+	case SVM_EXIT_SHUTDOWN:
+		/* the VMCB is undefined after a shutdown: start afresh */
+		svm_init_vmcb(vcpu);
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case SVM_EXIT_INVD:
+		svm_skip(svm, 2);
+		return 1;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMMCALL:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_RDTSCP:
+	case SVM_EXIT_ICEBP:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+	case SVM_EXIT_XSETBV:
+		svm_inject_exception(svm, X86_TRAP_UD, false, 0);
+		return 1;
+	case SVM_EXIT_INVALID:
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = code;
+		run->fail_entry.cpu = vcpu->cpu;
+		return 0;
+	default:
+		return svm_exit_internal(vcpu,
+				KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
+	}
+}
+
+static int svm_vcpu_run(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb *vmcb = svm->vmcb;
+	int cpu;
+
+	preempt_disable();
+	local_irq_disable();
+	cpu = smp_processor_id();
+
+	WRITE_ONCE(vcpu->mode, MV_IN_GUEST);
+	/* Pairs with mv_vcpu_kick_all(): mode first, then the requests. */
+	smp_mb();
+	if (test_and_clear_bit(MV_REQ_TLB_FLUSH, &vcpu->requests))
+		svm->asid_gen = 0;
+	svm_pick_asid(svm, cpu);
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	vmcb->save.efer = svm->efer | EFER_SVME;
+	vmcb->control.clean = 0;
+	/* what the caller sees if VMRUN could not even start */
+	vmcb->control.exit_code = SVM_EXIT_INVALID;
+
+	mv_guest_enter_irqoff();
+	asm volatile("clgi" ::: "memory");
+	/*
+	 * With V_INTR_MASKING the host's RFLAGS.IF, as VMRUN finds it, decides
+	 * whether physical interrupts exit the guest: it must be set.  GIF is
+	 * clear, so nothing is taken here before VMRUN or after #VMEXIT.
+	 */
+	raw_local_irq_enable();
+	mv_svm_vmrun(svm->vmcb_pa,
+		     page_to_phys(per_cpu_ptr(&svm_cpu, cpu)->host_vmcb),
+		     svm->regs);
+	raw_local_irq_disable();
+	asm volatile("stgi" ::: "memory");
+
+	vmcb->control.tlb_ctl = 0;
+	vmcb->control.event_inj = 0;
+	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
+	local_irq_enable();
+	preempt_enable();
+
+	return svm_handle_exit(vcpu);
+}
+
 const struct mv_vendor_ops mv_svm_ops = {
 	.name = "svm",
 	.backend = MV_BACKEND_SVM,
@@ -108,4 +663,14 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
 	.emergency_disable = svm_emergency_disable,
+	.tdp_format = &svm_npt_format,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_free = svm_vcpu_free,
+	.vcpu_load = svm_vcpu_load,
+	.vcpu_put = svm_vcpu_put,
+	.get_regs = svm_get_regs,
+	.set_regs = svm_set_regs,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.vcpu_run = svm_vcpu_run,
 };

@@ -17,8 +17,22 @@
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 
+#include "../mmu/tdp.h"
 #include "../mv.h"
 #include "../ops.h"
+
+/* EPT entries (SDM vol. 3, 29.3.2): read, write, execute; write-back. */
+#define EPT_READ		BIT_ULL(0)
+#define EPT_WRITE		BIT_ULL(1)
+#define EPT_EXEC		BIT_ULL(2)
+#define EPT_MT_WB		(6ULL << 3)
+
+static const struct mv_tdp_format vmx_ept_format = {
+	.present = EPT_READ | EPT_WRITE | EPT_EXEC,
+	.table = EPT_READ | EPT_WRITE | EPT_EXEC,
+	.leaf = EPT_READ | EPT_EXEC | EPT_MT_WB,
+	.leaf_write = EPT_WRITE,
+};
 
 /* (c) from IA32_VMX_BASIC at setup */
 static u32 vmx_revision;
@@ -152,6 +166,12 @@ static void vmx_emergency_disable(void)
 	cr4_clear_bits_irqsoff(X86_CR4_VMXE);
 }
 
+/* Running vCPUs on VT-x comes with the VMX backend's VMCS code. */
+static int vmx_vcpu_create(struct mv_vcpu *vcpu)
+{
+	return -EOPNOTSUPP;
+}
+
 const struct mv_vendor_ops mv_vmx_ops = {
 	.name = "vmx",
 	.backend = MV_BACKEND_VMX,
@@ -160,4 +180,6 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
 	.emergency_disable = vmx_emergency_disable,
+	.tdp_format = &vmx_ept_format,
+	.vcpu_create = vmx_vcpu_create,
 };

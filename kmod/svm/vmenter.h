@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The SVM world switch, in vmenter.S.
+ */
+#ifndef MV_SVM_VMENTER_H
+#define MV_SVM_VMENTER_H
+
+#include <linux/types.h>
+
+void mv_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, unsigned long *regs);
+
+#endif /* MV_SVM_VMENTER_H */

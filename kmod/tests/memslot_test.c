@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: memory slot checks and bookkeeping (kmod/memslot.c).
+ */
+#include <kunit/test.h>
+#include <linux/kvm.h>
+#include <linux/sizes.h>
+
+#include "../memslot.h"
+
+#define MB	SZ_1M
+
+struct memslot_ctx {
+	struct mv_memslot store[8];
+	struct mv_memslots slots;
+};
+
+static int memslot_init(struct kunit *test)
+{
+	struct memslot_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx),
+						GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->slots.slot = ctx->store;
+	ctx->slots.cap = ARRAY_SIZE(ctx->store);
+	test->priv = ctx;
+	return 0;
+}
+
+/* Checks and applies a request; returns what the check said. */
+static int set(struct kunit *test, u32 slot, u32 flags, u64 gpa, u64 size,
+	       u64 uaddr, enum mv_memslot_change *changep)
+{
+	struct memslot_ctx *ctx = test->priv;
+	struct mv_memslot_request req = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = uaddr,
+	};
+	enum mv_memslot_change change = MV_MEMSLOT_NONE;
+	struct mv_memslot new;
+	int r;
+
+	r = mv_memslot_check(&ctx->slots, &req, &new, &change);
+	if (!r)
+		KUNIT_EXPECT_EQ(test, mv_memslot_apply(&ctx->slots, &new,
+						       change), 0);
+	if (changep)
+		*changep = change;
+	return r;
+}
+
+static void memslot_bad_requests_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+
+	KUNIT_EXPECT_EQ(test, set(test, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, MB,
+				  0x10000000, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 1U << 7, 0, MB, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, MB + 1, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0x800, MB, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, MB, 0x10000010, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 1U << 16, 0, 0, MB, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, MV_MEMSLOTS_MAX, 0, 0, MB, 0x10000000,
+				  NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, -MB, 2 * MB, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, (1ULL << 31) << 12,
+				  0x10000000, NULL), -EINVAL);
+	/* deleting what is not there */
+	KUNIT_EXPECT_EQ(test, set(test, 3, 0, 0, 0, 0, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ctx->slots.nr, 0U);
+}
+
+static void memslot_overlap_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+
+	KUNIT_ASSERT_EQ(test, set(test, 0, 0, 16 * MB, 16 * MB, 0x10000000,
+				  NULL), 0);
+	/* inside, across either end, around: all overlap */
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, 20 * MB, MB, 0x20000000, NULL),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, 15 * MB, 2 * MB, 0x20000000,
+				  NULL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, 31 * MB, 2 * MB, 0x20000000,
+				  NULL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, 0, 64 * MB, 0x20000000, NULL),
+			-EEXIST);
+	/* touching at either end does not */
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, 32 * MB, MB, 0x20000000, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, set(test, 2, 0, 15 * MB, MB, 0x30000000, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, ctx->slots.nr, 3U);
+}
+
+static void memslot_sorted_lookup_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+	const struct mv_memslot *s;
+
+	KUNIT_ASSERT_EQ(test, set(test, 5, 0, 0x100000000ULL, MB, 0x50000000,
+				  NULL), 0);
+	KUNIT_ASSERT_EQ(test, set(test, 1, 0, 0, 640 << 10, 0x10000000, NULL),
+			0);
+	KUNIT_ASSERT_EQ(test, set(test, 2, KVM_MEM_READONLY, 0xfff00000, MB,
+				  0x20000000, NULL), 0);
+	KUNIT_ASSERT_EQ(test, ctx->slots.nr, 3U);
+	KUNIT_EXPECT_EQ(test, ctx->slots.slot[0].id, 1);
+	KUNIT_EXPECT_EQ(test, ctx->slots.slot[1].id, 2);
+	KUNIT_EXPECT_EQ(test, ctx->slots.slot[2].id, 5);
+
+	s = mv_memslot_find_gfn(&ctx->slots, 0x9f);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->id, 1);
+	KUNIT_EXPECT_NULL(test, mv_memslot_find_gfn(&ctx->slots, 0xa0));
+	s = mv_memslot_find_gfn(&ctx->slots, 0xfffff);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->flags, (u32)KVM_MEM_READONLY);
+	KUNIT_EXPECT_EQ(test, s->userspace_addr, 0x20000000ULL);
+	/* slot 5 starts right where slot 2 ends */
+	s = mv_memslot_find_gfn(&ctx->slots, 0x100000);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->id, 5);
+	s = mv_memslot_find_gfn(&ctx->slots, 0x1000ff);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->id, 5);
+	KUNIT_EXPECT_NULL(test, mv_memslot_find_gfn(&ctx->slots, 0x100100));
+	KUNIT_EXPECT_NULL(test, mv_memslot_find_id(&ctx->slots, 3));
+}
+
+static void memslot_change_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+	enum mv_memslot_change change;
+	const struct mv_memslot *s;
+
+	KUNIT_ASSERT_EQ(test, set(test, 0, 0, 0, 2 * MB, 0x10000000, &change),
+			0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_CREATE);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, 2 * MB, 0x10000000, &change),
+			0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_NONE);
+	/* size, user address and read-only-ness are fixed for life */
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, 4 * MB, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, 2 * MB, 0x20000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, KVM_MEM_READONLY, 0, 2 * MB,
+				  0x10000000, NULL), -EINVAL);
+	/* a move */
+	KUNIT_ASSERT_EQ(test, set(test, 1, 0, 8 * MB, MB, 0x30000000, NULL), 0);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 7 * MB, 2 * MB, 0x10000000,
+				  NULL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 16 * MB, 2 * MB, 0x10000000,
+				  &change), 0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_MOVE);
+	KUNIT_EXPECT_NULL(test, mv_memslot_find_gfn(&ctx->slots, 0));
+	s = mv_memslot_find_gfn(&ctx->slots, 16 * MB >> 12);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->id, 0);
+	KUNIT_EXPECT_EQ(test, ctx->slots.slot[0].id, 1);
+	/* deletion, then the id and the range are free again */
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 0, 0, 0, &change), 0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_DELETE);
+	KUNIT_EXPECT_EQ(test, ctx->slots.nr, 1U);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, 16 * MB, MB, 0x40000000, &change),
+			0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_CREATE);
+}
+
+static void memslot_full_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+	struct mv_memslot new = { .base_gfn = 1000, .npages = 1, .id = 99 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctx->store); i++)
+		KUNIT_ASSERT_EQ(test, set(test, i, 0, i * MB, MB,
+					  0x10000000 + i * MB, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mv_memslot_apply(&ctx->slots, &new,
+					       MV_MEMSLOT_CREATE), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, mv_memslot_apply(&ctx->slots, &new,
+					       MV_MEMSLOT_DELETE), -ENOENT);
+}
+
+static struct kunit_case memslot_test_cases[] = {
+	KUNIT_CASE(memslot_bad_requests_test),
+	KUNIT_CASE(memslot_overlap_test),
+	KUNIT_CASE(memslot_sorted_lookup_test),
+	KUNIT_CASE(memslot_change_test),
+	KUNIT_CASE(memslot_full_test),
+	{}
+};
+
+static struct kunit_suite memslot_test_suite = {
+	.name = "minivisor_memslot",
+	.init = memslot_init,
+	.test_cases = memslot_test_cases,
+};
+
+kunit_test_suite(memslot_test_suite);

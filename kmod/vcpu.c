@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU lifetime, the vCPU fd's ioctls and the KVM_RUN loop.
+ *
+ * The loop is vendor-neutral: the backend's vcpu_run() enters the guest once
+ * and handles the exit, returning > 0 to go round again, 0 to return to
+ * userspace with struct kvm_run filled in, or a negative errno.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+
+#include "compat.h"
+#include "mv.h"
+#include "vcpu.h"
+#include "virt.h"
+#include "vm.h"
+
+static inline struct mv_vcpu *pn_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct mv_vcpu, pn);
+}
+
+static void mv_vcpu_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	mv_ops->vcpu_load(pn_to_vcpu(pn), cpu);
+}
+
+static void mv_vcpu_sched_out(struct preempt_notifier *pn,
+			      struct task_struct *next)
+{
+	mv_ops->vcpu_put(pn_to_vcpu(pn));
+}
+
+static struct preempt_ops mv_preempt_ops = {
+	.sched_in = mv_vcpu_sched_in,
+	.sched_out = mv_vcpu_sched_out,
+};
+
+/* Loads the backend state on this CPU and follows the thread after. */
+static void mv_vcpu_load(struct mv_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&vcpu->pn);
+	mv_ops->vcpu_load(vcpu, cpu);
+	put_cpu();
+}
+
+static void mv_vcpu_put(struct mv_vcpu *vcpu)
+{
+	preempt_disable();
+	mv_ops->vcpu_put(vcpu);
+	preempt_notifier_unregister(&vcpu->pn);
+	preempt_enable();
+}
+
+static void mv_kick_ipi(void *unused)
+{
+}
+
+/**
+ * mv_vcpu_kick_all() - make every vCPU of a VM handle a request
+ * @vm: the VM
+ * @req: an MV_REQ_* bit
+ *
+ * Sets @req on every vCPU and waits until none of them can still be in the
+ * guest without having seen it: a vCPU in the guest is sent an IPI, which
+ * makes it exit, and the request is checked with interrupts off before every
+ * entry.  May sleep; not with interrupts off.
+ */
+void mv_vcpu_kick_all(struct mv_vm *vm, int req)
+{
+	unsigned int i;
+
+	for (i = 0; i < READ_ONCE(vm->nr_vcpus); i++) {
+		struct mv_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+		int cpu;
+
+		if (!vcpu)
+			continue;
+		set_bit(req, &vcpu->requests);
+		/* Pairs with the entry path: request first, then mode. */
+		smp_mb__after_atomic();
+		cpu = READ_ONCE(vcpu->cpu);
+		if (READ_ONCE(vcpu->mode) == MV_IN_GUEST && cpu >= 0)
+			smp_call_function_single(cpu, mv_kick_ipi, NULL, 1);
+	}
+}
+
+/* Completes a port input that went to userspace: its data goes to RAX. */
+static void mv_vcpu_complete_pio(struct mv_vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	u64 mask, val = 0;
+
+	if (!vcpu->pio.pending)
+		return;
+	vcpu->pio.pending = false;
+	mv_ops->get_regs(vcpu, &regs);
+	memcpy(&val, page_address(vcpu->pio_page), vcpu->pio.size);
+	mask = vcpu->pio.size == 4 ? 0xffffffffULL :
+		(1ULL << (vcpu->pio.size * 8)) - 1;
+	/* a 32-bit IN zero-extends into RAX, narrower ones merge */
+	if (vcpu->pio.size == 4)
+		regs.rax = val;
+	else
+		regs.rax = (regs.rax & ~mask) | (val & mask);
+	mv_ops->set_regs(vcpu, &regs);
+}
+
+static int mv_vcpu_run(struct mv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	mv_vcpu_complete_pio(vcpu);
+	if (mv_run_immediate_exit(run))
+		return -EINTR;
+
+	mv_vcpu_load(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		r = mv_ops->vcpu_run(vcpu);
+		if (r <= 0)
+			break;
+		cond_resched();
+	}
+	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
+	mv_vcpu_put(vcpu);
+	return r;
+}
+
+static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
+				 void __user *argp)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	switch (cmd) {
+	case KVM_RUN:
+		if (argp)
+			return mv_fail(-EINVAL);
+		return mv_vcpu_run(vcpu);
+	case KVM_GET_REGS:
+		memset(&regs, 0, sizeof(regs));
+		mv_ops->get_regs(vcpu, &regs);
+		if (copy_to_user(argp, &regs, sizeof(regs)))
+			return mv_fail(-EFAULT);
+		return 0;
+	case KVM_SET_REGS:
+		if (copy_from_user(&regs, argp, sizeof(regs)))
+			return mv_fail(-EFAULT);
+		mv_ops->set_regs(vcpu, &regs);
+		return 0;
+	case KVM_GET_SREGS:
+		memset(&sregs, 0, sizeof(sregs));
+		mv_ops->get_sregs(vcpu, &sregs);
+		if (copy_to_user(argp, &sregs, sizeof(sregs)))
+			return mv_fail(-EFAULT);
+		return 0;
+	case KVM_SET_SREGS:
+		if (copy_from_user(&sregs, argp, sizeof(sregs)))
+			return mv_fail(-EFAULT);
+		return mv_ops->set_sregs(vcpu, &sregs);
+	default:
+		return mv_fail(-ENOTTY);
+	}
+}
+
+static long mv_vcpu_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct mv_vcpu *vcpu = file->private_data;
+	long r;
+
+	/* Like KVM, a vCPU belongs to the process that made its VM. */
+	if (vcpu->vm->mm != current->mm)
+		return mv_fail(-EIO);
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = mv_vcpu_ioctl_locked(vcpu, cmd, (void __user *)arg);
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static vm_fault_t mv_vcpu_fault(struct vm_fault *vmf)
+{
+	struct mv_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff == 0)
+		page = vcpu->run_page;
+	else if (vmf->pgoff == MV_PIO_PAGE_OFFSET)
+		page = vcpu->pio_page;
+	else
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct mv_vcpu_vm_ops = {
+	.fault = mv_vcpu_fault,
+};
+
+static int mv_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &mv_vcpu_vm_ops;
+	return 0;
+}
+
+static int mv_vcpu_release(struct inode *inode, struct file *file)
+{
+	struct mv_vcpu *vcpu = file->private_data;
+
+	mv_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations mv_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.release = mv_vcpu_release,
+	.unlocked_ioctl = mv_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = mv_vcpu_mmap,
+	.llseek = noop_llseek,
+};
+
+/**
+ * mv_vcpu_free() - free a vCPU; its fd is closed and its VM is going
+ * @vcpu: the vCPU
+ */
+void mv_vcpu_free(struct mv_vcpu *vcpu)
+{
+	mv_ops->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->fpu);
+	__free_page(vcpu->pio_page);
+	__free_page(vcpu->run_page);
+	mutex_destroy(&vcpu->mutex);
+	kfree(vcpu);
+}
+
+/**
+ * mv_vcpu_create() - KVM_CREATE_VCPU
+ * @vm: the VM
+ * @id: the vCPU id (the APIC id), below MV_MAX_VCPUS
+ *
+ * Caller holds @vm->lock.
+ *
+ * Return: the vCPU fd, -EINVAL for a bad @id or too many vCPUs, -EEXIST for
+ * an id in use, or another negative errno.
+ */
+int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
+{
+	struct mv_vcpu *vcpu;
+	unsigned int i;
+	int r;
+
+	if (id >= MV_MAX_VCPUS || vm->nr_vcpus >= MV_MAX_VCPUS)
+		return mv_fail(-EINVAL);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->id == id)
+			return mv_fail(-EEXIST);
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->mutex);
+	preempt_notifier_init(&vcpu->pn, &mv_preempt_ops);
+
+	r = -ENOMEM;
+	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vcpu->run_page)
+		goto free_vcpu;
+	vcpu->run = page_address(vcpu->run_page);
+	vcpu->pio_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!vcpu->pio_page)
+		goto free_run;
+	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
+		goto free_pio;
+
+	r = mv_ops->vcpu_create(vcpu);
+	if (r)
+		goto free_fpu;
+
+	/* The vCPU fd keeps the VM; the VM frees its vCPUs. */
+	mv_vm_get(vm);
+	r = anon_inode_getfd("minivisor-vcpu", &mv_vcpu_fops, vcpu,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		goto put_vm;
+	vm->vcpus[vm->nr_vcpus] = vcpu;
+	/* the vCPU is complete before anyone can find it */
+	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
+	return r;
+
+put_vm:
+	mv_vm_put_nofree(vm);
+	mv_ops->vcpu_free(vcpu);
+free_fpu:
+	fpu_free_guest_fpstate(&vcpu->fpu);
+free_pio:
+	__free_page(vcpu->pio_page);
+free_run:
+	__free_page(vcpu->run_page);
+free_vcpu:
+	mutex_destroy(&vcpu->mutex);
+	kfree(vcpu);
+	return r;
+}
+
+/**
+ * mv_vcpu_init() - module init: turn preempt notifiers on
+ *
+ * Return: 0.
+ */
+int mv_vcpu_init(void)
+{
+	preempt_notifier_inc();
+	return 0;
+}
+
+/**
+ * mv_vcpu_exit() - module exit
+ */
+void mv_vcpu_exit(void)
+{
+	preempt_notifier_dec();
+}

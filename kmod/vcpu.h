@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A virtual CPU: its lifetime, the KVM_RUN loop, and its fd's ioctls.
+ */
+#ifndef MV_VCPU_H
+#define MV_VCPU_H
+
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <asm/fpu/types.h>
+
+struct mv_vm;
+
+/* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
+#define MV_MAX_VCPUS		16
+/* Pages of a vCPU fd's mapping: struct kvm_run, then the PIO data page. */
+#define MV_VCPU_MMAP_PAGES	2
+#define MV_PIO_PAGE_OFFSET	1
+
+/* vcpu->mode: may an IPI be needed to get the vCPU out of the guest? */
+enum mv_vcpu_mode {
+	MV_OUTSIDE_GUEST,
+	MV_IN_GUEST,
+};
+
+/* vcpu->requests: work to do before the next entry */
+#define MV_REQ_TLB_FLUSH	0
+
+/**
+ * struct mv_vcpu - one virtual CPU
+ * @vm: its VM (c)
+ * @id: the id KVM_CREATE_VCPU gave (c)
+ * @run: the struct kvm_run shared with userspace (c)
+ * @run_page: the page of @run (c)
+ * @pio_page: the page PIO data goes through (c)
+ * @mutex: held across every ioctl on the vCPU fd
+ * @pn: preempt notifier, registered while KVM_RUN runs [@mutex]
+ * @cpu: the CPU the backend state is loaded on, or -1 [preemption off]
+ * @mode: MV_IN_GUEST from just before entry to just after exit; written
+ *	by the vCPU thread with interrupts off, read by anyone
+ * @requests: MV_REQ_* bits, set by anyone, taken by the vCPU thread
+ * @fpu: the guest's FPU state [@mutex]
+ * @pio: a port input that userspace completes on the next KVM_RUN [@mutex]
+ * @priv: the backend's state (c)
+ */
+struct mv_vcpu {
+	struct mv_vm *vm;
+	u32 id;
+	struct kvm_run *run;
+	struct page *run_page;
+	struct page *pio_page;
+	struct mutex mutex;	/* every ioctl on the vCPU fd */
+	struct preempt_notifier pn;
+	int cpu;
+	int mode;
+	unsigned long requests;
+	struct fpu_guest fpu;
+	struct {
+		bool pending;
+		u8 size;
+	} pio;
+	void *priv;
+};
+
+/**
+ * mv_guest_enter_irqoff() - tell the kernel a vCPU is about to enter
+ *
+ * Called by the backend with interrupts off right before each entry.  To
+ * RCU, guest mode is like user mode, a quiescent state: without this, a
+ * guest that keeps the CPU (with exits only to the kernel) stalls RCU,
+ * since every tick lands where preemption is off.
+ */
+static inline void mv_guest_enter_irqoff(void)
+{
+	rcu_note_context_switch(false);
+}
+
+int mv_vcpu_create(struct mv_vm *vm, unsigned long id);
+void mv_vcpu_free(struct mv_vcpu *vcpu);
+void mv_vcpu_kick_all(struct mv_vm *vm, int req);
+int mv_vcpu_init(void);
+void mv_vcpu_exit(void);
+
+#endif /* MV_VCPU_H */

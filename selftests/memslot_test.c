@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_SET_USER_MEMORY_REGION: what is accepted and the errno of what is
+ * not, as KVM answers.
+ */
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "lib/mv_util.h"
+
+#define MB (1024ULL * 1024)
+
+FIXTURE(memslot) {
+	int dev, vm;
+	void *mem;		/* 64 MiB of address space for the slots */
+};
+
+FIXTURE_SETUP(memslot)
+{
+	self->dev = mv_open_dev();
+	ASSERT_GE(self->dev, 0);
+	self->vm = ioctl(self->dev, KVM_CREATE_VM, 0);
+	ASSERT_GE(self->vm, 0);
+	self->mem = mmap(NULL, 64 * MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+}
+
+FIXTURE_TEARDOWN(memslot)
+{
+	munmap(self->mem, 64 * MB);
+	close(self->vm);
+	close(self->dev);
+}
+
+static int set_region(int vm, __u32 slot, __u32 flags, __u64 gpa, __u64 size,
+		      __u64 uaddr)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = uaddr,
+	};
+
+	return ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+#define UA(self, off) ((__u64)(unsigned long)(self)->mem + (off))
+
+TEST_F(memslot, capabilities)
+{
+	EXPECT_EQ(1, ioctl(self->vm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY));
+	EXPECT_EQ(1, ioctl(self->vm, KVM_CHECK_EXTENSION,
+			   KVM_CAP_READONLY_MEM));
+	EXPECT_EQ(512, ioctl(self->vm, KVM_CHECK_EXTENSION,
+			     KVM_CAP_NR_MEMSLOTS));
+	EXPECT_EQ(512, ioctl(self->dev, KVM_CHECK_EXTENSION,
+			     KVM_CAP_NR_MEMSLOTS));
+}
+
+TEST_F(memslot, create_same_delete)
+{
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 0, 2 * MB, UA(self, 0)));
+	/* the same request again changes nothing and succeeds */
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 0, 2 * MB, UA(self, 0)));
+	EXPECT_EQ(0, set_region(self->vm, 1, KVM_MEM_READONLY, 0xfff00000, MB,
+				UA(self, 4 * MB)));
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 0, 0, 0));
+	/* deleted: deleting again is an error, recreating is not */
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, 0, 0));
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 0, 2 * MB, UA(self, 0)));
+}
+
+TEST_F(memslot, bad_arguments)
+{
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, KVM_MEM_LOG_DIRTY_PAGES, 0,
+				      MB, UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 1U << 9, 0, MB,
+				      UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, MB - 1, UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0x123, MB, UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, MB, UA(self, 8)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 1U << 16, 0, 0, MB,
+				      UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 512, 0, 0, MB, UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, -MB, 2 * MB,
+				      UA(self, 0)));
+	/* a kernel address is no VMM memory */
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, MB,
+				      0xffffffff80000000ULL));
+	/* and the request itself must be readable */
+	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	/* none of that left a slot behind */
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 0, 64 * MB, UA(self, 0)));
+}
+
+TEST_F(memslot, overlap)
+{
+	ASSERT_EQ(0, set_region(self->vm, 0, 0, 16 * MB, 16 * MB,
+				UA(self, 0)));
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 1, 0, 20 * MB, MB,
+				      UA(self, 32 * MB)));
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 1, 0, 15 * MB, 2 * MB,
+				      UA(self, 32 * MB)));
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 1, 0, 31 * MB, 2 * MB,
+				      UA(self, 32 * MB)));
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 1, 0, 0, 64 * MB,
+				      UA(self, 0)));
+	EXPECT_EQ(0, set_region(self->vm, 1, 0, 32 * MB, MB,
+				UA(self, 32 * MB)));
+	EXPECT_EQ(0, set_region(self->vm, 2, 0, 15 * MB, MB,
+				UA(self, 40 * MB)));
+}
+
+TEST_F(memslot, modify)
+{
+	ASSERT_EQ(0, set_region(self->vm, 0, 0, 0, 2 * MB, UA(self, 0)));
+	ASSERT_EQ(0, set_region(self->vm, 1, 0, 8 * MB, MB, UA(self, 8 * MB)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, 4 * MB, UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, 2 * MB,
+				      UA(self, 2 * MB)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, KVM_MEM_READONLY, 0, 2 * MB,
+				      UA(self, 0)));
+	/* moving onto another slot is refused, elsewhere allowed */
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 0, 0, 7 * MB, 2 * MB,
+				      UA(self, 0)));
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 32 * MB, 2 * MB, UA(self, 0)));
+	/* the old place is free now */
+	EXPECT_EQ(0, set_region(self->vm, 2, 0, 0, 2 * MB, UA(self, 16 * MB)));
+}
+
+TEST_F(memslot, all_slots)
+{
+	for (int i = 0; i < 512; i++)
+		ASSERT_EQ(0, set_region(self->vm, i, 0, (__u64)i * 0x10000,
+					0x10000, UA(self, (__u64)i * 0x10000)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 512, 0, 512ULL * 0x10000,
+				      0x10000, UA(self, 0)));
+	for (int i = 0; i < 512; i += 2)
+		ASSERT_EQ(0, set_region(self->vm, i, 0, 0, 0, 0));
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, 0, 0x10000, UA(self, 0)));
+}
+
+TEST_HARNESS_MAIN

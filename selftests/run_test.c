@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Running guests: the reset state, real-mode code, port I/O, HLT, guest
+ * memory, triple fault, signals, immediate_exit, vCPU migration, and the
+ * errors of the vCPU ioctls.  Written against <linux/kvm.h> only.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include "kselftest_harness.h"
+#include "lib/vm.h"
+
+#define RESET_GPA	0xffff0000ULL	/* the 64 KiB below 4 GiB */
+#define LOW_GPA		0ULL
+
+/* The last exit was a single port access of @size bytes at @port. */
+static void expect_io(struct __test_metadata *_metadata, struct mv_guest *g,
+		      int dir, int port, int size)
+{
+	ASSERT_EQ(KVM_EXIT_IO, g->run->exit_reason);
+	EXPECT_EQ(dir, g->run->io.direction);
+	EXPECT_EQ(port, g->run->io.port);
+	EXPECT_EQ(size, g->run->io.size);
+	EXPECT_EQ(1U, g->run->io.count);
+}
+
+#define EXPECT_IO(g, dir, p, sz) expect_io(_metadata, g, dir, p, sz)
+
+/* Real mode: point CS at segment 0 and start at @ip. */
+static void real_mode_at(struct __test_metadata *_metadata,
+			 struct mv_guest *g, __u16 ip)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_SREGS, &sregs));
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = ip;
+	regs.rflags = 2;
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_REGS, &regs));
+}
+
+FIXTURE(run) {
+	struct mv_guest g;
+};
+
+/* Guest memory: the first 64 KiB; code is started in real mode there. */
+FIXTURE_SETUP(run)
+{
+	int r = mv_guest_create(&self->g, LOW_GPA, 0x10000);
+
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "this backend does not run vCPUs yet");
+	ASSERT_EQ(0, r) TH_LOG("guest: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(run)
+{
+	mv_guest_destroy(&self->g);
+}
+
+/* Guest memory: the 64 KiB below 4 GiB, where the reset vector is. */
+FIXTURE(reset) {
+	struct mv_guest g;
+};
+
+FIXTURE_SETUP(reset)
+{
+	int r = mv_guest_create(&self->g, RESET_GPA, 0x10000);
+
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "this backend does not run vCPUs yet");
+	ASSERT_EQ(0, r) TH_LOG("guest: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(reset)
+{
+	mv_guest_destroy(&self->g);
+}
+
+TEST_F(reset, state)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0xfff0ULL, regs.rip);
+	EXPECT_EQ(0x2ULL, regs.rflags);
+	EXPECT_EQ(0ULL, regs.rax);
+	EXPECT_EQ(0ULL, regs.rsp);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0xf000, sregs.cs.selector);
+	EXPECT_EQ(0xffff0000ULL, sregs.cs.base);
+	EXPECT_EQ(0xffffU, sregs.cs.limit);
+	EXPECT_EQ(1, sregs.cs.present);
+	EXPECT_EQ(0ULL, sregs.ds.base);
+	EXPECT_EQ(0xffffU, sregs.ds.limit);
+	EXPECT_EQ(0x60000010ULL, sregs.cr0);
+	EXPECT_EQ(0ULL, sregs.cr3);
+	EXPECT_EQ(0ULL, sregs.cr4);
+	EXPECT_EQ(0ULL, sregs.efer);
+	EXPECT_EQ(0xffffU, sregs.idt.limit);
+	EXPECT_EQ(0xfee00900ULL, sregs.apic_base);
+}
+
+/* From the reset vector: OUT, IN completed by the VMM, OUT, HLT. */
+TEST_F(reset, real_mode_code)
+{
+	static const unsigned char code[] = {
+		0xb0, 0x42,		/* mov al, 0x42 */
+		0xe6, 0x10,		/* out 0x10, al */
+		0xe4, 0x11,		/* in al, 0x11 */
+		0xe6, 0x12,		/* out 0x12, al */
+		0xf4,			/* hlt */
+		0xeb, 0xfd,		/* jmp hlt */
+	};
+	struct kvm_regs regs;
+
+	mv_guest_put(&self->g, 0xfffffff0ULL, code, sizeof(code));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 1);
+	EXPECT_EQ(0x42U, mv_guest_io_data(&self->g));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_IN, 0x11, 1);
+	mv_guest_set_io_data(&self->g, 0x99);
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x12, 1);
+	EXPECT_EQ(0x99U, mv_guest_io_data(&self->g));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0xfff9ULL, regs.rip);
+	EXPECT_EQ(0x99ULL, regs.rax);
+}
+
+/* Port I/O of every size, through DX; IN merges into AX/EAX as x86 does. */
+TEST_F(run, pio_sizes)
+{
+	static const unsigned char code[] = {
+		0xba, 0x00, 0x05,			/* mov dx, 0x500 */
+		0x66, 0xb8, 0x78, 0x56, 0x34, 0x12,	/* mov eax, 0x12345678 */
+		0x66, 0xef,				/* out dx, eax */
+		0xef,					/* out dx, ax */
+		0xee,					/* out dx, al */
+		0x66, 0xed,				/* in eax, dx */
+		0x66, 0xef,				/* out dx, eax */
+		0xed,					/* in ax, dx */
+		0x66, 0xef,				/* out dx, eax */
+		0xec,					/* in al, dx */
+		0x66, 0xef,				/* out dx, eax */
+		0xf4,					/* hlt */
+	};
+	struct kvm_regs regs;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x500, 4);
+	EXPECT_EQ(0x12345678U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x500, 2);
+	EXPECT_EQ(0x5678U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x500, 1);
+	EXPECT_EQ(0x78U, mv_guest_io_data(&self->g));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_IN, 0x500, 4);
+	mv_guest_set_io_data(&self->g, 0xdeadbeef);
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x500, 4);
+	EXPECT_EQ(0xdeadbeefU, mv_guest_io_data(&self->g));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_IN, 0x500, 2);
+	mv_guest_set_io_data(&self->g, 0x1111);
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(0xdead1111U, mv_guest_io_data(&self->g));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_IN, 0x500, 1);
+	mv_guest_set_io_data(&self->g, 0x22);
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(0xdead1122U, mv_guest_io_data(&self->g));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x1000ULL + sizeof(code), regs.rip);
+	EXPECT_EQ(0x500ULL, regs.rdx);
+}
+
+/* The guest reads what the VMM wrote, and the VMM sees what it wrote. */
+TEST_F(run, guest_memory)
+{
+	static const unsigned char code[] = {
+		0xa0, 0x00, 0x20,			/* mov al, [0x2000] */
+		0xe6, 0x10,				/* out 0x10, al */
+		0xc6, 0x06, 0x01, 0x20, 0x77,		/* mov byte [0x2001], 0x77 */
+		0xc7, 0x06, 0x00, 0x90, 0x34, 0x12,	/* mov word [0x9000], 0x1234 */
+		0xf4,					/* hlt */
+	};
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	self->g.mem[0x2000] = 0x5a;
+	real_mode_at(_metadata, &self->g, 0x1000);
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 1);
+	EXPECT_EQ(0x5aU, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+	EXPECT_EQ(0x77, self->g.mem[0x2001]);
+	EXPECT_EQ(0x34, self->g.mem[0x9000]);
+	EXPECT_EQ(0x12, self->g.mem[0x9001]);
+	EXPECT_EQ(0x5a, self->g.mem[0x2000]);
+}
+
+/* An exception with no IDT to deliver it: triple fault. */
+TEST_F(run, triple_fault_is_shutdown)
+{
+	static const unsigned char code[] = { 0xcc };	/* int3 */
+	struct kvm_sregs sregs;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.idt.limit = 0;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_SREGS, &sregs));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_SHUTDOWN, self->g.run->exit_reason);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* A guest that never exits on its own is stopped by a signal. */
+TEST_F(run, signal_interrupts_guest)
+{
+	static const unsigned char code[] = { 0xeb, 0xfe };	/* jmp $ */
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+
+	EXPECT_EQ(-EINTR, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_INTR, self->g.run->exit_reason);
+}
+
+TEST_F(run, immediate_exit)
+{
+	static const unsigned char code[] = { 0xf4 };	/* hlt */
+	struct kvm_regs regs;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+
+	self->g.run->immediate_exit = 1;
+	EXPECT_EQ(-EINTR, mv_guest_run(&self->g));
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x1000ULL, regs.rip);
+	self->g.run->immediate_exit = 0;
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+}
+
+/*
+ * Many exits while the vCPU thread is moved from CPU to CPU: the guest's
+ * counter in EBX, copied out through EAX, never skips or repeats.
+ */
+TEST_F(run, exits_across_cpus)
+{
+	static const unsigned char code[] = {
+		0x66, 0x43,		/* inc ebx */
+		0x66, 0x89, 0xd8,	/* mov eax, ebx */
+		0x66, 0xe7, 0x10,	/* out 0x10, eax */
+		0xeb, 0xf6,		/* jmp back to inc */
+	};
+	const char *env = getenv("MV_EXITS");
+	int n = env ? atoi(env) : 20000;
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+
+	for (int i = 1; i <= n; i++) {
+		if (ncpus > 1 && !(i % 64)) {
+			CPU_ZERO(&set);
+			CPU_SET((i / 64) % ncpus, &set);
+			ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+		}
+		ASSERT_EQ(0, mv_guest_run(&self->g));
+		ASSERT_EQ(KVM_EXIT_IO, self->g.run->exit_reason);
+		ASSERT_EQ((__u32)i, mv_guest_io_data(&self->g));
+	}
+}
+
+TEST_F(run, vcpu_ioctl_errors)
+{
+	struct kvm_sregs sregs;
+	int fd;
+
+	EXPECT_EQ(-1, ioctl(self->g.vm, KVM_CREATE_VCPU, 0));
+	EXPECT_EQ(EEXIST, errno);
+	fd = ioctl(self->g.vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	EXPECT_GT(fd, 1);
+	EXPECT_EQ(-1, ioctl(self->g.vm, KVM_CREATE_VCPU, fd));
+	EXPECT_EQ(EINVAL, errno);
+	fd = ioctl(self->g.vm, KVM_CREATE_VCPU, 1);
+	EXPECT_GE(fd, 0);
+	close(fd);
+
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_RUN, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_GET_REGS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_SET_SREGS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_CREATE_VM, 0));
+	EXPECT_EQ(ENOTTY, errno);
+
+	/* CR0.PG without CR0.PE is no state a CPU can be in */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cr0 |= 0x80000000;
+	sregs.cr0 &= ~1ULL;
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_SET_SREGS, &sregs));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_HARNESS_MAIN
