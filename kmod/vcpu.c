@@ -174,7 +174,8 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 			return mv_fail(-EFAULT);
 		return mv_ops->set_sregs(vcpu, &sregs);
 	default:
-		return mv_fail(-ENOTTY);
+		/* what KVM's x86 vCPU ioctl answers for one it does not know */
+		return mv_fail(-EINVAL);
 	}
 }
 
