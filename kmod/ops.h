@@ -30,6 +30,7 @@ struct mv_vcpu;
  *	@cpu_enable had turned on.  Called with interrupts disabled.
  * @emergency_disable: turn virtualization off for the calling CPU on the
  *	crash or emergency-reboot path: NMI context, no locks, never fails.
+ * @mmu_modes: the MV_MMU_* modes this backend can run guests in
  * @tdp_format: the entry format of the second-level tables (NPT or EPT)
  * @vcpu_create: set up the backend state of a new vCPU, in the
  *	architectural reset state; may sleep; 0 or a negative errno
@@ -54,6 +55,7 @@ struct mv_vendor_ops {
 	void (*cpu_disable)(void);
 	void (*emergency_disable)(void);
 
+	u32 mmu_modes;
 	const struct mv_tdp_format *tdp_format;
 	int (*vcpu_create)(struct mv_vcpu *vcpu);
 	void (*vcpu_free)(struct mv_vcpu *vcpu);

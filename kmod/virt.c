@@ -211,14 +211,17 @@ int mv_virt_init(void)
 	}
 
 	mv_ops = mv_caps.backend == MV_BACKEND_VMX ? &mv_vmx_ops : &mv_svm_ops;
+	/* what the hardware offers and the backend can run */
+	mv_caps.mmu_modes &= mv_ops->mmu_modes;
 	r = mv_ops->hardware_setup(&mv_caps);
 	if (r) {
 		pr_err("minivisor: %s setup failed: error %d\n", mv_ops->name, r);
 		return r;
 	}
-	pr_info("minivisor: using %s, MMU modes:%s%s\n", mv_ops->name,
+	pr_info("minivisor: using %s, MMU modes:%s%s%s\n", mv_ops->name,
 		mv_caps.mmu_modes & MV_MMU_SHADOW ? " shadow" : "",
-		mv_caps.mmu_modes & MV_MMU_TDP ? " tdp" : "");
+		mv_caps.mmu_modes & MV_MMU_TDP ? " tdp" : "",
+		mv_caps.mmu_modes ? "" : " none yet");
 	return 0;
 }
 

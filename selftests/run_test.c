@@ -252,9 +252,17 @@ TEST_F(run, signal_interrupts_guest)
 	static const unsigned char code[] = { 0xeb, 0xfe };	/* jmp $ */
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct kvm_regs regs;
 
 	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
 	real_mode_at(_metadata, &self->g, 0x1000);
+	/*
+	 * Interrupts on in the guest: Bochs takes "jmp $" with IF clear for
+	 * a dead CPU and stops delivering the host's interrupts.
+	 */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	regs.rflags |= 0x200;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 

@@ -663,6 +663,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
 	.emergency_disable = svm_emergency_disable,
+	.mmu_modes = MV_MMU_TDP,
 	.tdp_format = &svm_npt_format,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,

@@ -26,7 +26,7 @@
 #define MV_BACKEND_VMX			1	/* Intel VT-x */
 #define MV_BACKEND_SVM			2	/* AMD-V */
 
-/* struct minivisor_info.mmu_modes: second-level translation the host has */
+/* struct minivisor_info.mmu_modes: the MMU modes guests can run in here */
 #define MV_MMU_SHADOW			_BITUL(0)
 #define MV_MMU_TDP			_BITUL(1)	/* EPT or NPT */
 
@@ -46,7 +46,7 @@
  * struct minivisor_info - what MV_GET_INFO reports
  * @abi_version: MV_ABI_VERSION of the running module
  * @backend: MV_BACKEND_VMX or MV_BACKEND_SVM
- * @mmu_modes: MV_MMU_* bits, the MMU modes this host can offer
+ * @mmu_modes: MV_MMU_* bits, the MMU modes guests can run in on this host
  * @features: MV_FEAT_* bits, the virtualization features of the CPU
  * @reserved: zero
  */
