@@ -93,7 +93,10 @@ void mv_vcpu_kick_all(struct mv_vm *vm, int req)
 	}
 }
 
-/* Completes a port input that went to userspace: its data goes to RAX. */
+/*
+ * Completes a port access that went to userspace: an IN's data goes to RAX,
+ * and the instruction is skipped.
+ */
 static void mv_vcpu_complete_pio(struct mv_vcpu *vcpu)
 {
 	struct kvm_regs regs;
@@ -103,14 +106,16 @@ static void mv_vcpu_complete_pio(struct mv_vcpu *vcpu)
 		return;
 	vcpu->pio.pending = false;
 	mv_ops->get_regs(vcpu, &regs);
-	memcpy(&val, page_address(vcpu->pio_page), vcpu->pio.size);
-	mask = vcpu->pio.size == 4 ? 0xffffffffULL :
-		(1ULL << (vcpu->pio.size * 8)) - 1;
-	/* a 32-bit IN zero-extends into RAX, narrower ones merge */
-	if (vcpu->pio.size == 4)
-		regs.rax = val;
-	else
-		regs.rax = (regs.rax & ~mask) | (val & mask);
+	if (vcpu->pio.in) {
+		memcpy(&val, page_address(vcpu->pio_page), vcpu->pio.size);
+		mask = (1ULL << (vcpu->pio.size * 8)) - 1;
+		/* a 32-bit IN zero-extends into RAX, narrower ones merge */
+		if (vcpu->pio.size == 4)
+			regs.rax = val;
+		else
+			regs.rax = (regs.rax & ~mask) | (val & mask);
+	}
+	regs.rip += vcpu->pio.insn_len;
 	mv_ops->set_regs(vcpu, &regs);
 }
 

@@ -43,7 +43,8 @@ enum mv_vcpu_mode {
  *	by the vCPU thread with interrupts off, read by anyone
  * @requests: MV_REQ_* bits, set by anyone, taken by the vCPU thread
  * @fpu: the guest's FPU state [@mutex]
- * @pio: a port input that userspace completes on the next KVM_RUN [@mutex]
+ * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
+ *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -60,7 +61,9 @@ struct mv_vcpu {
 	struct fpu_guest fpu;
 	struct {
 		bool pending;
+		bool in;
 		u8 size;
+		u8 insn_len;
 	} pio;
 	void *priv;
 };

@@ -126,6 +126,9 @@ TEST_F(reset, real_mode_code)
 	ASSERT_EQ(0, mv_guest_run(&self->g));
 	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 1);
 	EXPECT_EQ(0x42U, mv_guest_io_data(&self->g));
+	/* as in KVM: RIP is at the OUT until the VMM completes it */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0xfff2ULL, regs.rip);
 
 	ASSERT_EQ(0, mv_guest_run(&self->g));
 	EXPECT_IO(&self->g, KVM_EXIT_IO_IN, 0x11, 1);
@@ -317,6 +320,73 @@ TEST_F(run, exits_across_cpus)
 		ASSERT_EQ(KVM_EXIT_IO, self->g.run->exit_reason);
 		ASSERT_EQ((__u32)i, mv_guest_io_data(&self->g));
 	}
+}
+
+/*
+ * A slot that goes is gone for the guest at once: no stale translation
+ * survives (KVM gives KVM_EXIT_MMIO; minivisor, until its emulator lands,
+ * KVM_EXIT_INTERNAL_ERROR), and a new slot there is seen afresh.
+ */
+TEST_F(run, slot_delete_and_readd)
+{
+	static const unsigned char code[] = {
+		0xb8, 0x00, 0x20,	/* mov ax, 0x2000 */
+		0x8e, 0xd8,		/* mov ds, ax */
+		0xa0, 0x00, 0x00,	/* mov al, [0] */
+		0xe6, 0x10,		/* out 0x10, al */
+		0xf4,			/* hlt */
+	};
+	struct kvm_userspace_memory_region data = {
+		.slot = 1, .guest_phys_addr = 0x20000, .memory_size = 0x1000,
+	};
+	unsigned char *page1, *page2;
+	struct kvm_regs regs;
+
+	page1 = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page2 = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page1);
+	ASSERT_NE(MAP_FAILED, page2);
+	page1[0] = 0x11;
+	page2[0] = 0x22;
+	data.userspace_addr = (unsigned long)page1;
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &data));
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 1);
+	EXPECT_EQ(0x11U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	ASSERT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+
+	/* delete: the read must leave the guest */
+	data.memory_size = 0;
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &data));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_TRUE(self->g.run->exit_reason == KVM_EXIT_MMIO ||
+		    self->g.run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		TH_LOG("exit %u", self->g.run->exit_reason);
+	/* let a pending MMIO read complete (KVM does it on the next KVM_RUN) */
+	self->g.run->immediate_exit = 1;
+	EXPECT_EQ(-EINTR, mv_guest_run(&self->g));
+	self->g.run->immediate_exit = 0;
+
+	/* the same place, other memory */
+	data.memory_size = 0x1000;
+	data.userspace_addr = (unsigned long)page2;
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &data));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 1);
+	EXPECT_EQ(0x22U, mv_guest_io_data(&self->g));
+	/* as in KVM, the OUT is skipped when the VMM completes it */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x1008ULL, regs.rip);
+	munmap(page1, 0x1000);
+	munmap(page2, 0x1000);
 }
 
 TEST_F(run, vcpu_ioctl_errors)

@@ -513,16 +513,17 @@ static int svm_handle_io(struct mv_vcpu *vcpu)
 	run->io.port = info >> SVM_IOIO_PORT_SHIFT;
 	run->io.count = 1;
 	run->io.data_offset = MV_PIO_PAGE_OFFSET * PAGE_SIZE;
-	if (info & SVM_IOIO_IN) {
-		vcpu->pio.pending = true;
-		vcpu->pio.size = size;
-	} else {
+	if (!(info & SVM_IOIO_IN)) {
 		u64 rax = svm->vmcb->save.rax;
 
 		memcpy(page_address(vcpu->pio_page), &rax, size);
 	}
 	/* exit_info_2 is the address of the next instruction */
-	svm->vmcb->save.rip = svm->vmcb->control.exit_info_2;
+	vcpu->pio.pending = true;
+	vcpu->pio.in = info & SVM_IOIO_IN;
+	vcpu->pio.size = size;
+	vcpu->pio.insn_len = svm->vmcb->control.exit_info_2 -
+		svm->vmcb->save.rip;
 	return 0;
 }
 
