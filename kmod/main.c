@@ -13,8 +13,10 @@
 #include <linux/module.h>
 #include <linux/uaccess.h>
 
+#include "cpuid.h"
 #include "main.h"
 #include "memslot.h"
+#include "msr.h"
 #include "mv.h"
 #include "vcpu.h"
 #include "virt.h"
@@ -36,6 +38,7 @@ long mv_check_extension(unsigned long cap)
 	case MV_CAP_INFO:
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_EXT_CPUID:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return MV_MEMSLOTS_MAX;
@@ -85,6 +88,10 @@ static long mv_dev_ioctl(struct file *file, unsigned int cmd,
 		if (arg)
 			return mv_fail(-EINVAL);
 		return MV_VCPU_MMAP_PAGES * PAGE_SIZE;
+	case KVM_GET_SUPPORTED_CPUID:
+		return mv_cpuid_get_supported((void __user *)arg);
+	case KVM_GET_MSR_INDEX_LIST:
+		return mv_msr_index_list((void __user *)arg);
 	case MV_GET_INFO:
 		return mv_get_info((void __user *)arg);
 	default:

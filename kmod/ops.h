@@ -42,6 +42,10 @@ struct mv_vcpu;
  * @set_regs: set them
  * @get_sregs: the segment, control and descriptor-table registers
  * @set_sregs: set them; -EINVAL for a state the backend refuses
+ * @get_msr: read one of the MSRs mv_msr_known() lists; 0 or -EINVAL
+ * @set_msr: write one; @host is true for KVM_SET_MSRS (which may set what
+ *	the guest may not, e.g. EFER.LMA); 0, or -EINVAL for a value the
+ *	MSR refuses (a guest's WRMSR then takes a #GP)
  * @vcpu_run: enter the guest once and handle the exit.  Called with the
  *	vCPU loaded, preemption on.  Returns > 0 to enter again, 0 to return
  *	to userspace with struct kvm_run filled in, or a negative errno.
@@ -65,6 +69,8 @@ struct mv_vendor_ops {
 	void (*set_regs)(struct mv_vcpu *vcpu, const struct kvm_regs *regs);
 	void (*get_sregs)(struct mv_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs);
+	int (*get_msr)(struct mv_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
 	int (*vcpu_run)(struct mv_vcpu *vcpu);
 };
 

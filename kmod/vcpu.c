@@ -16,6 +16,7 @@
 #include <asm/fpu/api.h>
 
 #include "compat.h"
+#include "msr.h"
 #include "mv.h"
 #include "vcpu.h"
 #include "virt.h"
@@ -124,6 +125,7 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	vcpu->has_run = true;
 	mv_vcpu_complete_pio(vcpu);
 	if (mv_run_immediate_exit(run))
 		return -EINTR;
@@ -178,6 +180,14 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 		if (copy_from_user(&sregs, argp, sizeof(sregs)))
 			return mv_fail(-EFAULT);
 		return mv_ops->set_sregs(vcpu, &sregs);
+	case KVM_GET_MSRS:
+		return mv_msr_ioctl(vcpu, argp, false);
+	case KVM_SET_MSRS:
+		return mv_msr_ioctl(vcpu, argp, true);
+	case KVM_SET_CPUID2:
+		return mv_cpuid_set(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return mv_cpuid_get(vcpu, argp);
 	default:
 		/* what KVM's x86 vCPU ioctl answers for one it does not know */
 		return mv_fail(-EINVAL);
@@ -250,6 +260,7 @@ static const struct file_operations mv_vcpu_fops = {
 void mv_vcpu_free(struct mv_vcpu *vcpu)
 {
 	mv_ops->vcpu_free(vcpu);
+	mv_cpuid_free(&vcpu->cpuid);
 	fpu_free_guest_fpstate(&vcpu->fpu);
 	__free_page(vcpu->pio_page);
 	__free_page(vcpu->run_page);

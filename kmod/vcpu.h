@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #include <asm/fpu/types.h>
 
+#include "cpuid.h"
+
 struct mv_vm;
 
 /* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
@@ -45,6 +47,8 @@ enum mv_vcpu_mode {
  * @fpu: the guest's FPU state [@mutex]
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
  *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
+ * @cpuid: the CPUID table the guest sees [@mutex]
+ * @has_run: KVM_RUN has been called [@mutex]
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -65,6 +69,8 @@ struct mv_vcpu {
 		u8 size;
 		u8 insn_len;
 	} pio;
+	struct mv_cpuid cpuid;
+	bool has_run;
 	void *priv;
 };
 

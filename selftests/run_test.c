@@ -294,7 +294,7 @@ TEST_F(run, immediate_exit)
  * Many exits while the vCPU thread is moved from CPU to CPU: the guest's
  * counter in EBX, copied out through EAX, never skips or repeats.
  */
-TEST_F(run, exits_across_cpus)
+TEST_F_TIMEOUT(run, exits_across_cpus, 600)
 {
 	static const unsigned char code[] = {
 		0x66, 0x43,		/* inc ebx */
@@ -387,6 +387,222 @@ TEST_F(run, slot_delete_and_readd)
 	EXPECT_EQ(0x1008ULL, regs.rip);
 	munmap(page1, 0x1000);
 	munmap(page2, 0x1000);
+}
+
+static struct kvm_cpuid2 *cpuid_alloc(int nent)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+				      nent * sizeof(c->entries[0]));
+
+	if (c)
+		c->nent = nent;
+	return c;
+}
+
+/* The guest's CPUID answers from the table KVM_SET_CPUID2 set. */
+TEST_F(run, cpuid_from_table)
+{
+	static const unsigned char code[] = {
+		0x66, 0xb8, 0x01, 0x00, 0x56, 0x4d,	/* mov eax, 0x4d560001 */
+		0x66, 0x31, 0xc9,			/* xor ecx, ecx */
+		0x0f, 0xa2,				/* cpuid */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0x89, 0xd8,			/* mov eax, ebx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0x89, 0xc8,			/* mov eax, ecx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0x89, 0xd0,			/* mov eax, edx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0xb8, 0x02, 0x00, 0x56, 0x4d,	/* mov eax, 0x4d560002 */
+		0x0f, 0xa2,				/* cpuid */
+		0x66, 0x09, 0xd8,			/* or eax, ebx */
+		0x66, 0x09, 0xc8,			/* or eax, ecx */
+		0x66, 0x09, 0xd0,			/* or eax, edx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0xf4,					/* hlt */
+	};
+	static const __u32 want[] = {
+		0x11111111, 0x22222222, 0x33333333, 0x44444444, 0,
+	};
+	struct kvm_cpuid2 *c = cpuid_alloc(2), *back = cpuid_alloc(4);
+	unsigned int i;
+
+	ASSERT_NE(NULL, c);
+	ASSERT_NE(NULL, back);
+	c->entries[0] = (struct kvm_cpuid_entry2) {
+		.function = 0x4d560001, .eax = 0x11111111, .ebx = 0x22222222,
+		.ecx = 0x33333333, .edx = 0x44444444,
+	};
+	c->entries[1] = (struct kvm_cpuid_entry2) {
+		.function = 0x4d560003, .index = 1,
+		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .eax = 0x55,
+	};
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_CPUID2, c));
+
+	/* the table reads back as it was set */
+	back->nent = 1;
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_GET_CPUID2, back));
+	EXPECT_EQ(E2BIG, errno);
+	back->nent = 4;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_CPUID2, back));
+	EXPECT_EQ(2U, back->nent);
+	EXPECT_EQ(0x4d560003U, back->entries[1].function);
+	EXPECT_EQ(1U, back->entries[1].index);
+	EXPECT_EQ(0x55U, back->entries[1].eax);
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		ASSERT_EQ(0, mv_guest_run(&self->g));
+		EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 4);
+		EXPECT_EQ(want[i], mv_guest_io_data(&self->g));
+	}
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+
+	/* once the vCPU ran, only the same table is accepted */
+	EXPECT_EQ(0, ioctl(self->g.vcpu, KVM_SET_CPUID2, c));
+	c->entries[0].eax = 0;
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_SET_CPUID2, c));
+	EXPECT_EQ(EINVAL, errno);
+	free(c);
+	free(back);
+}
+
+TEST_F(run, cpuid_table_errors)
+{
+	struct kvm_cpuid2 *c = cpuid_alloc(257);
+	int found = 0;
+
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_SET_CPUID2, c));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_SET_CPUID2, NULL));
+	EXPECT_EQ(EFAULT, errno);
+
+	c->nent = 0;
+	EXPECT_EQ(-1, ioctl(self->g.dev, KVM_GET_SUPPORTED_CPUID, c));
+	EXPECT_EQ(E2BIG, errno);
+	c->nent = 256;
+	ASSERT_EQ(0, ioctl(self->g.dev, KVM_GET_SUPPORTED_CPUID, c));
+	ASSERT_GT(c->nent, 2U);
+	for (unsigned int i = 0; i < c->nent; i++) {
+		/* leaf 1 always has the FPU, and reports family 6 or later */
+		if (c->entries[i].function == 1) {
+			EXPECT_NE(0U, c->entries[i].edx & 1);
+			EXPECT_GE((c->entries[i].eax >> 8) & 0xf, 6U);
+			found++;
+		}
+		if (c->entries[i].function == 0) {
+			EXPECT_GE(c->entries[i].eax, 1U);
+			found++;
+		}
+	}
+	EXPECT_EQ(2, found);
+	free(c);
+}
+
+#define MSR_STAR	0xc0000081
+#define MSR_LSTAR	0xc0000082
+#define MSR_KGSBASE	0xc0000102
+
+struct msrs4 {
+	struct kvm_msrs h;
+	struct kvm_msr_entry e[4];
+};
+
+TEST_F(run, msr_index_list)
+{
+	struct {
+		struct kvm_msr_list h;
+		__u32 idx[256];
+	} list = { .h.nmsrs = 1 };
+	int star = 0, lstar = 0;
+
+	/* too small: E2BIG, and the count needed comes back */
+	EXPECT_EQ(-1, ioctl(self->g.dev, KVM_GET_MSR_INDEX_LIST, &list));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_GE(list.h.nmsrs, 10U);
+	list.h.nmsrs = 256;
+	ASSERT_EQ(0, ioctl(self->g.dev, KVM_GET_MSR_INDEX_LIST, &list));
+	for (unsigned int i = 0; i < list.h.nmsrs; i++) {
+		star += list.h.indices[i] == MSR_STAR;
+		lstar += list.h.indices[i] == MSR_LSTAR;
+	}
+	EXPECT_EQ(1, star);
+	EXPECT_EQ(1, lstar);
+}
+
+TEST_F(run, msrs_round_trip)
+{
+	struct msrs4 m = { .h.nmsrs = 3 };
+
+	m.e[0] = (struct kvm_msr_entry) { .index = MSR_STAR,
+					  .data = 0x0023001000000000ULL };
+	m.e[1] = (struct kvm_msr_entry) { .index = MSR_LSTAR,
+					  .data = 0xffffffff81000000ULL };
+	m.e[2] = (struct kvm_msr_entry) { .index = MSR_KGSBASE,
+					  .data = 0x12345000 };
+	EXPECT_EQ(3, ioctl(self->g.vcpu, KVM_SET_MSRS, &m));
+	m.e[0].data = 0;
+	m.e[1].data = 0;
+	m.e[2].data = 0;
+	EXPECT_EQ(3, ioctl(self->g.vcpu, KVM_GET_MSRS, &m));
+	EXPECT_EQ(0x0023001000000000ULL, m.e[0].data);
+	EXPECT_EQ(0xffffffff81000000ULL, m.e[1].data);
+	EXPECT_EQ(0x12345000ULL, m.e[2].data);
+
+	/* KVM's count: the MSRs done before the first refused */
+	/* not canonical, with 48 or with 57 address bits */
+	m.e[1].data = 0x0100000000000000ULL;
+	EXPECT_EQ(1, ioctl(self->g.vcpu, KVM_SET_MSRS, &m));
+	m.h.nmsrs = 1;
+	m.e[0].index = 0x12345;			/* no such MSR */
+	EXPECT_EQ(0, ioctl(self->g.vcpu, KVM_GET_MSRS, &m));
+	m.h.nmsrs = 1000;
+	EXPECT_EQ(-1, ioctl(self->g.vcpu, KVM_GET_MSRS, &m));
+	EXPECT_EQ(E2BIG, errno);
+}
+
+/* WRMSR and RDMSR from the guest, seen by the VMM; an unknown MSR: #GP. */
+TEST_F(run, guest_msrs)
+{
+	static const unsigned char code[] = {
+		0x66, 0xb9, 0x81, 0x00, 0x00, 0xc0,	/* mov ecx, STAR */
+		0x66, 0xb8, 0x78, 0x56, 0x34, 0x12,	/* mov eax, 0x12345678 */
+		0x66, 0xba, 0xef, 0xbe, 0xad, 0xde,	/* mov edx, 0xdeadbeef */
+		0x0f, 0x30,				/* wrmsr */
+		0x66, 0x31, 0xc0,			/* xor eax, eax */
+		0x66, 0x31, 0xd2,			/* xor edx, edx */
+		0x0f, 0x32,				/* rdmsr */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0x89, 0xd0,			/* mov eax, edx */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x66, 0xb9, 0x45, 0x23, 0x01, 0x00,	/* mov ecx, 0x12345 */
+		0x0f, 0x32,				/* rdmsr: #GP */
+		0xf4,					/* hlt */
+	};
+	struct msrs4 m = { .h.nmsrs = 1, .e[0].index = MSR_STAR };
+	struct kvm_sregs sregs;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	/* no IDT: the #GP becomes a triple fault the test can see */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.idt.limit = 0;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_SREGS, &sregs));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 4);
+	EXPECT_EQ(0x12345678U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 4);
+	EXPECT_EQ(0xdeadbeefU, mv_guest_io_data(&self->g));
+	EXPECT_EQ(1, ioctl(self->g.vcpu, KVM_GET_MSRS, &m));
+	EXPECT_EQ(0xdeadbeef12345678ULL, m.e[0].data);
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_EQ(KVM_EXIT_SHUTDOWN, self->g.run->exit_reason);
 }
 
 TEST_F(run, vcpu_ioctl_errors)

@@ -18,8 +18,10 @@
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
+#include <asm/tsc.h>
 
 #include "../mmu/tdp.h"
+#include "../msr.h"
 #include "../mv.h"
 #include "../ops.h"
 #include "../vcpu.h"
@@ -59,8 +61,8 @@ static void *svm_iopm, *svm_msrpm;
  * @vmcb: its VMCB
  * @vmcb_pa: its physical address
  * @regs: the general registers but RAX and RSP, by x86 number
- * @efer: the guest's EFER; the VMCB's has SVME set as well
  * @apic_base: what the guest and KVM_GET_SREGS see of IA32_APIC_BASE
+ * @misc_enable: what the guest sees of IA32_MISC_ENABLE
  * @asid: the ASID it runs with on @asid_cpu
  * @asid_gen: the generation of @asid
  * @asid_cpu: the CPU @asid belongs to
@@ -69,8 +71,8 @@ struct svm_vcpu {
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
 	unsigned long regs[16];
-	u64 efer;
 	u64 apic_base;
+	u64 misc_enable;
 	u32 asid;
 	u32 asid_gen;
 	int asid_cpu;
@@ -242,12 +244,16 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	save->rflags = X86_EFLAGS_FIXED;
 	save->rip = 0xfff0;
 	save->g_pat = 0x0007040600070406ULL;
-	svm->efer = 0;
+	/* the guest's EFER, with SVME, which VMRUN needs, hidden from it */
 	save->efer = EFER_SVME;
 	/* EDX holds the processor signature after reset */
 	svm->regs[2] = 0x600;
 	svm->apic_base = 0xfee00000ULL | (1ULL << 11) |
 		(vcpu->id == 0 ? 1ULL << 8 : 0);
+	svm->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
+		MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	/* the guest's TSC counts from about zero */
+	c->tsc_offset = -rdtsc();
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
 }
@@ -396,7 +402,7 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr3 = save->cr3;
 	sr->cr4 = save->cr4;
 	sr->cr8 = 0;
-	sr->efer = svm->efer;
+	sr->efer = save->efer & ~EFER_SVME;
 	sr->apic_base = svm->apic_base;
 }
 
@@ -443,7 +449,7 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->cr3 = sr->cr3;
 	save->cr4 = sr->cr4;
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
-	svm->efer = sr->efer;
+	save->efer = sr->efer | EFER_SVME;
 	svm->apic_base = sr->apic_base;
 	return 0;
 }
@@ -541,6 +547,188 @@ static int svm_handle_npf(struct mv_vcpu *vcpu)
 	return 1;
 }
 
+/* EFER bits a guest may have: SCE, LME, LMA, NXE */
+#define SVM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+static bool svm_canonical(u64 addr)
+{
+	return ((s64)addr << 16 >> 16) == (s64)addr;
+}
+
+/* Every byte of PAT must be a memory type: UC, WC, WT, WP, WB or UC-. */
+static bool svm_pat_valid(u64 pat)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (8 * i);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb_save *save = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_IA32_SYSENTER_CS:
+		*data = save->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = save->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = save->sysenter_eip;
+		break;
+	case MSR_STAR:
+		*data = save->star;
+		break;
+	case MSR_LSTAR:
+		*data = save->lstar;
+		break;
+	case MSR_CSTAR:
+		*data = save->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = save->sfmask;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = save->kernel_gs_base;
+		break;
+	case MSR_FS_BASE:
+		*data = save->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*data = save->gs.base;
+		break;
+	case MSR_EFER:
+		*data = save->efer & ~EFER_SVME;
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + svm->vmcb->control.tsc_offset;
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = save->g_pat;
+		break;
+	case MSR_IA32_APICBASE:
+		*data = svm->apic_base;
+		break;
+	case MSR_IA32_MISC_ENABLE:
+		*data = svm->misc_enable;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb_save *save = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_IA32_SYSENTER_CS:
+		save->sysenter_cs = data;
+		return 0;
+	case MSR_STAR:
+		save->star = data;
+		return 0;
+	case MSR_SYSCALL_MASK:
+		save->sfmask = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		svm->misc_enable = data;
+		return 0;
+	case MSR_IA32_TSC:
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+		return 0;
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_valid(data))
+			return -EINVAL;
+		save->g_pat = data;
+		return 0;
+	case MSR_IA32_APICBASE:
+		/* base below 52 bits, BSP (8), x2APIC (10), enable (11) */
+		if (!host && (data & ~0x000ffffffffff000ULL & ~0xd00ULL))
+			return -EINVAL;
+		svm->apic_base = data;
+		return 0;
+	case MSR_EFER:
+		if (data & ~SVM_EFER_VALID)
+			return -EINVAL;
+		if (!host) {
+			/* LME cannot change while paging is on; LMA is read-only */
+			if ((save->cr0 & X86_CR0_PG) &&
+			    ((data ^ save->efer) & EFER_LME))
+				return -EINVAL;
+			data = (data & ~EFER_LMA) | (save->efer & EFER_LMA);
+		}
+		save->efer = data | EFER_SVME;
+		return 0;
+	}
+
+	if (!svm_canonical(data))
+		return -EINVAL;
+	switch (index) {
+	case MSR_IA32_SYSENTER_ESP:
+		save->sysenter_esp = data;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		save->sysenter_eip = data;
+		break;
+	case MSR_LSTAR:
+		save->lstar = data;
+		break;
+	case MSR_CSTAR:
+		save->cstar = data;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		save->kernel_gs_base = data;
+		break;
+	case MSR_FS_BASE:
+		save->fs.base = data;
+		break;
+	case MSR_GS_BASE:
+		save->gs.base = data;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* RDMSR and WRMSR: the MSRs mv_msr_known() lists, a #GP for the rest. */
+static int svm_handle_msr(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	u32 index = svm->regs[1];
+	u64 data;
+	int r;
+
+	if (!mv_msr_known(index)) {
+		r = -EINVAL;
+	} else if (svm->vmcb->control.exit_info_1) {
+		data = (u32)svm->vmcb->save.rax | (svm->regs[2] << 32);
+		r = svm_set_msr(vcpu, index, data, false);
+	} else {
+		r = svm_get_msr(vcpu, index, &data);
+		if (!r) {
+			svm->vmcb->save.rax = (u32)data;
+			svm->regs[2] = data >> 32;
+		}
+	}
+	if (r)
+		svm_inject_exception(svm, X86_TRAP_GP, true, 0);
+	else
+		svm_skip(svm, 2);
+	return 1;
+}
+
 static int svm_handle_exit(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
@@ -563,17 +751,19 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 		svm_skip(svm, 1);
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
-	case SVM_EXIT_CPUID:
-		/* no CPUID table yet: every leaf reads as zero */
-		svm->vmcb->save.rax = 0;
-		svm->regs[1] = 0;
-		svm->regs[2] = 0;
-		svm->regs[3] = 0;
+	case SVM_EXIT_CPUID: {
+		u32 eax = svm->vmcb->save.rax, ebx, ecx = svm->regs[1], edx;
+
+		mv_cpuid_emulate(vcpu, &eax, &ebx, &ecx, &edx);
+		svm->vmcb->save.rax = eax;
+		svm->regs[1] = ecx;
+		svm->regs[2] = edx;
+		svm->regs[3] = ebx;
 		svm_skip(svm, 2);
 		return 1;
+	}
 	case SVM_EXIT_MSR:
-		svm_inject_exception(svm, X86_TRAP_GP, true, 0);
-		return 1;
+		return svm_handle_msr(vcpu);
 	case SVM_EXIT_SHUTDOWN:
 		/* the VMCB is undefined after a shutdown: start afresh */
 		svm_init_vmcb(vcpu);
@@ -628,7 +818,6 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
-	vmcb->save.efer = svm->efer | EFER_SVME;
 	vmcb->control.clean = 0;
 	/* what the caller sees if VMRUN could not even start */
 	vmcb->control.exit_code = SVM_EXIT_INVALID;
@@ -674,5 +863,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
 	.vcpu_run = svm_vcpu_run,
 };
