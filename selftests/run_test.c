@@ -605,6 +605,58 @@ TEST_F(run, guest_msrs)
 	EXPECT_EQ(KVM_EXIT_SHUTDOWN, self->g.run->exit_reason);
 }
 
+struct spinner {
+	struct mv_guest *g;
+	int r;
+	int started;
+};
+
+static void *spin_thread(void *arg)
+{
+	struct spinner *sp = arg;
+
+	__atomic_store_n(&sp->started, 1, __ATOMIC_RELEASE);
+	sp->r = mv_guest_run(sp->g);
+	return NULL;
+}
+
+/*
+ * The VM fd goes while another thread is in KVM_RUN: the VM lives on until
+ * that thread leaves, then goes with the vCPU fd.
+ */
+TEST_F(run, vm_close_while_running)
+{
+	static const unsigned char code[] = { 0xeb, 0xfe };	/* jmp $ */
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct spinner sp = { .g = &self->g };
+	struct kvm_regs regs;
+	pthread_t t;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	regs.rflags |= 0x200;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, spin_thread, &sp));
+	while (!__atomic_load_n(&sp.started, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(100000);
+	ASSERT_EQ(0, close(self->g.vm));
+	self->g.vm = -1;
+	ASSERT_EQ(0, close(self->g.dev));
+	self->g.dev = -1;
+	usleep(100000);
+	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-EINTR, sp.r);
+	EXPECT_EQ(KVM_EXIT_INTR, self->g.run->exit_reason);
+	/* the vCPU still answers; closing it frees the VM */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x1000ULL, regs.rip);
+}
+
 TEST_F(run, vcpu_ioctl_errors)
 {
 	struct kvm_sregs sregs;
