@@ -657,6 +657,87 @@ TEST_F(run, vm_close_while_running)
 	EXPECT_EQ(0x1000ULL, regs.rip);
 }
 
+/* A flat 64-bit segment of @type, for KVM_SET_SREGS. */
+static struct kvm_segment seg64(__u16 sel, __u8 type, bool code)
+{
+	return (struct kvm_segment) {
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .s = 1, .l = code, .db = !code, .g = 1,
+	};
+}
+
+/*
+ * Straight into 64-bit mode with KVM_SET_SREGS: 4-level guest page tables
+ * (one 2 MiB page) built by the VMM, a 64-bit store the VMM then reads,
+ * and EFER.LMA as the CPU set it.
+ */
+TEST_F(run, long_mode)
+{
+	static const unsigned char code[] = {
+		0x48, 0xb8, 0x88, 0x77, 0x66, 0x55,	/* movabs rax, */
+		0x44, 0x33, 0x22, 0x11,			/*   0x1122334455667788 */
+		0x48, 0x89, 0x04, 0x25,			/* mov [0x8000], rax */
+		0x00, 0x80, 0x00, 0x00,
+		0x48, 0xc1, 0xe8, 0x20,			/* shr rax, 32 */
+		0xe7, 0x10,				/* out 0x10, eax */
+		0xf4,					/* hlt */
+	};
+	__u64 pml4e = 0x3000 | 3, pdpte = 0x4000 | 3, pde = 0x83, stored;
+	struct kvm_cpuid2 *cpuid = cpuid_alloc(256);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	/* long mode needs CPUID.80000001:EDX.LM in the guest's CPUID (KVM) */
+	ASSERT_NE(NULL, cpuid);
+	ASSERT_EQ(0, ioctl(self->g.dev, KVM_GET_SUPPORTED_CPUID, cpuid));
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_CPUID2, cpuid));
+	free(cpuid);
+
+	mv_guest_put(&self->g, 0x2000, &pml4e, sizeof(pml4e));
+	mv_guest_put(&self->g, 0x3000, &pdpte, sizeof(pdpte));
+	mv_guest_put(&self->g, 0x4000, &pde, sizeof(pde));
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs = seg64(0x8, 0xb, true);
+	sregs.ds = seg64(0x10, 0x3, false);
+	sregs.es = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.tr = (struct kvm_segment) {
+		.selector = 0x18, .limit = 0x67, .type = 0xb, .present = 1,
+	};
+	sregs.cr0 = 0x80000011;		/* PG, ET, PE */
+	sregs.cr3 = 0x2000;
+	sregs.cr4 = 0x20;		/* PAE */
+	sregs.efer = 0x500;		/* LMA, LME */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_SREGS, &sregs));
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = 0x1000;
+	regs.rsp = 0x9000;
+	regs.rflags = 2;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	EXPECT_IO(&self->g, KVM_EXIT_IO_OUT, 0x10, 4);
+	EXPECT_EQ(0x11223344U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	ASSERT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason);
+
+	memcpy(&stored, self->g.mem + 0x8000, sizeof(stored));
+	EXPECT_EQ(0x1122334455667788ULL, stored);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x1000ULL + sizeof(code), regs.rip);
+	EXPECT_EQ(0x11223344ULL, regs.rax);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0x500ULL, sregs.efer & 0x500);
+	EXPECT_EQ(1, sregs.cs.l);
+	/* the CPU marked the page used and written in the guest's tables */
+	memcpy(&pde, self->g.mem + 0x4000, sizeof(pde));
+	EXPECT_EQ(0x60ULL, pde & 0x60);
+}
+
 TEST_F(run, vcpu_ioctl_errors)
 {
 	struct kvm_sregs sregs;
