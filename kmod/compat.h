@@ -8,7 +8,6 @@
 
 #include <linux/compiler.h>
 #include <linux/kvm.h>
-#include <linux/version.h>
 #include <kunit/visibility.h>
 
 /**

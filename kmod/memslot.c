@@ -12,8 +12,9 @@
 #include "compat.h"
 #include "memslot.h"
 
-#define MV_PAGE_SHIFT	12
-#define MV_PAGE_MASK	((1ULL << MV_PAGE_SHIFT) - 1)
+#include <linux/mm.h>
+
+#define MV_PAGE_OFFSET_MASK	((u64)PAGE_SIZE - 1)
 #define MV_MEM_FLAGS	KVM_MEM_READONLY
 
 /**
@@ -102,16 +103,16 @@ int mv_memslot_check(const struct mv_memslots *slots,
 
 	if (req->flags & ~MV_MEM_FLAGS)
 		return -EINVAL;
-	if ((req->memory_size & MV_PAGE_MASK) ||
-	    (req->guest_phys_addr & MV_PAGE_MASK) ||
-	    (req->userspace_addr & MV_PAGE_MASK))
+	if ((req->memory_size & MV_PAGE_OFFSET_MASK) ||
+	    (req->guest_phys_addr & MV_PAGE_OFFSET_MASK) ||
+	    (req->userspace_addr & MV_PAGE_OFFSET_MASK))
 		return -EINVAL;
 	if ((req->slot >> 16) || id >= MV_MEMSLOTS_MAX)
 		return -EINVAL;
 	if (req->guest_phys_addr + req->memory_size < req->guest_phys_addr ||
 	    req->userspace_addr + req->memory_size < req->userspace_addr)
 		return -EINVAL;
-	npages = req->memory_size >> MV_PAGE_SHIFT;
+	npages = req->memory_size >> PAGE_SHIFT;
 	if (npages > MV_MEMSLOT_MAX_PAGES)
 		return -EINVAL;
 
@@ -124,7 +125,7 @@ int mv_memslot_check(const struct mv_memslots *slots,
 		return 0;
 	}
 
-	new->base_gfn = req->guest_phys_addr >> MV_PAGE_SHIFT;
+	new->base_gfn = req->guest_phys_addr >> PAGE_SHIFT;
 	new->npages = npages;
 	new->userspace_addr = req->userspace_addr;
 	new->flags = req->flags;

@@ -29,7 +29,10 @@ static inline struct mv_vcpu *pn_to_vcpu(struct preempt_notifier *pn)
 
 static void mv_vcpu_sched_in(struct preempt_notifier *pn, int cpu)
 {
-	mv_ops->vcpu_load(pn_to_vcpu(pn), cpu);
+	struct mv_vcpu *vcpu = pn_to_vcpu(pn);
+
+	WRITE_ONCE(vcpu->cpu, cpu);
+	mv_ops->vcpu_load(vcpu, cpu);
 }
 
 static void mv_vcpu_sched_out(struct preempt_notifier *pn,
@@ -49,6 +52,7 @@ static void mv_vcpu_load(struct mv_vcpu *vcpu)
 	int cpu = get_cpu();
 
 	preempt_notifier_register(&vcpu->pn);
+	WRITE_ONCE(vcpu->cpu, cpu);
 	mv_ops->vcpu_load(vcpu, cpu);
 	put_cpu();
 }

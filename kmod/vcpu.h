@@ -40,7 +40,8 @@ enum mv_vcpu_mode {
  * @pio_page: the page PIO data goes through (c)
  * @mutex: held across every ioctl on the vCPU fd
  * @pn: preempt notifier, registered while KVM_RUN runs [@mutex]
- * @cpu: the CPU the backend state is loaded on, or -1 [preemption off]
+ * @cpu: the CPU the vCPU was last loaded on, or -1; set by the core before
+ *	the backend's vcpu_load [preemption off]
  * @mode: MV_IN_GUEST from just before entry to just after exit; written
  *	by the vCPU thread with interrupts off, read by anyone
  * @requests: MV_REQ_* bits, set by anyone, taken by the vCPU thread

@@ -16,6 +16,7 @@
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/page.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 #include <asm/tsc.h>
@@ -288,7 +289,6 @@ static void svm_vcpu_free(struct mv_vcpu *vcpu)
 
 static void svm_vcpu_load(struct mv_vcpu *vcpu, int cpu)
 {
-	WRITE_ONCE(vcpu->cpu, cpu);
 }
 
 static void svm_vcpu_put(struct mv_vcpu *vcpu)
@@ -550,11 +550,6 @@ static int svm_handle_npf(struct mv_vcpu *vcpu)
 /* EFER bits a guest may have: SCE, LME, LMA, NXE */
 #define SVM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-static bool svm_canonical(u64 addr)
-{
-	return ((s64)addr << 16 >> 16) == (s64)addr;
-}
-
 /* Every byte of PAT must be a memory type: UC, WC, WT, WP, WB or UC-. */
 static bool svm_pat_valid(u64 pat)
 {
@@ -672,7 +667,7 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;
 	}
 
-	if (!svm_canonical(data))
+	if (!__is_canonical_address(data, 48))
 		return -EINVAL;
 	switch (index) {
 	case MSR_IA32_SYSENTER_ESP:
