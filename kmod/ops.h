@@ -46,6 +46,8 @@ struct mv_vcpu;
  * @set_msr: write one; @host is true for KVM_SET_MSRS (which may set what
  *	the guest may not, e.g. EFER.LMA); 0, or -EINVAL for a value the
  *	MSR refuses (a guest's WRMSR then takes a #GP)
+ * @inject_exception: deliver an exception to the guest at its next entry
+ *	(for a #PF, @cr2 is the faulting address the guest will read in CR2)
  * @vcpu_run: enter the guest once and handle the exit.  Called with the
  *	vCPU loaded, preemption on.  Returns > 0 to enter again, 0 to return
  *	to userspace with struct kvm_run filled in, or a negative errno.
@@ -71,6 +73,8 @@ struct mv_vendor_ops {
 	int (*set_sregs)(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs);
 	int (*get_msr)(struct mv_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
+	void (*inject_exception)(struct mv_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error, u64 cr2);
 	int (*vcpu_run)(struct mv_vcpu *vcpu);
 };
 

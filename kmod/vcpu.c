@@ -16,6 +16,7 @@
 #include <asm/fpu/api.h>
 
 #include "compat.h"
+#include "exit.h"
 #include "msr.h"
 #include "mv.h"
 #include "vcpu.h"
@@ -98,39 +99,13 @@ void mv_vcpu_kick_all(struct mv_vm *vm, int req)
 	}
 }
 
-/*
- * Completes a port access that went to userspace: an IN's data goes to RAX,
- * and the instruction is skipped.
- */
-static void mv_vcpu_complete_pio(struct mv_vcpu *vcpu)
-{
-	struct kvm_regs regs;
-	u64 mask, val = 0;
-
-	if (!vcpu->pio.pending)
-		return;
-	vcpu->pio.pending = false;
-	mv_ops->get_regs(vcpu, &regs);
-	if (vcpu->pio.in) {
-		memcpy(&val, page_address(vcpu->pio_page), vcpu->pio.size);
-		mask = (1ULL << (vcpu->pio.size * 8)) - 1;
-		/* a 32-bit IN zero-extends into RAX, narrower ones merge */
-		if (vcpu->pio.size == 4)
-			regs.rax = val;
-		else
-			regs.rax = (regs.rax & ~mask) | (val & mask);
-	}
-	regs.rip += vcpu->pio.insn_len;
-	mv_ops->set_regs(vcpu, &regs);
-}
-
 static int mv_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r;
 
 	vcpu->has_run = true;
-	mv_vcpu_complete_pio(vcpu);
+	mv_exit_complete(vcpu);
 	if (mv_run_immediate_exit(run))
 		return -EINTR;
 

@@ -21,6 +21,7 @@
 #include <asm/trapnr.h>
 #include <asm/tsc.h>
 
+#include "../exit.h"
 #include "../mmu/tdp.h"
 #include "../msr.h"
 #include "../mv.h"
@@ -480,6 +481,17 @@ static void svm_inject_exception(struct svm_vcpu *svm, u8 vector,
 		((u64)error << 32);
 }
 
+/* The inject_exception op: a #PF also sets CR2, as the hardware would. */
+static void svm_queue_exception(struct mv_vcpu *vcpu, u8 vector,
+				bool has_error, u32 error, u64 cr2)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	if (vector == X86_TRAP_PF)
+		svm->vmcb->save.cr2 = cr2;
+	svm_inject_exception(svm, vector, has_error, error);
+}
+
 static void svm_skip(struct svm_vcpu *svm, unsigned int len)
 {
 	svm->vmcb->save.rip += len;
@@ -488,63 +500,39 @@ static void svm_skip(struct svm_vcpu *svm, unsigned int len)
 static int svm_exit_internal(struct mv_vcpu *vcpu, u32 suberror)
 {
 	struct svm_vcpu *svm = vcpu->priv;
-	struct kvm_run *run = vcpu->run;
+	const u64 data[3] = {
+		svm->vmcb->control.exit_code,
+		svm->vmcb->control.exit_info_1,
+		svm->vmcb->control.exit_info_2,
+	};
 
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = suberror;
-	run->internal.ndata = 3;
-	run->internal.data[0] = svm->vmcb->control.exit_code;
-	run->internal.data[1] = svm->vmcb->control.exit_info_1;
-	run->internal.data[2] = svm->vmcb->control.exit_info_2;
-	return 0;
+	return mv_exit_internal(vcpu, suberror, data, ARRAY_SIZE(data));
 }
 
 static int svm_handle_io(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
-	struct kvm_run *run = vcpu->run;
 	u64 info = svm->vmcb->control.exit_info_1;
-	unsigned int size;
+	struct mv_io_exit io = {
+		.port = info >> SVM_IOIO_PORT_SHIFT,
+		.size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT,
+		.in = info & SVM_IOIO_IN,
+		.string = info & SVM_IOIO_STR,
+		/* exit_info_2 is the address of the next instruction */
+		.insn_len = svm->vmcb->control.exit_info_2 -
+			svm->vmcb->save.rip,
+	};
 
-	if (info & SVM_IOIO_STR)
-		return svm_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION);
-	size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-	if (size == 3 || size > 4)
-		return svm_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION);
-
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = info & SVM_IOIO_IN ? KVM_EXIT_IO_IN :
-		KVM_EXIT_IO_OUT;
-	run->io.size = size;
-	run->io.port = info >> SVM_IOIO_PORT_SHIFT;
-	run->io.count = 1;
-	run->io.data_offset = MV_PIO_PAGE_OFFSET * PAGE_SIZE;
-	if (!(info & SVM_IOIO_IN)) {
-		u64 rax = svm->vmcb->save.rax;
-
-		memcpy(page_address(vcpu->pio_page), &rax, size);
-	}
-	/* exit_info_2 is the address of the next instruction */
-	vcpu->pio.pending = true;
-	vcpu->pio.in = info & SVM_IOIO_IN;
-	vcpu->pio.size = size;
-	vcpu->pio.insn_len = svm->vmcb->control.exit_info_2 -
-		svm->vmcb->save.rip;
-	return 0;
+	return mv_exit_io(vcpu, &io);
 }
 
 static int svm_handle_npf(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
-	int r;
 
-	r = mv_tdp_page_fault(vcpu, svm->vmcb->control.exit_info_2,
-			      svm->vmcb->control.exit_info_1 & SVM_NPF_WRITE);
-	if (r < 0)
-		return r;
-	if (r == MV_TDP_MMIO)
-		return svm_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION);
-	return 1;
+	return mv_exit_tdp_fault(vcpu, svm->vmcb->control.exit_info_2,
+				 svm->vmcb->control.exit_info_1 &
+				 SVM_NPF_WRITE);
 }
 
 /* EFER bits a guest may have: SCE, LME, LMA, NXE */
@@ -860,5 +848,6 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.inject_exception = svm_queue_exception,
 	.vcpu_run = svm_vcpu_run,
 };

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exits that work the same on every backend.
+ *
+ * Each returns what the backend's vcpu_run() returns: > 0 to enter the
+ * guest again, 0 to return to userspace with struct kvm_run filled in, or a
+ * negative errno.  An access userspace completes (an IN's data, an MMIO
+ * read) is finished by mv_exit_complete() at the start of the next KVM_RUN,
+ * which is also when the instruction is skipped, as in KVM.
+ */
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+
+#include "exit.h"
+#include "mmu/tdp.h"
+#include "mv.h"
+#include "ops.h"
+#include "vcpu.h"
+#include "virt.h"
+
+/**
+ * mv_exit_internal() - return KVM_EXIT_INTERNAL_ERROR to userspace
+ * @vcpu: the vCPU
+ * @suberror: a KVM_INTERNAL_ERROR_* code
+ * @data: what helps a developer see why: the backend's exit code and
+ *	information, instruction bytes...
+ * @ndata: how many of @data; at most the size of kvm_run's internal.data
+ *
+ * Return: 0.
+ */
+int mv_exit_internal(struct mv_vcpu *vcpu, u32 suberror, const u64 *data,
+		     unsigned int ndata)
+{
+	struct kvm_run *run = vcpu->run;
+
+	ndata = min_t(unsigned int, ndata, ARRAY_SIZE(run->internal.data));
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = ndata;
+	memcpy(run->internal.data, data, ndata * sizeof(*data));
+	return 0;
+}
+
+/**
+ * mv_exit_io() - a port access: hand it to userspace as KVM_EXIT_IO
+ * @vcpu: the vCPU
+ * @io: the access
+ *
+ * Return: 0, userspace completes the access.
+ */
+int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	u64 data[2] = { io->port, io->size };
+
+	if (io->string || (io->size != 1 && io->size != 2 && io->size != 4))
+		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					data, ARRAY_SIZE(data));
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = io->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = io->size;
+	run->io.port = io->port;
+	run->io.count = 1;
+	run->io.data_offset = MV_PIO_PAGE_OFFSET * PAGE_SIZE;
+	if (!io->in) {
+		mv_ops->get_regs(vcpu, &regs);
+		memcpy(page_address(vcpu->pio_page), &regs.rax, io->size);
+	}
+	vcpu->pio.pending = true;
+	vcpu->pio.in = io->in;
+	vcpu->pio.size = io->size;
+	vcpu->pio.insn_len = io->insn_len;
+	return 0;
+}
+
+/**
+ * mv_exit_tdp_fault() - an NPT or EPT violation
+ * @vcpu: the vCPU
+ * @gpa: the guest-physical address the guest touched
+ * @write: the access was a write
+ *
+ * Maps the memory there, or, where there is none, emulates the access.
+ *
+ * Return: what vcpu_run() returns.
+ */
+int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
+{
+	u64 data[2] = { gpa, write };
+	int r;
+
+	r = mv_tdp_page_fault(vcpu, gpa, write);
+	if (r < 0)
+		return r;
+	if (r == MV_TDP_MMIO)
+		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					data, ARRAY_SIZE(data));
+	return 1;
+}
+
+/*
+ * Completes a port access that went to userspace: an IN's data goes to RAX,
+ * and the instruction is skipped.
+ */
+static void mv_exit_complete_pio(struct mv_vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	u64 mask, val = 0;
+
+	vcpu->pio.pending = false;
+	mv_ops->get_regs(vcpu, &regs);
+	if (vcpu->pio.in) {
+		memcpy(&val, page_address(vcpu->pio_page), vcpu->pio.size);
+		mask = (1ULL << (vcpu->pio.size * 8)) - 1;
+		/* a 32-bit IN zero-extends into RAX, narrower ones merge */
+		if (vcpu->pio.size == 4)
+			regs.rax = val;
+		else
+			regs.rax = (regs.rax & ~mask) | (val & mask);
+	}
+	regs.rip += vcpu->pio.insn_len;
+	mv_ops->set_regs(vcpu, &regs);
+}
+
+/**
+ * mv_exit_complete() - finish what userspace completed since the last exit
+ * @vcpu: the vCPU, at the start of KVM_RUN
+ */
+void mv_exit_complete(struct mv_vcpu *vcpu)
+{
+	if (vcpu->pio.pending)
+		mv_exit_complete_pio(vcpu);
+}
