@@ -1417,4 +1417,96 @@ static const struct ec_case ec_cases[] = {
 	  .gpr = { [MV_RBX] = 0x2000 }, UNH1 },
 };
 
+/*
+ * mv_emul_decode() alone: what it reports of an instruction (the length
+ * is @len, the bytes given).
+ */
+struct ec_decode {
+	const char *name;
+	u8 mode;
+	u8 bytes[MV_EMUL_MAX_INSN];
+	u8 len;
+	u64 gpr[MV_NR_GPRS];
+	u64 rip;
+	/* expected */
+	u8 rc;
+	u16 opcode;
+	u8 op_size;
+	u8 addr_size;
+	u8 seg;
+	u8 rep;
+	bool lock;
+	u8 rex;
+	bool has_modrm;
+	u8 modrm;
+	bool mem;
+	u64 ea;
+	s64 imm;
+};
+
+#define DSEG(s)		.seg = MV_SEG_##s
+
+static const struct ec_decode ec_decodes[] = {
+	{ "mov eax,[rbx+0x10]", M64, BYTES(0x8b, 0x43, 0x10),
+	  .gpr = { [MV_RBX] = 0x2000 }, .opcode = 0x8b, .op_size = 4,
+	  .addr_size = 8, DSEG(DS), .has_modrm = true, .modrm = 0x43,
+	  .mem = true, .ea = 0x2010 },
+	{ "rep movsw (32, 66 67)", M32, BYTES(0x66, 0x67, 0xf3, 0xa5),
+	  .gpr = { [MV_RSI] = 0x12345678, [MV_RDI] = 0x9999 },
+	  .opcode = 0xa5, .op_size = 2, .addr_size = 2, DSEG(DS),
+	  .rep = 0xf3, .mem = true, .ea = 0x5678 },
+	{ "mov qword fs:[rbx],-1", M64,
+	  BYTES(0x64, 0x48, 0xc7, 0x03, 0xff, 0xff, 0xff, 0xff),
+	  .gpr = { [MV_RBX] = 0x10 }, .opcode = 0xc7, .op_size = 8,
+	  .addr_size = 8, DSEG(FS), .rex = 0x48, .has_modrm = true,
+	  .modrm = 0x03, .mem = true, .ea = 0x10, .imm = -1 },
+	{ "lock cmpxchg8b [esi] (32)", M32, BYTES(0xf0, 0x0f, 0xc7, 0x0e),
+	  .gpr = { [MV_RSI] = 0x40 }, .opcode = 0x0fc7, .op_size = 8,
+	  .addr_size = 4, DSEG(DS), .lock = true, .has_modrm = true,
+	  .modrm = 0x0e, .mem = true, .ea = 0x40 },
+	{ "cmpxchg16b [rsi]", M64, BYTES(0x48, 0x0f, 0xc7, 0x0e),
+	  .gpr = { [MV_RSI] = 0x40 }, .opcode = 0x0fc7, .op_size = 16,
+	  .addr_size = 8, DSEG(DS), .rex = 0x48, .has_modrm = true,
+	  .modrm = 0x0e, .mem = true, .ea = 0x40 },
+	{ "mov ax,moffs16 (16)", M16, BYTES(0xa1, 0x34, 0x12),
+	  .opcode = 0xa1, .op_size = 2, .addr_size = 2, DSEG(DS),
+	  .mem = true, .ea = 0x1234 },
+	{ "es: stosb (16): es all the same", M16, BYTES(0x2e, 0xaa),
+	  .gpr = { [MV_RDI] = 0x10077 }, .opcode = 0xaa, .op_size = 1,
+	  .addr_size = 2, DSEG(ES), .mem = true, .ea = 0x77 },
+	{ "ss: mov ax,[bx] (16)", M16, BYTES(0x36, 0x8b, 0x07),
+	  .gpr = { [MV_RBX] = 0x10 }, .opcode = 0x8b, .op_size = 2,
+	  .addr_size = 2, DSEG(SS), .has_modrm = true, .modrm = 0x07,
+	  .mem = true, .ea = 0x10 },
+	{ "mov ax,[bp] (16) defaults to ss", M16, BYTES(0x8b, 0x46, 0x00),
+	  .gpr = { [MV_RBP] = 0x10 }, .opcode = 0x8b, .op_size = 2,
+	  .addr_size = 2, DSEG(SS), .has_modrm = true, .modrm = 0x46,
+	  .mem = true, .ea = 0x10 },
+	{ "bts [rbx],37", M64, BYTES(0x0f, 0xba, 0x2b, 0x25),
+	  .gpr = { [MV_RBX] = 0x10 }, .opcode = 0x0fba, .op_size = 4,
+	  .addr_size = 8, DSEG(DS), .has_modrm = true, .modrm = 0x2b,
+	  .mem = true, .ea = 0x10, .imm = 0x25 },
+	{ "add dword [ebx],-1 (83, 32)", M32, BYTES(0x83, 0x03, 0xff),
+	  .gpr = { [MV_RBX] = 0x10 }, .opcode = 0x83, .op_size = 4,
+	  .addr_size = 4, DSEG(DS), .has_modrm = true, .modrm = 0x03,
+	  .mem = true, .ea = 0x10, .imm = -1 },
+	{ "mov eax,[rip+0x100]", M64, BYTES(0x8b, 0x05, 0x00, 0x01, 0, 0),
+	  .rip = 0x1000, .opcode = 0x8b, .op_size = 4, .addr_size = 8,
+	  DSEG(DS), .has_modrm = true, .modrm = 0x05, .mem = true,
+	  .ea = 0x1106 },
+	{ "insd with REX.W", M64, BYTES(0x48, 0x6d),
+	  .gpr = { [MV_RDI] = 0x3000 }, .opcode = 0x6d, .op_size = 4,
+	  .addr_size = 8, DSEG(ES), .rex = 0x48, .mem = true, .ea = 0x3000 },
+	{ "mov ebx,eax: no memory operand", M64, BYTES(0x89, 0xc3),
+	  .opcode = 0x89, .op_size = 4, .addr_size = 8, DSEG(DS),
+	  .has_modrm = true, .modrm = 0xc3 },
+	{ "a REX before 66 is dropped", M64, BYTES(0x41, 0x66, 0x89, 0x03),
+	  .gpr = { [MV_RBX] = 0x10, [MV_R11] = 0x20 }, .opcode = 0x89,
+	  .op_size = 2, .addr_size = 8, DSEG(DS), .has_modrm = true,
+	  .modrm = 0x03, .mem = true, .ea = 0x10 },
+	{ "nop", M64, BYTES(0x90), .rc = MV_EMUL_UNHANDLED },
+	{ "mov [rbx],eax cut short", M64, BYTES(0x89),
+	  .rc = MV_EMUL_UNHANDLED },
+};
+
 #endif /* MV_TESTS_EMULATE_CASES_H */

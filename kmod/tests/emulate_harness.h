@@ -6,7 +6,7 @@
  *
  * Shared by the KUnit suite (kmod/tests/emulate_test.c) and the userspace
  * test (testing/emul/emulate_test.c); the includer provides memcpy,
- * memcmp, memset and snprintf.
+ * memcmp, memset, vsnprintf, va_list and __printf.
  */
 #ifndef MV_TESTS_EMULATE_HARNESS_H
 #define MV_TESTS_EMULATE_HARNESS_H
@@ -235,11 +235,16 @@ static const char *const ec_kind_name[] = {
 	"?", "read", "write", "cmpxchg", "pio_in", "pio_out"
 };
 
-#define EC_FAIL(st, ...)						\
-	do {								\
-		snprintf((st)->msg, sizeof((st)->msg), __VA_ARGS__);	\
-		return -1;						\
-	} while (0)
+/* Says what went wrong; returns -1 */
+static __printf(2, 3) int ec_fail(struct ec_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->msg, sizeof(st->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* Sets up the context as the case says */
 static void ec_setup(struct ec_state *st, const struct ec_case *c)
@@ -264,25 +269,24 @@ static void ec_setup(struct ec_state *st, const struct ec_case *c)
 			   c->avail;
 }
 
+#define EC_ULL(x)	((unsigned long long)(x))
+
 /*
- * Runs the case: @c->rounds guest exits (1 if 0), each emulated until it
- * is done, reads userspace completes handed over between the calls.
- * Returns 0 when everything is as expected, else -1 with st->msg.
+ * Emulates as the kernel would: @c->rounds guest exits (1 if 0), each
+ * until it is done, handing over the reads userspace completes.  Fills
+ * @rcs; returns how many calls to mv_emulate() it made.
  */
-static int ec_run(struct ec_state *st, const struct ec_case *c)
+static unsigned int ec_exec(struct ec_state *st, const struct ec_case *c,
+			    int *rcs)
 {
 	struct mv_emul_ctxt *ctxt = &st->ctxt;
-	unsigned int round, nrc = 0, i, j;
-	int rcs[EC_MAX_CALLS_PER_RUN];
-	u64 want_rip, want_fl;
-	bool commit;
-	int rc = -1;
+	unsigned int round, nrc = 0, j;
+	int rc;
 
-	ec_setup(st, c);
 	for (round = 0; round < (c->rounds ? c->rounds : 1u); round++) {
-		for (;;) {
+		do {
 			if (nrc == EC_MAX_CALLS_PER_RUN)
-				EC_FAIL(st, "mv_emulate() called too often");
+				return nrc;
 			st->last_user = EC_USER_NONE;
 			rc = mv_emulate(ctxt);
 			rcs[nrc++] = rc;
@@ -294,97 +298,150 @@ static int ec_run(struct ec_state *st, const struct ec_case *c)
 							      st->pend_la + j);
 				mv_emul_complete_read(ctxt, st->data,
 						      st->pend_size);
-				continue;
 			}
-			if (st->last_user == EC_USER_PIO_IN)
-				continue;
-			break;
-		}
+		} while (st->last_user == EC_USER_READ ||
+			 st->last_user == EC_USER_PIO_IN);
 	}
+	return nrc;
+}
 
-	if (nrc != c->nrc)
-		EC_FAIL(st, "mv_emulate() called %u times, expected %u (last rc %d)",
-			nrc, c->nrc, rc);
-	for (i = 0; i < nrc; i++)
-		if (rcs[i] != c->rc[i])
-			EC_FAIL(st, "call %u returned %d, expected %d",
-				i, rcs[i], c->rc[i]);
-	if (rc == MV_EMUL_EXCEPTION &&
-	    (ctxt->exception.vector != c->exc ||
-	     ctxt->exception.has_error != c->exc_has_err ||
-	     ctxt->exception.error != c->exc_err ||
-	     ctxt->exception.cr2 != c->exc_cr2))
-		EC_FAIL(st, "exception %u (%d, %#x, cr2 %#llx), expected %u",
-			ctxt->exception.vector, ctxt->exception.has_error,
-			ctxt->exception.error,
-			(unsigned long long)ctxt->exception.cr2, c->exc);
-	if (c->ilen && ctxt->insn.len != c->ilen)
-		EC_FAIL(st, "length %u, expected %u", ctxt->insn.len, c->ilen);
+/* Registers, RIP and RFLAGS: as the case says if committed, else kept */
+static int ec_check_regs(struct ec_state *st, const struct ec_case *c,
+			 bool commit)
+{
+	const struct mv_emul_ctxt *ctxt = &st->ctxt;
+	u64 want_rip, want_fl;
+	unsigned int i;
 
-	/* the registers: changed as the case says if committed, else kept */
-	commit = rc == MV_EMUL_OK || rc == MV_EMUL_USER;
 	for (i = 0; i < MV_NR_GPRS; i++) {
 		u64 want = c->gpr[i];
 
 		if (commit && (c->out_mask & (1u << i)))
 			want = c->out_gpr[i];
 		if (ctxt->gpr[i] != want)
-			EC_FAIL(st, "gpr %u = %#llx, expected %#llx", i,
-				(unsigned long long)ctxt->gpr[i],
-				(unsigned long long)want);
+			return ec_fail(st, "gpr %u = %#llx, expected %#llx", i,
+				       EC_ULL(ctxt->gpr[i]), EC_ULL(want));
 	}
 	want_rip = c->rip;
 	if (commit && !c->stay)
 		want_rip = c->out_rip ? c->out_rip : c->rip + c->len;
 	if (ctxt->rip != want_rip)
-		EC_FAIL(st, "rip %#llx, expected %#llx",
-			(unsigned long long)ctxt->rip,
-			(unsigned long long)want_rip);
+		return ec_fail(st, "rip %#llx, expected %#llx",
+			       EC_ULL(ctxt->rip), EC_ULL(want_rip));
 	want_fl = c->rflags | 2;
 	if (commit && c->out_rflags)
 		want_fl = c->out_rflags;
 	if (ctxt->rflags != want_fl)
-		EC_FAIL(st, "rflags %#llx, expected %#llx",
-			(unsigned long long)ctxt->rflags,
-			(unsigned long long)want_fl);
+		return ec_fail(st, "rflags %#llx, expected %#llx",
+			       EC_ULL(ctxt->rflags), EC_ULL(want_fl));
 	if (commit && ctxt->nr_cached)
-		EC_FAIL(st, "read cache not empty after a commit");
+		return ec_fail(st, "read cache not empty after a commit");
+	return 0;
+}
 
-	/* the callback calls, in order */
+/* The callback calls, in order, with their first 16 bytes */
+static int ec_check_calls(struct ec_state *st, const struct ec_case *c)
+{
+	unsigned int i, n;
+
 	if (st->nlog != c->ncalls)
-		EC_FAIL(st, "%u callback calls, expected %u (first: %s %#llx)",
-			st->nlog, c->ncalls,
-			st->nlog ? ec_kind_name[st->log[0].kind] : "-",
-			st->nlog ? (unsigned long long)st->log[0].addr : 0ULL);
+		return ec_fail(st, "%u callback calls, expected %u (first: %s %#llx)",
+			       st->nlog, c->ncalls,
+			       st->nlog ? ec_kind_name[st->log[0].kind] : "-",
+			       st->nlog ? EC_ULL(st->log[0].addr) : 0ULL);
 	for (i = 0; i < c->ncalls && i < EC_MAX_LOG; i++) {
 		const struct ec_call *got = &st->log[i], *want = &c->calls[i];
-		unsigned int n = want->size * (want->count ? want->count : 1);
 
+		n = want->size * (want->count ? want->count : 1);
 		if (n > 16)
 			n = 16;
 		if (want->kind == EC_IN && !want->v[0] && !want->v[1])
 			n = 0;	/* the data of pio_in is the fake's */
 		if (got->kind != want->kind || got->addr != want->addr ||
 		    got->size != want->size || got->count != want->count)
-			EC_FAIL(st, "call %u: %s %#llx size %u count %u, expected %s %#llx size %u count %u",
-				i, ec_kind_name[got->kind],
-				(unsigned long long)got->addr, got->size,
-				got->count, ec_kind_name[want->kind],
-				(unsigned long long)want->addr, want->size,
-				want->count);
+			return ec_fail(st, "call %u: %s %#llx %u*%u, expected %s %#llx %u*%u",
+				       i, ec_kind_name[got->kind],
+				       EC_ULL(got->addr), got->size, got->count,
+				       ec_kind_name[want->kind],
+				       EC_ULL(want->addr), want->size,
+				       want->count);
 		if (memcmp(got->v, want->v, n))
-			EC_FAIL(st, "call %u (%s %#llx): data %#llx %#llx, expected %#llx %#llx",
-				i, ec_kind_name[got->kind],
-				(unsigned long long)got->addr,
-				(unsigned long long)got->v[0],
-				(unsigned long long)got->v[1],
-				(unsigned long long)want->v[0],
-				(unsigned long long)want->v[1]);
+			return ec_fail(st, "call %u (%s %#llx): %#llx %#llx, expected %#llx %#llx",
+				       i, ec_kind_name[got->kind],
+				       EC_ULL(got->addr), EC_ULL(got->v[0]),
+				       EC_ULL(got->v[1]), EC_ULL(want->v[0]),
+				       EC_ULL(want->v[1]));
 		if (want->kind == EC_X && memcmp(got->old, want->old, n))
-			EC_FAIL(st, "call %u (cmpxchg): old %#llx, expected %#llx",
-				i, (unsigned long long)got->old[0],
-				(unsigned long long)want->old[0]);
+			return ec_fail(st, "call %u: cmpxchg old %#llx, expected %#llx",
+				       i, EC_ULL(got->old[0]), EC_ULL(want->old[0]));
 	}
+	return 0;
+}
+
+/* Runs a case; 0 when everything is as expected, else -1 and st->msg */
+static int ec_run(struct ec_state *st, const struct ec_case *c)
+{
+	const struct mv_emul_exception *e = &st->ctxt.exception;
+	int rcs[EC_MAX_CALLS_PER_RUN];
+	unsigned int nrc, i;
+	int rc;
+
+	ec_setup(st, c);
+	nrc = ec_exec(st, c, rcs);
+	if (nrc != c->nrc)
+		return ec_fail(st, "mv_emulate() called %u times, expected %u (last rc %d)",
+			       nrc, c->nrc, rcs[nrc - 1]);
+	for (i = 0; i < nrc; i++)
+		if (rcs[i] != c->rc[i])
+			return ec_fail(st, "call %u returned %d, expected %d",
+				       i, rcs[i], c->rc[i]);
+	rc = rcs[nrc - 1];
+	if (rc == MV_EMUL_EXCEPTION &&
+	    (e->vector != c->exc || e->has_error != c->exc_has_err ||
+	     e->error != c->exc_err || e->cr2 != c->exc_cr2))
+		return ec_fail(st, "exception %u (%d, %#x, cr2 %#llx), expected %u",
+			       e->vector, e->has_error, e->error, EC_ULL(e->cr2),
+			       c->exc);
+	if (c->ilen && st->ctxt.insn.len != c->ilen)
+		return ec_fail(st, "length %u, expected %u",
+			       st->ctxt.insn.len, c->ilen);
+	if (ec_check_regs(st, c, rc == MV_EMUL_OK || rc == MV_EMUL_USER))
+		return -1;
+	return ec_check_calls(st, c);
+}
+
+/* Decodes one instruction of ec_decodes[]; 0 when it is as expected */
+static int ec_decode_run(struct ec_state *st, const struct ec_decode *d)
+{
+	struct mv_emul_ctxt *ctxt = &st->ctxt;
+	const struct mv_emul_insn *i = &ctxt->insn;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	ctxt->ops = &ec_ops;
+	ctxt->mode = d->mode;
+	memcpy(ctxt->gpr, d->gpr, sizeof(ctxt->gpr));
+	ctxt->rip = d->rip;
+	memcpy(ctxt->insn_bytes, d->bytes, sizeof(ctxt->insn_bytes));
+	ctxt->insn_avail = d->len;
+	rc = mv_emul_decode(ctxt);
+	if (rc != d->rc)
+		return ec_fail(st, "returned %d, expected %d", rc, d->rc);
+	if (rc)
+		return 0;
+	if (i->len != d->len || i->opcode != d->opcode ||
+	    i->op_size != d->op_size || i->addr_size != d->addr_size ||
+	    i->seg != d->seg || i->rep != d->rep || i->lock != d->lock ||
+	    i->rex != d->rex)
+		return ec_fail(st, "len %u op %#x size %u/%u seg %u rep %#x lock %d rex %#x",
+			       i->len, i->opcode, i->op_size, i->addr_size,
+			       i->seg, i->rep, i->lock, i->rex);
+	if (i->has_modrm != d->has_modrm ||
+	    (i->has_modrm && i->modrm != d->modrm) || i->mem != d->mem ||
+	    (i->mem && i->ea != d->ea) || i->imm != d->imm)
+		return ec_fail(st, "modrm %d/%#x mem %d ea %#llx imm %lld",
+			       i->has_modrm, i->modrm, i->mem, EC_ULL(i->ea),
+			       (long long)i->imm);
 	return 0;
 }
 

@@ -11,9 +11,12 @@
  *
  *   emulate_test [-v]      -v: say why a case failed, and more
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
 
 #include "emulate.h"
 #include "../../kmod/tests/emulate_harness.h"
@@ -45,6 +48,13 @@ static void run_cases(void)
 		int r = ec_run(&st, &ec_cases[i]);
 
 		tap(!r, ec_cases[i].name, r ? st.msg : NULL);
+	}
+	for (i = 0; i < sizeof(ec_decodes) / sizeof(ec_decodes[0]); i++) {
+		int r = ec_decode_run(&st, &ec_decodes[i]);
+		char name[160];
+
+		snprintf(name, sizeof(name), "decode: %s", ec_decodes[i].name);
+		tap(!r, name, r ? st.msg : NULL);
 	}
 }
 
@@ -424,7 +434,8 @@ static void host_compare_bti(void)
 
 int main(int argc, char **argv)
 {
-	unsigned int ncases = sizeof(ec_cases) / sizeof(ec_cases[0]);
+	unsigned int ncases = sizeof(ec_cases) / sizeof(ec_cases[0]) +
+			      sizeof(ec_decodes) / sizeof(ec_decodes[0]);
 	unsigned int nhost = 0, i, s;
 
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
