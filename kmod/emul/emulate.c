@@ -633,6 +633,7 @@ static int decode(struct mv_em *em)
 	bool m64 = mode64(em);
 	unsigned int pos = 0;
 	u8 override = MV_NR_SEGS, seg = MV_SEG_DS;
+	bool opsize_prefix = false;
 	u64 b, v;
 	int rc;
 
@@ -654,6 +655,7 @@ static int decode(struct mv_em *em)
 		switch (b) {
 		case 0x66:
 			insn->op_size = ctxt->mode == MV_EMUL_MODE16 ? 4 : 2;
+			opsize_prefix = true;
 			break;
 		case 0x67:
 			insn->addr_size = ctxt->mode == MV_EMUL_MODE32 ? 2 : 4;
@@ -700,9 +702,12 @@ opcode:
 		insn->op_size = 1;
 	if (insn->opcode == 0x0fc7)
 		insn->op_size = insn->rex & REX_W ? 16 : 8;
-	/* MOVNTI allows no 66/F2/F3, and has no 16-bit form */
-	if (insn->opcode == 0x0fc3 && (insn->op_size == 2 || insn->rep))
-		return MV_EMUL_UNHANDLED;
+	/* MOVNTI: 32 or 64 bits in any mode; 66 F2 F3 make other opcodes */
+	if (insn->opcode == 0x0fc3) {
+		if (opsize_prefix || insn->rep)
+			return MV_EMUL_UNHANDLED;
+		insn->op_size = insn->rex & REX_W ? 8 : 4;
+	}
 	/* INS and OUTS move at most 32 bits */
 	if ((em->flags & D_STRING) && (insn->opcode & 0xfc) == 0x6c &&
 	    insn->op_size == 8)
