@@ -38,8 +38,9 @@
  *
  * Accesses that cross a 4 KiB page are split into two callback calls.  A
  * split write whose first piece answers MV_EMUL_USER ends the instruction
- * with MV_EMUL_UNHANDLED (only one access can leave per instruction); a
- * split locked access is made with @write, not atomically.
+ * with MV_EMUL_UNHANDLED (only one access can leave per instruction), and
+ * one whose second piece faults leaves the first piece written; a split
+ * locked access is made with @write, not atomically.
  *
  * Not checked here: segment limits and types, privilege, canonical
  * addresses (the callbacks' page walk sees the linear address), alignment
@@ -241,7 +242,9 @@ int mv_emul_decode(struct mv_emul_ctxt *ctxt);
  *
  * Return: an enum mv_emul_result.  After MV_EMUL_OK, MV_EMUL_USER from a
  * write, the registers, RIP and RFLAGS in @ctxt are the guest's new ones
- * and the read cache is empty again; otherwise they are unchanged.
+ * and the read cache is empty again; otherwise they are unchanged.  The
+ * read cache is kept only after MV_EMUL_USER from a read or @pio_in (for
+ * the instruction emulated again); every other result empties it.
  */
 int mv_emulate(struct mv_emul_ctxt *ctxt);
 
