@@ -24,72 +24,70 @@
  * error code, then halts.
  */
 asm(".pushsection .text\n"
-    ".code32\n"
-    "prot32_code:\n"
-    "	mov %ebx, %cr3\n"
-    "	mov %cr4, %eax\n"
-    "	or $0x10, %eax\n"		/* PSE */
-    "	mov %eax, %cr4\n"
-    "	mov %cr0, %eax\n"
-    "	or $0x80000000, %eax\n"		/* PG */
-    "	mov %eax, %cr0\n"
-    "	jmp 1f\n"
-    "1:	mov %cr0, %eax\n"
-    "	out %eax, $0x10\n"		/* 1: CR0 */
-    "	mov %cr4, %eax\n"
-    "	out %eax, $0x10\n"		/* 2: CR4 */
-    "	mov 0x40000000, %eax\n"
-    "	out %eax, $0x10\n"		/* 3: read through a 4 KiB page */
-    "	movl $0xcafef00d, 0x40000004\n"
-    "	movl $0x600dd00d, 0x40001008\n"	/* read-only page, CR0.WP clear */
-    "	mov prot32_data, %eax\n"
-    "	out %eax, $0x10\n"		/* 4: read through the 4 MiB page */
-    "	mov %cr0, %eax\n"
-    "	or $0x10000, %eax\n"		/* WP */
-    "	mov %eax, %cr0\n"
-    "	mov %cr0, %eax\n"
-    "	out %eax, $0x10\n"		/* 5: CR0 */
-    "	mov %cr4, %eax\n"
-    "	or $0x80, %eax\n"		/* PGE */
-    "	mov %eax, %cr4\n"
-    "	mov %cr4, %eax\n"
-    "	out %eax, $0x10\n"		/* 6: CR4 */
-    "	and $~0x80, %eax\n"
-    "	or $0x600, %eax\n"		/* OSFXSR, OSXMMEXCPT */
-    "	mov %eax, %cr4\n"
-    "	mov %cr4, %eax\n"
-    "	out %eax, $0x10\n"		/* 7: CR4 */
-    "	movl $0xbad, 0x4000100c\n"	/* CR0.WP set: #PF */
-    "	hlt\n"
-    "prot32_pf:\n"
-    "	mov %cr2, %eax\n"
-    "	out %eax, $0x10\n"		/* 8: CR2 */
-    "	pop %eax\n"
-    "	out %eax, $0x10\n"		/* 9: error code */
-    "	hlt\n"
-    "prot32_data: .long 0x3badcafe\n"
-    ".code64\n"
-    ".popsection\n");
-
-extern char prot32_code[], prot32_pf[];
+	".code32\n"
+	"prot32_code:\n"
+	"	mov %ebx, %cr3\n"
+	"	mov %cr4, %eax\n"
+	"	or $0x10, %eax\n"		/* PSE */
+	"	mov %eax, %cr4\n"
+	"	mov %cr0, %eax\n"
+	"	or $0x80000000, %eax\n"		/* PG */
+	"	mov %eax, %cr0\n"
+	"	jmp 1f\n"
+	"1:	mov %cr0, %eax\n"
+	"	out %eax, $0x10\n"		/* 1: CR0 */
+	"	mov %cr4, %eax\n"
+	"	out %eax, $0x10\n"		/* 2: CR4 */
+	"	mov 0x40000000, %eax\n"
+	"	out %eax, $0x10\n"		/* 3: read through a 4 KiB page */
+	"	movl $0xcafef00d, 0x40000004\n"
+	"	movl $0x600dd00d, 0x40001008\n"	/* read-only page, CR0.WP clear */
+	"	mov prot32_data, %eax\n"
+	"	out %eax, $0x10\n"		/* 4: read through the 4 MiB page */
+	"	mov %cr0, %eax\n"
+	"	or $0x10000, %eax\n"		/* WP */
+	"	mov %eax, %cr0\n"
+	"	mov %cr0, %eax\n"
+	"	out %eax, $0x10\n"		/* 5: CR0 */
+	"	mov %cr4, %eax\n"
+	"	or $0x80, %eax\n"		/* PGE */
+	"	mov %eax, %cr4\n"
+	"	mov %cr4, %eax\n"
+	"	out %eax, $0x10\n"		/* 6: CR4 */
+	"	and $~0x80, %eax\n"
+	"	or $0x600, %eax\n"		/* OSFXSR, OSXMMEXCPT */
+	"	mov %eax, %cr4\n"
+	"	mov %cr4, %eax\n"
+	"	out %eax, $0x10\n"		/* 7: CR4 */
+	"	movl $0xbad, 0x4000100c\n"	/* CR0.WP set: #PF */
+	"	hlt\n"
+	"prot32_pf:\n"
+	"	mov %cr2, %eax\n"
+	"	out %eax, $0x10\n"		/* 8: CR2 */
+	"	pop %eax\n"
+	"	out %eax, $0x10\n"		/* 9: error code */
+	"	hlt\n"
+	"prot32_data: .long 0x3badcafe\n"
+	".code64\n"
+	".popsection\n");
 
 static void expect_out(struct __test_metadata *_metadata,
-		       struct mv_vcpu *vcpu, uint32_t want)
+		       struct mv_vcpu *vcpu, __u32 want)
 {
 	struct kvm_run *run = vcpu->run;
-	uint32_t v;
+	__u32 v;
 
 	ASSERT_EQ(0, mv_vcpu_run(vcpu));
 	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
 	ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
 	ASSERT_EQ(PORT, run->io.port);
 	ASSERT_EQ(4, run->io.size);
-	memcpy(&v, (uint8_t *)run + run->io.data_offset, 4);
+	memcpy(&v, (__u8 *)run + run->io.data_offset, 4);
 	EXPECT_EQ(want, v);
 }
 
-static uint64_t sregs_of(struct __test_metadata *_metadata,
-			 struct mv_vcpu *vcpu, int which)
+static __u64 sregs_of(struct __test_metadata *_metadata,
+		      struct mv_vcpu *vcpu, int which)
 {
 	struct kvm_sregs s;
 
@@ -102,15 +100,15 @@ static uint64_t sregs_of(struct __test_metadata *_metadata,
 
 TEST(prot32_paging)
 {
-	const uint32_t cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
-	uint32_t *pd, *pt, *page;
-	uint64_t pd_gpa, pt_gpa, page_gpa, idt_gpa, stack;
+	const __u32 cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
+	__u32 *pd, *pt, *page;
+	__u64 pd_gpa, pt_gpa, page_gpa, idt_gpa, stack, pf;
 	struct kvm_segment cs, ds;
 	struct mv_vcpu *vcpu;
 	struct kvm_sregs s;
 	struct kvm_regs regs;
 	struct mv_vm *vm;
-	uint64_t *idt;
+	__u64 *idt;
 
 	vm = mv_vm_create(MEM_SIZE);
 	ASSERT_NE(NULL, vm) TH_LOG("vm: %s", strerror(errno));
@@ -137,8 +135,9 @@ TEST(prot32_paging)
 
 	/* a 32-bit interrupt gate for #PF */
 	idt = mv_gpa2hva(vm, idt_gpa);
-	idt[14] = ((uintptr_t)prot32_pf & 0xffff) | MV_SEL_CODE32 << 16 |
-		  0x8eULL << 40 | ((uintptr_t)prot32_pf >> 16) << 48;
+	pf = MV_ASM_ADDR(prot32_pf);
+	idt[14] = (pf & 0xffff) | MV_SEL_CODE32 << 16 | 0x8eULL << 40 |
+		  (pf >> 16) << 48;
 
 	ASSERT_EQ(0, ioctl(vcpu->fd, KVM_GET_SREGS, &s));
 	cs = (struct kvm_segment) {
@@ -162,7 +161,7 @@ TEST(prot32_paging)
 	s.efer = 0;
 	ASSERT_EQ(0, ioctl(vcpu->fd, KVM_SET_SREGS, &s));
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = (uintptr_t)prot32_code;
+	regs.rip = MV_ASM_ADDR(prot32_code);
 	regs.rbx = pd_gpa;
 	regs.rsp = stack;
 	regs.rflags = 2;
@@ -196,7 +195,7 @@ TEST(prot32_paging)
 	EXPECT_EQ(PTE_A | PTE_D, pt[0] & (PTE_A | PTE_D));
 	EXPECT_EQ(PTE_A | PTE_D, pt[1] & (PTE_A | PTE_D));
 	EXPECT_EQ(PTE_A, pd[TEST_VA >> 22] & PTE_A);
-	EXPECT_EQ(PTE_A, pd[(uintptr_t)prot32_code >> 22] & PTE_A);
+	EXPECT_EQ(PTE_A, pd[regs.rip >> 22] & PTE_A);
 	EXPECT_EQ(0, pd[(MEM_SIZE >> 22) - 1] & PTE_A);
 	mv_vm_free(vm);
 }
@@ -209,10 +208,15 @@ FIXTURE(lm) {
 	struct mv_ucall uc;
 };
 
+/* A VM and a vCPU; each test starts the vCPU at its guest code. */
 FIXTURE_SETUP(lm)
 {
 	self->vm = mv_vm_create(MEM_SIZE);
 	ASSERT_NE(NULL, self->vm) TH_LOG("vm: %s", strerror(errno));
+	self->vcpu = mv_vcpu_add(self->vm, 0, NULL, 0, 0);
+	if (!self->vcpu && errno == EOPNOTSUPP)
+		SKIP(return, "no vCPUs on this backend yet");
+	ASSERT_NE(NULL, self->vcpu) TH_LOG("vcpu: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(lm)
@@ -220,30 +224,13 @@ FIXTURE_TEARDOWN(lm)
 	mv_vm_free(self->vm);
 }
 
-static struct mv_vcpu *add_vcpu(struct __test_metadata *_metadata,
-				struct mv_vm *vm, void *fn, uint64_t arg)
-{
-	struct mv_vcpu *vcpu = mv_vcpu_add(vm, 0, fn, arg, 0);
-
-	if (!vcpu && errno == EOPNOTSUPP)
-		return NULL;
-	EXPECT_NE(NULL, vcpu) TH_LOG("vcpu: %s", strerror(errno));
-	return vcpu;
-}
-
-#define ADD_VCPU(fn, arg)						\
-	do {								\
-		self->vcpu = add_vcpu(_metadata, self->vm, fn, arg);	\
-		if (!self->vcpu && errno == EOPNOTSUPP)			\
-			SKIP(return, "no vCPUs on this backend yet");	\
-		ASSERT_NE(NULL, self->vcpu);				\
-	} while (0)
+#define START(fn, arg)	ASSERT_EQ(0, mv_vcpu_start(self->vcpu, fn, arg, 0))
 
 /*
  * Faulting accesses below are written "lea 1f(%rip), %r11; access; 1:";
  * the handler resumes at R11 and records what the fault was.
  */
-static volatile uint64_t fault_vector, fault_error, fault_cr2;
+static __u64 fault_vector, fault_error, fault_cr2;
 
 static void fixup_handler(struct mv_ex_regs *regs)
 {
@@ -259,11 +246,11 @@ static void fetch_fault_handler(struct mv_ex_regs *regs)
 	fault_vector = regs->vector;
 	fault_error = regs->error_code;
 	fault_cr2 = read_cr2();
-	regs->rip = *(uint64_t *)regs->rsp;
+	regs->rip = *(__u64 *)regs->rsp;
 	regs->rsp += 8;
 }
 
-static void guest_write_ro(uint64_t va)
+static void guest_write_ro(__u64 va)
 {
 	asm volatile("lea 1f(%%rip), %%r11\n"
 		     "movl $0x5555aaaa, (%0)\n"
@@ -279,11 +266,11 @@ static void guest_write_ro(uint64_t va)
 
 static void guest_cr_bits(bool has_nx)
 {
-	const uint64_t cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET |
+	const __u64 cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET |
 			     X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
-	const uint64_t cr4 = X86_CR4_PAE | X86_CR4_OSFXSR |
+	const __u64 cr4 = X86_CR4_PAE | X86_CR4_OSFXSR |
 			     X86_CR4_OSXMMEXCPT;
-	uint64_t v;
+	__u64 v;
 
 	GUEST_ASSERT_EQ(read_cr0(), cr0);
 	GUEST_ASSERT_EQ(read_cr4(), cr4);
@@ -310,13 +297,14 @@ static void guest_cr_bits(bool has_nx)
 	GUEST_ASSERT_EQ(fault_vector, 14);
 	GUEST_ASSERT_EQ(fault_error, PF_PRESENT | PF_WRITE);
 	GUEST_ASSERT_EQ(fault_cr2, RO_VA + 8);
-	GUEST_ASSERT_EQ(*(volatile uint32_t *)(RO_VA + 8), 0);
+	GUEST_ASSERT_EQ(__atomic_load_n((__u32 *)(RO_VA + 8), __ATOMIC_RELAXED), 0);
 	fault_vector = 0;
 	write_cr0(cr0 & ~X86_CR0_WP);
 	GUEST_SYNC(read_cr0());
 	guest_write_ro(RO_VA + 8);
 	GUEST_ASSERT_EQ(fault_vector, 0);
-	GUEST_ASSERT_EQ(*(volatile uint32_t *)(RO_VA + 8), 0x5555aaaa);
+	GUEST_ASSERT_EQ(__atomic_load_n((__u32 *)(RO_VA + 8), __ATOMIC_RELAXED),
+			0x5555aaaa);
 	write_cr0(cr0);
 	GUEST_SYNC(read_cr0());
 
@@ -349,20 +337,20 @@ static bool host_has_nx(struct mv_vm *vm)
 
 TEST_F(lm, cr_and_efer_bits)
 {
-	const uint64_t cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET |
+	const __u64 cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET |
 			     X86_CR0_NE | X86_CR0_WP | X86_CR0_PG;
-	const uint64_t cr4 = X86_CR4_PAE | X86_CR4_OSFXSR |
+	const __u64 cr4 = X86_CR4_PAE | X86_CR4_OSFXSR |
 			     X86_CR4_OSXMMEXCPT;
 	bool nx = host_has_nx(self->vm);
-	uint64_t ro, code;
+	__u64 ro, code;
 	struct mv_vcpu *vcpu;
 
 	ro = mv_vm_alloc(self->vm, 4096);
 	code = mv_vm_alloc(self->vm, 4096);
 	ASSERT_EQ(0, mv_vm_map(self->vm, RO_VA, ro, 4096, 0));
 	ASSERT_EQ(0, mv_vm_map(self->vm, NX_VA, code, 4096, PTE_NX));
-	*(uint8_t *)mv_gpa2hva(self->vm, code) = 0xc3;	/* ret */
-	ADD_VCPU(guest_cr_bits, nx);
+	*(__u8 *)mv_gpa2hva(self->vm, code) = 0xc3;	/* ret */
+	START(guest_cr_bits, nx);
 	vcpu = self->vcpu;
 	mv_vm_set_handler(self->vm, 14, fixup_handler);
 
@@ -375,11 +363,11 @@ TEST_F(lm, cr_and_efer_bits)
 	ASSERT_UCALL(vcpu, &self->uc, UCALL_SYNC);
 	EXPECT_EQ(cr0 & ~X86_CR0_WP, self->uc.args[0]);
 	EXPECT_EQ(cr0 & ~X86_CR0_WP, SREG(0));
-	EXPECT_EQ(0, *(uint32_t *)mv_gpa2hva(self->vm, ro + 8));
+	EXPECT_EQ(0, *(__u32 *)mv_gpa2hva(self->vm, ro + 8));
 	ASSERT_UCALL(vcpu, &self->uc, UCALL_SYNC);
 	EXPECT_EQ(cr0, self->uc.args[0]);
 	EXPECT_EQ(cr0, SREG(0));
-	EXPECT_EQ(0x5555aaaa, *(uint32_t *)mv_gpa2hva(self->vm, ro + 8));
+	EXPECT_EQ(0x5555aaaa, *(__u32 *)mv_gpa2hva(self->vm, ro + 8));
 	if (nx) {
 		mv_vm_set_handler(self->vm, 14, fetch_fault_handler);
 		ASSERT_UCALL(vcpu, &self->uc, UCALL_SYNC);
@@ -395,8 +383,10 @@ TEST_F(lm, cr_and_efer_bits)
 /* GUEST_ASSERT failures and unclaimed exceptions reach the host. */
 static void guest_fail(int how)
 {
-	volatile uint64_t x = 41;
+	__u64 x = 41;
 
+	/* not a constant to the compiler */
+	asm volatile("" : "+r"(x));
 	if (how == 0)
 		GUEST_ASSERT_EQ(x + 1, 43);
 	asm volatile("ud2");
@@ -404,7 +394,7 @@ static void guest_fail(int how)
 
 TEST_F(lm, guest_assert_and_exception)
 {
-	ADD_VCPU(guest_fail, 0);
+	START(guest_fail, 0);
 	ASSERT_EQ(UCALL_ASSERT, mv_vcpu_run_ucall(self->vcpu, &self->uc));
 	EXPECT_EQ(42, self->uc.args[0]);
 	EXPECT_EQ(43, self->uc.args[1]);
@@ -416,11 +406,11 @@ TEST_F(lm, guest_assert_and_exception)
 
 TEST_F(lm, unhandled_exception)
 {
-	ADD_VCPU(guest_fail, 1);
+	START(guest_fail, 1);
 	ASSERT_EQ(UCALL_UNHANDLED, mv_vcpu_run_ucall(self->vcpu, &self->uc));
 	EXPECT_EQ(6, self->uc.args[0]);		/* #UD */
 	EXPECT_EQ(0, self->uc.args[1]);
-	EXPECT_EQ(0x0b0f, *(uint16_t *)mv_gva2hva(self->vm, self->uc.args[2]));
+	EXPECT_EQ(0x0b0f, *(__u16 *)mv_gva2hva(self->vm, self->uc.args[2]));
 }
 
 /* HLT leaves the guest; KVM_RUN resumes after it. */
@@ -435,13 +425,13 @@ TEST_F(lm, hlt)
 {
 	struct kvm_regs regs;
 
-	ADD_VCPU(guest_hlt, 0);
+	START(guest_hlt, 0);
 	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_SYNC);
 	EXPECT_EQ(1, self->uc.args[0]);
 	ASSERT_EQ(0, mv_vcpu_run(self->vcpu));
 	ASSERT_EQ(KVM_EXIT_HLT, self->vcpu->run->exit_reason);
 	ASSERT_EQ(0, ioctl(self->vcpu->fd, KVM_GET_REGS, &regs));
-	EXPECT_EQ(0xf4, *(uint8_t *)mv_gva2hva(self->vm, regs.rip - 1));
+	EXPECT_EQ(0xf4, *(__u8 *)mv_gva2hva(self->vm, regs.rip - 1));
 	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_SYNC);
 	EXPECT_EQ(2, self->uc.args[0]);
 	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_DONE);
@@ -450,10 +440,7 @@ TEST_F(lm, hlt)
 /* An exception with an empty IDT: #UD, #GP, #DF, shutdown. */
 static void guest_triple_fault(void)
 {
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = { 0, 0 };
+	__u16 idtr[5] = { 0 };		/* limit 0, base 0 */
 
 	GUEST_SYNC(0);
 	asm volatile("lidt %0\n"
@@ -462,20 +449,20 @@ static void guest_triple_fault(void)
 
 TEST_F(lm, triple_fault)
 {
-	ADD_VCPU(guest_triple_fault, 0);
+	START(guest_triple_fault, 0);
 	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_SYNC);
 	ASSERT_EQ(0, mv_vcpu_run(self->vcpu));
 	EXPECT_EQ(KVM_EXIT_SHUTDOWN, self->vcpu->run->exit_reason);
 }
 
 /* Spins until the host sets stop (its copy in guest memory). */
-static volatile int stop;
+static int stop;
 
 static void guest_spin(void)
 {
 	GUEST_SYNC(0);
 	asm volatile("sti");
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
 		;
 	asm volatile("cli");
 }
@@ -489,7 +476,7 @@ TEST_F(lm, signal_interrupts_guest)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
 
-	ADD_VCPU(guest_spin, 0);
+	START(guest_spin, 0);
 	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_SYNC);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
@@ -497,7 +484,8 @@ TEST_F(lm, signal_interrupts_guest)
 	EXPECT_EQ(KVM_EXIT_INTR, self->vcpu->run->exit_reason);
 
 	/* the guest goes on where it was */
-	*(volatile int *)mv_gva2hva(self->vm, (uintptr_t)&stop) = 1;
+	__atomic_store_n((int *)mv_gva2hva(self->vm, (uintptr_t)&stop), 1,
+			 __ATOMIC_RELAXED);
 	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_DONE);
 }
 

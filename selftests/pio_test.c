@@ -16,14 +16,14 @@
 
 #define IN_IMM(insn, reg, v)						\
 	({								\
-		uint64_t __r = (v);					\
+		__u64 __r = (v);					\
 		asm volatile(insn " $0xe0, %%" reg : "+a"(__r));		\
 		__r;							\
 	})
 
 #define IN_DX(insn, reg, v)						\
 	({								\
-		uint64_t __r = (v);					\
+		__u64 __r = (v);					\
 		asm volatile(insn " %%dx, %%" reg			\
 			     : "+a"(__r) : "d"(DX_PORT));		\
 		__r;							\
@@ -48,9 +48,9 @@ static void guest_pio(void)
 }
 
 struct pio {
-	uint8_t dir, size;
-	uint16_t port;
-	uint32_t data;		/* written by an OUT, returned to an IN */
+	__u8 dir, size;
+	__u16 port;
+	__u32 data;		/* written by an OUT, returned to an IN */
 };
 
 static const struct pio script[] = {
@@ -85,8 +85,8 @@ TEST(pio_sizes_and_forms)
 	for (unsigned int i = 0; i < ARRAY_SIZE(script); i++) {
 		const struct pio *p = &script[i];
 		struct kvm_run *run = vcpu->run;
-		uint32_t v = 0;
-		uint8_t *data;
+		__u32 v = 0;
+		__u8 *data;
 
 		ASSERT_EQ(0, mv_vcpu_run(vcpu));
 		mv_get_ucall(vcpu, &uc);
@@ -96,7 +96,7 @@ TEST(pio_sizes_and_forms)
 		EXPECT_EQ(p->size, run->io.size) TH_LOG("step %u", i);
 		EXPECT_EQ(p->port, run->io.port) TH_LOG("step %u", i);
 		EXPECT_EQ(1, run->io.count) TH_LOG("step %u", i);
-		data = (uint8_t *)run + run->io.data_offset;
+		data = (__u8 *)run + run->io.data_offset;
 		if (p->dir == KVM_EXIT_IO_OUT) {
 			memcpy(&v, data, p->size);
 			EXPECT_EQ(p->data, v) TH_LOG("step %u", i);

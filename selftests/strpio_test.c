@@ -16,9 +16,9 @@
 
 struct op {
 	bool in, back;
-	uint8_t size;
-	uint16_t count;
-	uint8_t seed;
+	__u8 size;
+	__u16 count;
+	__u8 seed;
 };
 
 static const struct op ops[] = {
@@ -33,13 +33,13 @@ static const struct op ops[] = {
 };
 
 /* Byte @i of the stream of op @seed; the same formula on both sides. */
-static inline uint8_t pat(uint8_t seed, unsigned int i)
+static inline __u8 pat(__u8 seed, unsigned int i)
 {
-	return (uint8_t)(i * 13 + seed * 37 + (i >> 8));
+	return (__u8)(i * 13 + seed * 37 + (i >> 8));
 }
 
 /* @buf gets the stream as memory holds it: reversed when DF is set. */
-static inline void fill(uint8_t *buf, const struct op *op)
+static inline void fill(__u8 *buf, const struct op *op)
 {
 	unsigned int n = op->count * op->size;
 
@@ -47,13 +47,13 @@ static inline void fill(uint8_t *buf, const struct op *op)
 		buf[op->back ? n - 1 - i : i] = pat(op->seed, i);
 }
 
-static void guest_strpio(uint8_t *buf)
+static void guest_strpio(__u8 *buf)
 {
 	for (unsigned int k = 0; k < ARRAY_SIZE(ops); k++) {
 		const struct op *op = &ops[k];
 		unsigned int n = op->count * op->size;
-		uint64_t cnt = op->count;
-		uint8_t *p = op->back ? buf + n - 1 : buf, *want;
+		__u64 cnt = op->count;
+		__u8 *p = op->back ? buf + n - 1 : buf, *want;
 
 		if (!op->in) {
 			fill(buf, op);
@@ -99,11 +99,11 @@ static void guest_strpio(uint8_t *buf)
 
 TEST(rep_ins_outs)
 {
-	uint8_t *stream, *want, *buf;
+	__u8 *stream, *want, *buf;
 	struct mv_vcpu *vcpu;
 	struct mv_ucall uc;
 	struct mv_vm *vm;
-	uint64_t gbuf;
+	__u64 gbuf;
 	char msg[512];
 
 	vm = mv_vm_create(16 << 20);
@@ -128,7 +128,7 @@ TEST(rep_ins_outs)
 			want[i] = pat(op->seed, i);
 		for (;;) {
 			unsigned int bytes;
-			uint8_t *data;
+			__u8 *data;
 
 			ASSERT_EQ(0, mv_vcpu_run(vcpu));
 			if (mv_get_ucall(vcpu, &uc) != UCALL_NONE)
@@ -144,7 +144,7 @@ TEST(rep_ins_outs)
 			ASSERT_LE(got + bytes, n)
 				TH_LOG("op %u: %u bytes after %u", k, bytes, got);
 			ASSERT_LE(run->io.data_offset + bytes, vcpu->run_size);
-			data = (uint8_t *)run + run->io.data_offset;
+			data = (__u8 *)run + run->io.data_offset;
 			if (op->in)
 				memcpy(data, want + got, bytes);
 			else

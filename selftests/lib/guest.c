@@ -27,8 +27,8 @@
  */
 mv_ex_handler_t mv_guest_handlers[256];
 
-void mv_ucall(uint64_t cmd, const char *file, const char *expr, int line,
-	      uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+void mv_ucall(__u64 cmd, const char *file, const char *expr, int line,
+	      __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
 	struct mv_ucall uc;
 
@@ -42,12 +42,12 @@ void mv_ucall(uint64_t cmd, const char *file, const char *expr, int line,
 	uc.args[3] = a3;
 	/* images and stacks live below 4 GiB: 32 bits of address suffice */
 	asm volatile("outl %0, %1"
-		     : : "a"((uint32_t)(uintptr_t)&uc), "Nd"(MV_UCALL_PORT)
+		     : : "a"((__u32)(uintptr_t)&uc), "Nd"(MV_UCALL_PORT)
 		     : "memory");
 }
 
 void mv_guest_assert_fail(const char *file, const char *expr, int line,
-			  uint64_t a, uint64_t b)
+			  __u64 a, __u64 b)
 {
 	for (;;)
 		mv_ucall(UCALL_ASSERT, file, expr, line, a, b, 0, 0);
@@ -89,53 +89,52 @@ void mv_guest_exception(struct mv_ex_regs *regs)
  * keep it aligned for the call.
  */
 asm(".pushsection .text\n"
-    ".globl mv_guest_entry\n"
-    "mv_guest_entry:\n"
-    "	fninit\n"
-    "	ldmxcsr mv_mxcsr_reset(%rip)\n"
-    "	call *%rax\n"
-    "	call mv_guest_returned\n"
-    "	ud2\n"
-    "mv_mxcsr_reset: .long 0x1f80\n"
-    "	.balign 16\n"
-    ".globl mv_guest_vectors\n"
-    "mv_guest_vectors:\n"
-    "	vec = 0\n"
-    "	.rept 256\n"
-    "	.balign 16\n"
-    "	.if vec != 8 && (vec < 10 || vec > 14) && vec != 17 && vec != 21 "
-    "&& vec != 29 && vec != 30\n"
-    "	pushq $0\n"
-    "	.endif\n"
-    "	pushq $vec\n"
-    "	jmp mv_guest_vector_common\n"
-    "	vec = vec + 1\n"
-    "	.endr\n"
-    "mv_guest_vector_common:\n"
-    "	push %r15; push %r14; push %r13; push %r12\n"
-    "	push %r11; push %r10; push %r9; push %r8\n"
-    "	push %rbp; push %rdi; push %rsi; push %rdx\n"
-    "	push %rcx; push %rbx; push %rax\n"
-    "	mov %rsp, %rdi\n"
-    "	sub $512, %rsp\n"
-    "	fxsave64 (%rsp)\n"
-    "	cld\n"
-    "	call mv_guest_exception\n"
-    "	fxrstor64 (%rsp)\n"
-    "	add $512, %rsp\n"
-    "	pop %rax; pop %rbx; pop %rcx; pop %rdx\n"
-    "	pop %rsi; pop %rdi; pop %rbp; pop %r8\n"
-    "	pop %r9; pop %r10; pop %r11; pop %r12\n"
-    "	pop %r13; pop %r14; pop %r15\n"
-    "	add $16, %rsp\n"
-    "	iretq\n"
-    ".popsection\n");
-
-extern char mv_guest_entry[], mv_guest_vectors[];
+	".globl mv_guest_entry\n"
+	"mv_guest_entry:\n"
+	"	fninit\n"
+	"	ldmxcsr mv_mxcsr_reset(%rip)\n"
+	"	call *%rax\n"
+	"	call mv_guest_returned\n"
+	"	ud2\n"
+	"mv_mxcsr_reset: .long 0x1f80\n"
+	"	.balign 16\n"
+	".globl mv_guest_vectors\n"
+	"mv_guest_vectors:\n"
+	"	vec = 0\n"
+	"	.rept 256\n"
+	"	.balign 16\n"
+	"	.if (vec - 8) * (vec - 17) * (vec - 21) * (vec - 29) * (vec - 30)\n"
+	"	.if vec < 10 || vec > 14\n"
+	"	pushq $0\n"
+	"	.endif\n"
+	"	.endif\n"
+	"	pushq $vec\n"
+	"	jmp mv_guest_vector_common\n"
+	"	vec = vec + 1\n"
+	"	.endr\n"
+	"mv_guest_vector_common:\n"
+	"	push %r15; push %r14; push %r13; push %r12\n"
+	"	push %r11; push %r10; push %r9; push %r8\n"
+	"	push %rbp; push %rdi; push %rsi; push %rdx\n"
+	"	push %rcx; push %rbx; push %rax\n"
+	"	mov %rsp, %rdi\n"
+	"	sub $512, %rsp\n"
+	"	fxsave64 (%rsp)\n"
+	"	cld\n"
+	"	call mv_guest_exception\n"
+	"	fxrstor64 (%rsp)\n"
+	"	add $512, %rsp\n"
+	"	pop %rax; pop %rbx; pop %rcx; pop %rdx\n"
+	"	pop %rsi; pop %rdi; pop %rbp; pop %r8\n"
+	"	pop %r9; pop %r10; pop %r11; pop %r12\n"
+	"	pop %r13; pop %r14; pop %r15\n"
+	"	add $16, %rsp\n"
+	"	iretq\n"
+	".popsection\n");
 
 /* ------------------------------------------------------------- host side */
 
-void *mv_gpa2hva(struct mv_vm *vm, uint64_t gpa)
+void *mv_gpa2hva(struct mv_vm *vm, __u64 gpa)
 {
 	return gpa < vm->size ? vm->mem + gpa : NULL;
 }
@@ -149,9 +148,9 @@ void *mv_gpa2hva(struct mv_vm *vm, uint64_t gpa)
  * the VM is being set up.  Returns the guest-physical (= virtual) address,
  * or 0 when slot 0 is full.
  */
-uint64_t mv_vm_alloc(struct mv_vm *vm, uint64_t size)
+__u64 mv_vm_alloc(struct mv_vm *vm, __u64 size)
 {
-	uint64_t gpa = vm->next;
+	__u64 gpa = vm->next;
 
 	size = (size + MV_PAGE_SIZE - 1) & PAGE_MASK;
 	if (size > vm->size - gpa)
@@ -162,12 +161,12 @@ uint64_t mv_vm_alloc(struct mv_vm *vm, uint64_t size)
 }
 
 /* The entry of level @level (4: PML4 ... 1: PT) for @va, made if @make. */
-static uint64_t *pte_at(struct mv_vm *vm, uint64_t va, int level, bool make)
+static __u64 *pte_at(struct mv_vm *vm, __u64 va, int level, bool make)
 {
-	uint64_t table = vm->pml4, *e;
+	__u64 table = vm->pml4, *e;
 
 	for (int l = 4; ; l--) {
-		e = (uint64_t *)mv_gpa2hva(vm, table) + ((va >> (3 + 9 * l)) & 511);
+		e = (__u64 *)mv_gpa2hva(vm, table) + ((va >> (3 + 9 * l)) & 511);
 		if (l == level)
 			return e;
 		if (!(*e & PTE_P)) {
@@ -194,14 +193,14 @@ static uint64_t *pte_at(struct mv_vm *vm, uint64_t va, int level, bool make)
  *
  * Returns 0 or -ENOMEM, -EEXIST if a huge page is in the way.
  */
-int mv_vm_map(struct mv_vm *vm, uint64_t va, uint64_t gpa, uint64_t size,
-	      uint64_t flags)
+int mv_vm_map(struct mv_vm *vm, __u64 va, __u64 gpa, __u64 size,
+	      __u64 flags)
 {
 	while (size) {
 		bool huge = !(va & (HUGE_SIZE - 1)) &&
 			    !(gpa & (HUGE_SIZE - 1)) && size >= HUGE_SIZE;
-		uint64_t step = huge ? HUGE_SIZE : MV_PAGE_SIZE;
-		uint64_t *e = pte_at(vm, va, huge ? 2 : 1, true);
+		__u64 step = huge ? HUGE_SIZE : MV_PAGE_SIZE;
+		__u64 *e = pte_at(vm, va, huge ? 2 : 1, true);
 
 		if (!e)
 			return vm->next >= vm->size ? -ENOMEM : -EEXIST;
@@ -214,9 +213,9 @@ int mv_vm_map(struct mv_vm *vm, uint64_t va, uint64_t gpa, uint64_t size,
 }
 
 /* The leaf entry mapping @va (PT or PD level), or NULL. */
-uint64_t *mv_vm_pte(struct mv_vm *vm, uint64_t va)
+__u64 *mv_vm_pte(struct mv_vm *vm, __u64 va)
 {
-	uint64_t *pde = pte_at(vm, va, 2, false);
+	__u64 *pde = pte_at(vm, va, 2, false);
 
 	if (!pde || !(*pde & PTE_P))
 		return NULL;
@@ -226,9 +225,9 @@ uint64_t *mv_vm_pte(struct mv_vm *vm, uint64_t va)
 }
 
 /* A walk of the guest's tables as they are now, from vm->pml4. */
-uint64_t mv_gva2gpa(struct mv_vm *vm, uint64_t gva)
+__u64 mv_gva2gpa(struct mv_vm *vm, __u64 gva)
 {
-	uint64_t table = vm->pml4, *e;
+	__u64 table = vm->pml4, *e;
 
 	for (int l = 4; l >= 1; l--) {
 		e = mv_gpa2hva(vm, table);
@@ -238,7 +237,7 @@ uint64_t mv_gva2gpa(struct mv_vm *vm, uint64_t gva)
 		if (!(*e & PTE_P))
 			return -1ULL;
 		if (l == 1 || (l <= 3 && (*e & PTE_PS))) {
-			uint64_t mask = (1ULL << (3 + 9 * l)) - 1;
+			__u64 mask = (1ULL << (3 + 9 * l)) - 1;
 
 			return ((*e & PTE_ADDR) & ~mask) | (gva & mask);
 		}
@@ -247,7 +246,7 @@ uint64_t mv_gva2gpa(struct mv_vm *vm, uint64_t gva)
 	return -1ULL;
 }
 
-void *mv_gva2hva(struct mv_vm *vm, uint64_t gva)
+void *mv_gva2hva(struct mv_vm *vm, __u64 gva)
 {
 	return mv_gpa2hva(vm, mv_gva2gpa(vm, gva));
 }
@@ -261,7 +260,7 @@ void mv_vm_set_handler(struct mv_vm *vm, int vector, mv_ex_handler_t fn)
 }
 
 /* Another slot: @size bytes of host memory @hva at @gpa. */
-int mv_vm_add_slot(struct mv_vm *vm, int slot, uint64_t gpa, uint64_t size,
+int mv_vm_add_slot(struct mv_vm *vm, int slot, __u64 gpa, __u64 size,
 		   void *hva)
 {
 	struct kvm_userspace_memory_region r = {
@@ -272,17 +271,17 @@ int mv_vm_add_slot(struct mv_vm *vm, int slot, uint64_t gpa, uint64_t size,
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
-static uint64_t gdt_entry(uint32_t base, uint32_t limit, uint16_t flags)
+static __u64 gdt_entry(__u32 base, __u32 limit, __u16 flags)
 {
-	return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 |
-	       (uint64_t)flags << 40 | (uint64_t)(limit >> 16 & 0xf) << 48 |
-	       (uint64_t)(base >> 24) << 56;
+	return (limit & 0xffff) | (__u64)(base & 0xffffff) << 16 |
+	       (__u64)flags << 40 | (__u64)(limit >> 16 & 0xf) << 48 |
+	       (__u64)(base >> 24) << 56;
 }
 
 /* GDT, TSS and IDT: one page each, in slot 0. */
 static int build_tables(struct mv_vm *vm)
 {
-	uint64_t *gdt, *idt, stubs = (uintptr_t)mv_guest_vectors;
+	__u64 *gdt, *idt, stubs = MV_ASM_ADDR(mv_guest_vectors);
 
 	vm->gdt = mv_vm_alloc(vm, MV_PAGE_SIZE);
 	vm->tss = mv_vm_alloc(vm, MV_PAGE_SIZE);
@@ -300,7 +299,7 @@ static int build_tables(struct mv_vm *vm)
 	/* 64-bit interrupt gates, present, DPL 0, to the stubs */
 	idt = mv_gpa2hva(vm, vm->idt);
 	for (int v = 0; v < 256; v++) {
-		uint64_t fn = stubs + 16 * v;
+		__u64 fn = stubs + 16 * v;
 
 		idt[2 * v] = (fn & 0xffff) | MV_SEL_CODE64 << 16 |
 			     0x8eULL << 40 | (fn >> 16 & 0xffff) << 48;
@@ -317,7 +316,7 @@ static int copy_segment(struct dl_phdr_info *info, size_t size, void *data)
 	if (info->dlpi_addr)	/* not the (static, not PIE) executable */
 		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const __typeof__(*info->dlpi_phdr) *ph = &info->dlpi_phdr[i];
 
 		if (ph->p_type != PT_LOAD)
 			continue;
@@ -338,7 +337,7 @@ static int copy_segment(struct dl_phdr_info *info, size_t size, void *data)
  * Returns the VM, or NULL with errno set (EOPNOTSUPP and ENOENT come from
  * the device: no vCPUs on this host, no device).
  */
-struct mv_vm *mv_vm_create(uint64_t mem_size)
+struct mv_vm *mv_vm_create(__u64 mem_size)
 {
 	struct mv_vm *vm = calloc(1, sizeof(*vm));
 	int r = -ENOMEM;
@@ -411,7 +410,7 @@ void mv_vm_free(struct mv_vm *vm)
 	free(vm);
 }
 
-static struct kvm_segment flat_seg(uint16_t sel, uint8_t type, bool code64)
+static struct kvm_segment flat_seg(__u16 sel, __u8 type, bool code64)
 {
 	return (struct kvm_segment) {
 		.limit = 0xffffffff, .selector = sel, .type = type,
@@ -478,10 +477,9 @@ static int set_long_mode(struct mv_vcpu *vcpu)
  * runs no vCPUs here).
  */
 struct mv_vcpu *mv_vcpu_add(struct mv_vm *vm, int id, void *guest_code,
-			    uint64_t arg0, uint64_t arg1)
+			    __u64 arg0, __u64 arg1)
 {
 	struct mv_vcpu *vcpu;
-	struct kvm_regs regs;
 	unsigned int i;
 	int r;
 
@@ -522,14 +520,37 @@ struct mv_vcpu *mv_vcpu_add(struct mv_vm *vm, int id, void *guest_code,
 		errno = -r;
 		return NULL;
 	}
+	r = mv_vcpu_start(vcpu, guest_code, arg0, arg1);
+	if (r) {
+		errno = -r;
+		return NULL;
+	}
+	return vcpu;
+}
+
+/**
+ * mv_vcpu_start() - (re)start @vcpu at guest_code(arg0, arg1)
+ * @vcpu: the vCPU, in the mode mv_vcpu_add() set or one like it
+ * @guest_code: a function of the test
+ * @arg0: its first argument
+ * @arg1: its second argument
+ *
+ * Only the general registers change: the stack is reset, control
+ * registers and segments stay.  Returns 0 or -errno.
+ */
+int mv_vcpu_start(struct mv_vcpu *vcpu, void *guest_code, __u64 arg0,
+		  __u64 arg1)
+{
+	struct kvm_regs regs;
+
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = (uintptr_t)mv_guest_entry;
+	regs.rip = MV_ASM_ADDR(mv_guest_entry);
 	regs.rax = (uintptr_t)guest_code;
 	regs.rdi = arg0;
 	regs.rsi = arg1;
 	regs.rsp = vcpu->stack;
 	regs.rflags = 2;
-	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) ? NULL : vcpu;
+	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) ? -errno : 0;
 }
 
 /* KVM_RUN; returns 0 or -errno. */
@@ -539,12 +560,12 @@ int mv_vcpu_run(struct mv_vcpu *vcpu)
 }
 
 /* Copies @len bytes between the host and guest-virtual @gva, page-wise. */
-static int copy_gva(struct mv_vm *vm, uint64_t gva, void *buf, size_t len,
+static int copy_gva(struct mv_vm *vm, __u64 gva, void *buf, size_t len,
 		    bool to_guest)
 {
 	while (len) {
 		size_t n = MV_PAGE_SIZE - (gva & ~PAGE_MASK);
-		uint8_t *p = mv_gva2hva(vm, gva);
+		__u8 *p = mv_gva2hva(vm, gva);
 
 		if (!p)
 			return -EFAULT;
@@ -554,22 +575,22 @@ static int copy_gva(struct mv_vm *vm, uint64_t gva, void *buf, size_t len,
 		else
 			memcpy(buf, p, n);
 		gva += n;
-		buf = (uint8_t *)buf + n;
+		buf = (__u8 *)buf + n;
 		len -= n;
 	}
 	return 0;
 }
 
-static uint64_t ucall_gva(struct mv_vcpu *vcpu)
+static __u64 ucall_gva(struct mv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	uint32_t gva;
+	__u32 gva;
 
 	if (run->exit_reason != KVM_EXIT_IO || run->io.port != MV_UCALL_PORT ||
 	    run->io.direction != KVM_EXIT_IO_OUT || run->io.size != 4 ||
 	    run->io.count != 1)
 		return 0;
-	memcpy(&gva, (uint8_t *)run + run->io.data_offset, 4);
+	memcpy(&gva, (__u8 *)run + run->io.data_offset, 4);
 	return gva;
 }
 
@@ -581,9 +602,9 @@ static uint64_t ucall_gva(struct mv_vcpu *vcpu)
  * Returns its command, or UCALL_NONE when the exit was something else
  * (the test looks at vcpu->run) or the struct was not readable.
  */
-uint64_t mv_get_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc)
+__u64 mv_get_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc)
 {
-	uint64_t gva = ucall_gva(vcpu);
+	__u64 gva = ucall_gva(vcpu);
 	struct mv_ucall tmp;
 
 	if (!uc)
@@ -597,7 +618,7 @@ uint64_t mv_get_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc)
 /* Writes @uc back over the guest's struct of the current ucall. */
 int mv_put_ucall(struct mv_vcpu *vcpu, const struct mv_ucall *uc)
 {
-	uint64_t gva = ucall_gva(vcpu);
+	__u64 gva = ucall_gva(vcpu);
 
 	if (!gva)
 		return -EINVAL;
@@ -605,7 +626,7 @@ int mv_put_ucall(struct mv_vcpu *vcpu, const struct mv_ucall *uc)
 }
 
 /* KVM_RUN, then mv_get_ucall(); a failed KVM_RUN is UCALL_NONE. */
-uint64_t mv_vcpu_run_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc)
+__u64 mv_vcpu_run_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc)
 {
 	int r = mv_vcpu_run(vcpu);
 

@@ -8,8 +8,8 @@
  * 4-level page tables mapping all of the VM's memory 1:1, so a guest
  * function of the test is called, in 64-bit mode, at the address the host
  * knows it by; its globals and string constants are where the host has
- * them too (a copy taken at mv_vm_create(): mv_sync_to_guest() and
- * mv_sync_from_guest() move a global later).
+ * them too (a copy taken at mv_vm_create(): later the host reaches the
+ * guest's copy of a global through mv_gva2hva(vm, (uintptr_t)&global)).
  *
  * The guest talks to the host through a "ucall": it writes the address of
  * a struct mv_ucall on its stack to port MV_UCALL_PORT; the host finds the
@@ -41,29 +41,29 @@
 #define MV_UCALL_PORT		0xfff0
 
 /* Control register, EFER and page table bits the tests use. */
-#define X86_CR0_PE		(1ULL << 0)
-#define X86_CR0_MP		(1ULL << 1)
-#define X86_CR0_ET		(1ULL << 4)
-#define X86_CR0_NE		(1ULL << 5)
-#define X86_CR0_WP		(1ULL << 16)
-#define X86_CR0_PG		(1ULL << 31)
-#define X86_CR4_PSE		(1ULL << 4)
-#define X86_CR4_PAE		(1ULL << 5)
-#define X86_CR4_PGE		(1ULL << 7)
-#define X86_CR4_OSFXSR		(1ULL << 9)
-#define X86_CR4_OSXMMEXCPT	(1ULL << 10)
+#define X86_CR0_PE		_BITULL(0)
+#define X86_CR0_MP		_BITULL(1)
+#define X86_CR0_ET		_BITULL(4)
+#define X86_CR0_NE		_BITULL(5)
+#define X86_CR0_WP		_BITULL(16)
+#define X86_CR0_PG		_BITULL(31)
+#define X86_CR4_PSE		_BITULL(4)
+#define X86_CR4_PAE		_BITULL(5)
+#define X86_CR4_PGE		_BITULL(7)
+#define X86_CR4_OSFXSR		_BITULL(9)
+#define X86_CR4_OSXMMEXCPT	_BITULL(10)
 #define MSR_EFER		0xc0000080
 #define MSR_FS_BASE		0xc0000100
 #define MSR_GS_BASE		0xc0000101
-#define EFER_LME		(1ULL << 8)
-#define EFER_LMA		(1ULL << 10)
-#define EFER_NXE		(1ULL << 11)
-#define PTE_P			(1ULL << 0)
-#define PTE_W			(1ULL << 1)
-#define PTE_A			(1ULL << 5)
-#define PTE_D			(1ULL << 6)
-#define PTE_PS			(1ULL << 7)
-#define PTE_NX			(1ULL << 63)
+#define EFER_LME		_BITULL(8)
+#define EFER_LMA		_BITULL(10)
+#define EFER_NXE		_BITULL(11)
+#define PTE_P			_BITULL(0)
+#define PTE_W			_BITULL(1)
+#define PTE_A			_BITULL(5)
+#define PTE_D			_BITULL(6)
+#define PTE_PS			_BITULL(7)
+#define PTE_NX			_BITULL(63)
 
 /* The 64-bit GDT every VM gets. */
 #define MV_SEL_CODE64		0x08
@@ -81,20 +81,19 @@ enum mv_ucall_cmd {
 
 /* What a ucall carries; the host may write args[] back for the guest. */
 struct mv_ucall {
-	uint64_t cmd;
+	__u64 cmd;
 	const char *file;	/* string constants: same address in the host */
 	const char *expr;
-	uint64_t line;
-	uint64_t args[4];
+	__u64 line;
+	__u64 args[4];
 };
 
 /* ------------------------------------------------------------ guest side */
 
-void mv_ucall(uint64_t cmd, const char *file, const char *expr, int line,
-	      uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3);
-void __attribute__((noreturn))
-mv_guest_assert_fail(const char *file, const char *expr, int line,
-		     uint64_t a, uint64_t b);
+void mv_ucall(__u64 cmd, const char *file, const char *expr, int line,
+	      __u64 a0, __u64 a1, __u64 a2, __u64 a3);
+void mv_guest_assert_fail(const char *file, const char *expr, int line,
+			  __u64 a, __u64 b);
 
 #define GUEST_SYNC(v)	mv_ucall(UCALL_SYNC, __FILE__, NULL, __LINE__, \
 				 (v), 0, 0, 0)
@@ -112,7 +111,7 @@ mv_guest_assert_fail(const char *file, const char *expr, int line,
 /* a == b, compared as 64-bit numbers; both values reach the host. */
 #define GUEST_ASSERT_EQ(a, b)						\
 	do {								\
-		uint64_t __a = (uint64_t)(a), __b = (uint64_t)(b);	\
+		__u64 __a = (__u64)(a), __b = (__u64)(b);	\
 		if (__a != __b)						\
 			mv_guest_assert_fail(__FILE__, #a " == " #b,	\
 					     __LINE__, __a, __b);	\
@@ -120,85 +119,89 @@ mv_guest_assert_fail(const char *file, const char *expr, int line,
 
 /* The registers an exception handler sees and may change. */
 struct mv_ex_regs {
-	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t vector, error_code;
-	uint64_t rip, cs, rflags, rsp, ss;	/* the CPU's frame */
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 vector, error_code;
+	__u64 rip, cs, rflags, rsp, ss;	/* the CPU's frame */
 };
 
 typedef void (*mv_ex_handler_t)(struct mv_ex_regs *regs);
 
-static inline void outb(uint16_t port, uint8_t v)
+static inline void outb(__u16 port, __u8 v)
 {
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+	asm volatile("out %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline void outw(uint16_t port, uint16_t v)
+static inline void outw(__u16 port, __u16 v)
 {
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+	asm volatile("out %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline void outl(uint16_t port, uint32_t v)
+static inline void outl(__u16 port, __u32 v)
 {
-	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+	asm volatile("out %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline uint8_t inb(uint16_t port)
+static inline __u8 inb(__u16 port)
 {
-	uint8_t v;
+	__u8 v;
 
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	asm volatile("in %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 
-static inline uint16_t inw(uint16_t port)
+static inline __u16 inw(__u16 port)
 {
-	uint16_t v;
+	__u16 v;
 
-	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	asm volatile("in %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 
-static inline uint32_t inl(uint16_t port)
+static inline __u32 inl(__u16 port)
 {
-	uint32_t v;
+	__u32 v;
 
-	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	asm volatile("in %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
 
-static inline uint64_t rdmsr(uint32_t msr)
+static inline __u64 rdmsr(__u32 msr)
 {
-	uint32_t lo, hi;
+	__u32 lo, hi;
 
 	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return lo | (uint64_t)hi << 32;
+	return lo | (__u64)hi << 32;
 }
 
-static inline void wrmsr(uint32_t msr, uint64_t v)
+static inline void wrmsr(__u32 msr, __u64 v)
 {
-	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
-		     "d"((uint32_t)(v >> 32)) : "memory");
+	asm volatile("wrmsr" : : "c"(msr), "a"((__u32)v),
+		     "d"((__u32)(v >> 32)) : "memory");
 }
 
 #define MV_CR_ACCESSORS(n)						\
-static inline uint64_t read_cr##n(void)					\
+static inline __u64 read_cr##n(void)					\
 {									\
-	uint64_t v;							\
+	__u64 v;							\
 									\
 	asm volatile("mov %%cr" #n ", %0" : "=r"(v));			\
 	return v;							\
 }									\
-static inline void write_cr##n(uint64_t v)				\
+static inline void write_cr##n(__u64 v)				\
 {									\
 	asm volatile("mov %0, %%cr" #n : : "r"(v) : "memory");		\
 }
+
 MV_CR_ACCESSORS(0)
+
 MV_CR_ACCESSORS(2)
+
 MV_CR_ACCESSORS(3)
+
 MV_CR_ACCESSORS(4)
 
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+static inline void cpuid(__u32 leaf, __u32 sub, __u32 r[4])
 {
 	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 		     : "a"(leaf), "c"(sub));
@@ -221,11 +224,11 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
  */
 struct mv_vm {
 	int dev, fd;
-	uint8_t *mem;
-	uint64_t size;
-	uint64_t next;
-	uint64_t pml4;
-	uint64_t gdt, idt, tss;
+	__u8 *mem;
+	__u64 size;
+	__u64 next;
+	__u64 pml4;
+	__u64 gdt, idt, tss;
 	struct mv_vcpu *vcpus[8];
 };
 
@@ -245,36 +248,41 @@ struct mv_vcpu {
 	int id, fd;
 	struct kvm_run *run;
 	size_t run_size;
-	uint64_t stack;
+	__u64 stack;
 };
 
-struct mv_vm *mv_vm_create(uint64_t mem_size);
+struct mv_vm *mv_vm_create(__u64 mem_size);
 void mv_vm_free(struct mv_vm *vm);
-uint64_t mv_vm_alloc(struct mv_vm *vm, uint64_t size);
-int mv_vm_map(struct mv_vm *vm, uint64_t va, uint64_t gpa, uint64_t size,
-	      uint64_t flags);
-uint64_t *mv_vm_pte(struct mv_vm *vm, uint64_t va);
-int mv_vm_add_slot(struct mv_vm *vm, int slot, uint64_t gpa, uint64_t size,
+__u64 mv_vm_alloc(struct mv_vm *vm, __u64 size);
+int mv_vm_map(struct mv_vm *vm, __u64 va, __u64 gpa, __u64 size,
+	      __u64 flags);
+__u64 *mv_vm_pte(struct mv_vm *vm, __u64 va);
+int mv_vm_add_slot(struct mv_vm *vm, int slot, __u64 gpa, __u64 size,
 		   void *hva);
-void *mv_gpa2hva(struct mv_vm *vm, uint64_t gpa);
-uint64_t mv_gva2gpa(struct mv_vm *vm, uint64_t gva);
-void *mv_gva2hva(struct mv_vm *vm, uint64_t gva);
+void *mv_gpa2hva(struct mv_vm *vm, __u64 gpa);
+__u64 mv_gva2gpa(struct mv_vm *vm, __u64 gva);
+void *mv_gva2hva(struct mv_vm *vm, __u64 gva);
 void mv_vm_set_handler(struct mv_vm *vm, int vector, mv_ex_handler_t fn);
 
 struct mv_vcpu *mv_vcpu_add(struct mv_vm *vm, int id, void *guest_code,
-			    uint64_t arg0, uint64_t arg1);
+			    __u64 arg0, __u64 arg1);
+int mv_vcpu_start(struct mv_vcpu *vcpu, void *guest_code, __u64 arg0,
+		  __u64 arg1);
 int mv_vcpu_run(struct mv_vcpu *vcpu);
-uint64_t mv_get_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc);
+__u64 mv_get_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc);
 int mv_put_ucall(struct mv_vcpu *vcpu, const struct mv_ucall *uc);
-uint64_t mv_vcpu_run_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc);
+__u64 mv_vcpu_run_ucall(struct mv_vcpu *vcpu, struct mv_ucall *uc);
 const char *mv_exit_str(struct mv_vcpu *vcpu, const struct mv_ucall *uc,
 			char *buf, size_t len);
 
-/* The guest's copy of global @g gets the host's value, or the reverse. */
-#define mv_sync_to_guest(vm, g) \
-	memcpy(mv_gva2hva(vm, (uintptr_t)&(g)), &(g), sizeof(g))
-#define mv_sync_from_guest(vm, g) \
-	memcpy(&(g), mv_gva2hva(vm, (uintptr_t)&(g)), sizeof(g))
+/* The address of a label of a top-level asm block (code for other modes). */
+#define MV_ASM_ADDR(label)						\
+	({								\
+		__u64 __a;						\
+									\
+		asm("lea " #label "(%%rip), %0" : "=r"(__a));		\
+		__a;							\
+	})
 
 /*
  * For kselftest_harness tests: run @vcpu to its next exit and require
@@ -283,10 +291,13 @@ const char *mv_exit_str(struct mv_vcpu *vcpu, const struct mv_ucall *uc,
  */
 #define ASSERT_UCALL(vcpu, uc, cmd)					\
 	do {								\
+		struct mv_vcpu *__v = (vcpu);				\
+		struct mv_ucall *__u = (uc);				\
+		__u64 __cmd = mv_vcpu_run_ucall(__v, __u);		\
 		char __buf[512];					\
-		uint64_t __cmd = mv_vcpu_run_ucall(vcpu, uc);		\
-		ASSERT_EQ((uint64_t)(cmd), __cmd)			\
-			TH_LOG("%s", mv_exit_str(vcpu, uc, __buf,	\
+									\
+		ASSERT_EQ((__u64)(cmd), __cmd)				\
+			TH_LOG("%s", mv_exit_str(__v, __u, __buf,	\
 						 sizeof(__buf)));	\
 	} while (0)
 
