@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Two VMs with two vCPUs each, all four running at once, one host thread
- * per vCPU.  Each vCPU makes many exits; at each one the host checks what
+ * per vCPU (and, to tell problems apart, one VM with two vCPUs and two
+ * VMs with one).  Each vCPU makes many exits; at each one the host checks what
  * the guest wrote to its own memory and to memory both vCPUs of the VM
  * share, and leaves a value the guest checks after the exit.  At the end
  * the shared counters hold every increment.  Written against <linux/kvm.h>
@@ -99,6 +100,23 @@ FIXTURE(multi) {
 	int unused;
 };
 
+/* How many VMs, and vCPUs in each, run at once. */
+FIXTURE_VARIANT(multi) {
+	unsigned int vms, vcpus;
+};
+
+FIXTURE_VARIANT_ADD(multi, one_vm_two_vcpus) {
+	.vms = 1, .vcpus = 2,
+};
+
+FIXTURE_VARIANT_ADD(multi, two_vms_one_vcpu) {
+	.vms = 2, .vcpus = 1,
+};
+
+FIXTURE_VARIANT_ADD(multi, two_vms_two_vcpus) {
+	.vms = 2, .vcpus = 2,
+};
+
 FIXTURE_SETUP(multi)
 {
 }
@@ -107,24 +125,25 @@ FIXTURE_TEARDOWN(multi)
 {
 }
 
-TEST_F_TIMEOUT(multi, two_vms_two_vcpus, 600)
+TEST_F_TIMEOUT(multi, exits_and_memory, 600)
 {
+	const unsigned int nvms = variant->vms, nvcpus = variant->vcpus;
 	const char *env = getenv("MV_EXITS");
-	unsigned int n = (env ? atoi(env) : 20000) / (NR_VMS * NR_VCPUS);
+	unsigned int n = (env ? atoi(env) : 20000) / (nvms * nvcpus);
 	struct worker w[NR_VMS][NR_VCPUS];
 	pthread_t t[NR_VMS][NR_VCPUS];
 	struct mv_vm *vms[NR_VMS];
 	struct shared *sh[NR_VMS];
 
 	memset(w, 0, sizeof(w));
-	for (unsigned int v = 0; v < NR_VMS; v++) {
+	for (unsigned int v = 0; v < nvms; v++) {
 		__u64 gsh;
 
 		vms[v] = mv_vm_create(16 << 20);
 		ASSERT_NE(NULL, vms[v]) TH_LOG("vm: %s", strerror(errno));
 		gsh = mv_vm_alloc(vms[v], 4096);
 		sh[v] = mv_gpa2hva(vms[v], gsh);
-		for (unsigned int c = 0; c < NR_VCPUS; c++) {
+		for (unsigned int c = 0; c < nvcpus; c++) {
 			__u64 gp = mv_vm_alloc(vms[v], sizeof(struct priv));
 
 			w[v][c] = (struct worker) {
@@ -140,16 +159,16 @@ TEST_F_TIMEOUT(multi, two_vms_two_vcpus, 600)
 		}
 	}
 
-	for (unsigned int v = 0; v < NR_VMS; v++)
-		for (unsigned int c = 0; c < NR_VCPUS; c++)
+	for (unsigned int v = 0; v < nvms; v++)
+		for (unsigned int c = 0; c < nvcpus; c++)
 			ASSERT_EQ(0, pthread_create(&t[v][c], NULL,
 						    worker_thread, &w[v][c]));
-	for (unsigned int v = 0; v < NR_VMS; v++)
-		for (unsigned int c = 0; c < NR_VCPUS; c++)
+	for (unsigned int v = 0; v < nvms; v++)
+		for (unsigned int c = 0; c < nvcpus; c++)
 			ASSERT_EQ(0, pthread_join(t[v][c], NULL));
 
-	for (unsigned int v = 0; v < NR_VMS; v++) {
-		for (unsigned int c = 0; c < NR_VCPUS; c++) {
+	for (unsigned int v = 0; v < nvms; v++) {
+		for (unsigned int c = 0; c < nvcpus; c++) {
 			struct worker *x = &w[v][c];
 
 			EXPECT_STREQ("", x->error);
@@ -161,7 +180,7 @@ TEST_F_TIMEOUT(multi, two_vms_two_vcpus, 600)
 					TH_LOG("vm %u vcpu %u word %u", v, c, i);
 			}
 		}
-		EXPECT_EQ(NR_VCPUS * n, sh[v]->counter);
+		EXPECT_EQ(nvcpus * n, sh[v]->counter);
 		mv_vm_free(vms[v]);
 	}
 }

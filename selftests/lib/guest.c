@@ -535,8 +535,8 @@ struct mv_vcpu *mv_vcpu_add(struct mv_vm *vm, int id, void *guest_code,
  * @arg0: its first argument
  * @arg1: its second argument
  *
- * Only the general registers change: the stack is reset, control
- * registers and segments stay.  Returns 0 or -errno.
+ * Only the general registers change: the stack is reset, RFLAGS.IF is
+ * set, control registers and segments stay.  Returns 0 or -errno.
  */
 int mv_vcpu_start(struct mv_vcpu *vcpu, void *guest_code, __u64 arg0,
 		  __u64 arg1)
@@ -549,7 +549,13 @@ int mv_vcpu_start(struct mv_vcpu *vcpu, void *guest_code, __u64 arg0,
 	regs.rdi = arg0;
 	regs.rsi = arg1;
 	regs.rsp = vcpu->stack;
-	regs.rflags = 2;
+	/*
+	 * Interrupts on: nothing is injected without an irqchip, and an
+	 * emulated CPU (QEMU's TCG, Bochs) may stop taking the host's own
+	 * interrupts, the kick of a signal among them, from a guest that
+	 * loops with them off.
+	 */
+	regs.rflags = 0x202;
 	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) ? -errno : 0;
 }
 
