@@ -8,6 +8,7 @@
  * fails here: the guest keeps seeing the old pages.  Written against
  * <linux/kvm.h> only.
  */
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
@@ -59,32 +60,64 @@ static bool host_sees(__u64 *p, __u64 seed)
 	return true;
 }
 
+/* A VM with @mem as slot 1, mapped 1:1, and a vCPU in guest_mem(). */
+static void vm_on(struct __test_metadata *_metadata, struct mv_vm **vm,
+		  struct mv_vcpu **vcpu, __u64 *mem)
+{
+	ASSERT_NE(MAP_FAILED, mem);
+	*vm = mv_vm_create(16 << 20);
+	ASSERT_NE(NULL, *vm) TH_LOG("vm: %s", strerror(errno));
+	ASSERT_EQ(0, mv_vm_add_slot(*vm, 1, SLOT_GPA, SLOT_SIZE, mem));
+	ASSERT_EQ(0, mv_vm_map(*vm, SLOT_GPA, SLOT_GPA, SLOT_SIZE, PTE_W));
+	*vcpu = mv_vcpu_add(*vm, 0, guest_mem, SLOT_GPA, 0);
+	if (!*vcpu && errno == EOPNOTSUPP)
+		SKIP(return, "no vCPUs on this backend yet");
+	ASSERT_NE(NULL, *vcpu) TH_LOG("vcpu: %s", strerror(errno));
+}
+
+/* Anonymous private memory. */
 FIXTURE(mem) {
 	struct mv_vm *vm;
 	struct mv_vcpu *vcpu;
 	__u64 *mem;
 };
 
-/* Slot 1, mapped 1:1 by the guest, and a vCPU in guest_mem(). */
 FIXTURE_SETUP(mem)
 {
-	self->vm = mv_vm_create(16 << 20);
-	ASSERT_NE(NULL, self->vm) TH_LOG("vm: %s", strerror(errno));
 	self->mem = mmap(NULL, SLOT_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->mem);
-	ASSERT_EQ(0, mv_vm_add_slot(self->vm, 1, SLOT_GPA, SLOT_SIZE, self->mem));
-	ASSERT_EQ(0, mv_vm_map(self->vm, SLOT_GPA, SLOT_GPA, SLOT_SIZE, PTE_W));
-	self->vcpu = mv_vcpu_add(self->vm, 0, guest_mem, SLOT_GPA, 0);
-	if (!self->vcpu && errno == EOPNOTSUPP)
-		SKIP(return, "no vCPUs on this backend yet");
-	ASSERT_NE(NULL, self->vcpu) TH_LOG("vcpu: %s", strerror(errno));
+	vm_on(_metadata, &self->vm, &self->vcpu, self->mem);
 }
 
 FIXTURE_TEARDOWN(mem)
 {
 	mv_vm_free(self->vm);
 	munmap(self->mem, SLOT_SIZE);
+}
+
+/* Shared memory of a memfd (shmem), as VMMs back guests for vhost-user. */
+FIXTURE(shmem) {
+	struct mv_vm *vm;
+	struct mv_vcpu *vcpu;
+	__u64 *mem;
+	int fd;
+};
+
+FIXTURE_SETUP(shmem)
+{
+	self->fd = memfd_create("guest", MFD_CLOEXEC);
+	ASSERT_GE(self->fd, 0) TH_LOG("memfd_create: %s", strerror(errno));
+	ASSERT_EQ(0, ftruncate(self->fd, SLOT_SIZE));
+	self->mem = mmap(NULL, SLOT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+	vm_on(_metadata, &self->vm, &self->vcpu, self->mem);
+}
+
+FIXTURE_TEARDOWN(shmem)
+{
+	mv_vm_free(self->vm);
+	munmap(self->mem, SLOT_SIZE);
+	close(self->fd);
 }
 
 /* The guest checks (OP_CHECK) or writes (OP_WRITE) pattern @seed. */
@@ -154,6 +187,32 @@ TEST_F(mem, munmap_and_mmap)
 	GUEST_DO(OP_WRITE, 0x55);
 	EXPECT_TRUE(host_sees(self->mem, 0x55));
 	GUEST_STOP();
+}
+
+/*
+ * Pages punched out of the file read as zeros; writes through the file,
+ * not the mapping, reach the guest; the guest's writes reach the file.
+ */
+TEST_F(shmem, punch_hole)
+{
+	__u64 *buf = malloc(SLOT_SIZE), v = 0;
+
+	ASSERT_NE(NULL, buf);
+	host_write(self->mem, 0x11);
+	GUEST_DO(OP_CHECK, 0x11);
+	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, SLOT_SIZE));
+	GUEST_DO(OP_CHECK, 0);		/* zeros */
+	GUEST_DO(OP_WRITE, 0x22);
+	EXPECT_TRUE(host_sees(self->mem, 0x22));
+	ASSERT_EQ(8, pread(self->fd, &v, 8, 7 * 8));
+	EXPECT_EQ(pat(0x22, 7), v);
+
+	host_write(buf, 0x33);
+	ASSERT_EQ(SLOT_SIZE, pwrite(self->fd, buf, SLOT_SIZE, 0));
+	GUEST_DO(OP_CHECK, 0x33);
+	GUEST_STOP();
+	free(buf);
 }
 
 TEST_HARNESS_MAIN
