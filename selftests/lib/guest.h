@@ -18,6 +18,9 @@
  * guest function (return, or GUEST_DONE()) travel this way, as do
  * exceptions no handler claimed.
  *
+ * vCPUs start with RFLAGS.IF set: with no irqchip nothing is injected,
+ * and emulated CPUs keep taking the host's interrupts (signal kicks).
+ *
  * The host side needs only <linux/kvm.h> and the device node of
  * mv_util.h ($MV_DEV, by default /dev/minivisor), so every test built on
  * it runs unchanged on /dev/kvm.
