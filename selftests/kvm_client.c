@@ -86,9 +86,9 @@ asm(".pushsection .rodata\n"
 	"	out %eax, $0x10\n"
 	"	mov %edx, %eax\n"
 	"	out %eax, $0x10\n"
-	"	mov $0xc0000102, %ecx\n"		/* KERNEL_GS_BASE */
-	"	mov $0x9abcdef0, %eax\n"
-	"	mov $0x12345678, %edx\n"
+	"	mov $0xc0000102, %ecx\n"		/* KERNEL_GS_BASE, */
+	"	mov $0x9abcdef0, %eax\n"		/* canonical: a #GP */
+	"	mov $0xffff8000, %edx\n"		/* otherwise */
 	"	wrmsr\n"
 	"	xor %eax, %eax\n"
 	"	xor %edx, %edx\n"
@@ -161,11 +161,16 @@ static void set_cpuid(int dev, int vcpu)
 	free(c);
 }
 
+/*
+ * The accessed bit (bit 0 of the type) is left out: KVM itself reports it
+ * differently by vendor (kvm_amd leaves it clear in CS and SS at reset,
+ * kvm_intel sets it, as the SDM's reset state has it).
+ */
 static void print_seg(const char *name, const struct kvm_segment *s)
 {
 	printf("%s sel %#06x base %#llx limit %#x type %u p %u dpl %u db %u s %u l %u g %u\n",
 	       name, s->selector, (unsigned long long)s->base, s->limit,
-	       s->type, s->present, s->dpl, s->db, s->s, s->l, s->g);
+	       s->type & ~1u, s->present, s->dpl, s->db, s->s, s->l, s->g);
 }
 
 static void print_state(int vcpu, const char *when)
