@@ -239,6 +239,7 @@ static const struct file_operations mv_vcpu_fops = {
 void mv_vcpu_free(struct mv_vcpu *vcpu)
 {
 	mv_ops->vcpu_free(vcpu);
+	mv_tdp_cache_free(&vcpu->tdp_cache);
 	mv_cpuid_free(&vcpu->cpuid);
 	fpu_free_guest_fpstate(&vcpu->fpu);
 	__free_page(vcpu->pio_page);

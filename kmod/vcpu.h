@@ -13,6 +13,7 @@
 #include <asm/fpu/types.h>
 
 #include "cpuid.h"
+#include "mmu/tdp.h"
 
 struct mv_vm;
 
@@ -50,6 +51,7 @@ enum mv_vcpu_mode {
  *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
  * @cpuid: the CPUID table the guest sees [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
+ * @tdp_cache: table pages for the next second-level fault [@mutex]
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -72,6 +74,7 @@ struct mv_vcpu {
 	} pio;
 	struct mv_cpuid cpuid;
 	bool has_run;
+	struct mv_tdp_cache tdp_cache;
 	void *priv;
 };
 

@@ -5,6 +5,8 @@
 #ifndef MV_VM_H
 #define MV_VM_H
 
+#include <linux/kvm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
@@ -16,15 +18,43 @@
 struct mm_struct;
 
 /**
+ * struct mv_vm_stats - a VM's counters, read by KVM_GET_STATS_FD
+ * @remote_tlb_flush: times every vCPU was made to flush after a zap
+ *	(KVM's name)
+ * @tdp_faults: second-level faults handled
+ * @tdp_fault_retries: of those, faults an invalidation or a slot change
+ *	raced, whose guest access was retried
+ * @tdp_zaps: leaves zapped (by the notifier, slot changes, teardown)
+ * @mmu_notifier_invalidations: invalidate_range_start calls from the mm
+ *
+ * All written under the VM's tdp.lock (@remote_tlb_flush: by whoever
+ * zapped, racily), read without it.
+ */
+struct mv_vm_stats {
+	u64 remote_tlb_flush;
+	u64 tdp_faults;
+	u64 tdp_fault_retries;
+	u64 tdp_zaps;
+	u64 mmu_notifier_invalidations;
+};
+
+/**
  * struct mv_vm - one virtual machine
  * @users: the VM fd and every vCPU fd hold one
  * @mm: the process that created the VM (c); only it may run vCPUs
- * @lock: serializes the VM-fd ioctls that change the VM, and guest page
- *	faults against slot changes
- * @slots: guest memory slots [@lock]
+ * @lock: serializes the VM-fd ioctls that change the VM
+ * @slots: guest memory slots; changed under both @lock and @tdp.lock, so
+ *	either is enough to read them (the fault path and the notifier take
+ *	@tdp.lock only)
  * @vcpus: the vCPUs; entries below @nr_vcpus are set and constant
  * @nr_vcpus: written under @lock with release, read with acquire
- * @tdp: the second-level tables (NPT or EPT)
+ * @tdp: the second-level tables (NPT or EPT); lock order beside it
+ * @mn: the mmu_notifier on @mm (c, registered at creation)
+ * @mn_seq: bumped when an invalidation ends and when the slots change: a
+ *	fault that saw another value must not map what it found [@tdp.lock]
+ * @mn_in_progress: invalidations started and not ended [@tdp.lock]
+ * @stats: counters for KVM_GET_STATS_FD
+ * @stats_id: the stats fd's id string, "kvm-PID" as in KVM (c)
  *
  * Lifetime: created by KVM_CREATE_VM on /dev/minivisor, freed when the last
  * fd is closed.  The VM holds virtualization on (see mv_virt_get()) for as
@@ -38,6 +68,11 @@ struct mv_vm {
 	struct mv_vcpu *vcpus[MV_MAX_VCPUS];
 	unsigned int nr_vcpus;
 	struct mv_tdp tdp;
+	struct mmu_notifier mn;
+	unsigned long mn_seq;
+	unsigned long mn_in_progress;
+	struct mv_vm_stats stats;
+	char stats_id[KVM_STATS_NAME_SIZE];
 };
 
 int mv_vm_create(unsigned long type);

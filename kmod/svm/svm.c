@@ -86,6 +86,7 @@ static const struct mv_tdp_format svm_npt_format = {
 	.table = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
 	.leaf = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY,
 	.leaf_write = _PAGE_RW,
+	.large = _PAGE_PSE,
 };
 
 static void svm_free_cpus(void)
