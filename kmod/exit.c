@@ -13,6 +13,7 @@
 #include <linux/string.h>
 
 #include "exit.h"
+#include "insn.h"
 #include "mmu/tdp.h"
 #include "mv.h"
 #include "ops.h"
@@ -55,9 +56,12 @@ int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
 	struct kvm_regs regs;
 	u64 data[2] = { io->port, io->size };
 
-	if (io->string || (io->size != 1 && io->size != 2 && io->size != 4))
+	if (io->size != 1 && io->size != 2 && io->size != 4)
 		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					data, ARRAY_SIZE(data));
+	/* INS and OUTS go through the emulator: memory, REP, segments */
+	if (io->string)
+		return mv_insn_emulate(vcpu);
 
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = io->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
@@ -88,15 +92,13 @@ int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
  */
 int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 {
-	u64 data[2] = { gpa, write };
 	int r;
 
 	r = mv_tdp_page_fault(vcpu, gpa, write);
 	if (r < 0)
 		return r;
 	if (r == MV_TDP_MMIO)
-		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					data, ARRAY_SIZE(data));
+		return mv_insn_emulate(vcpu);
 	return 1;
 }
 
@@ -126,10 +128,16 @@ static void mv_exit_complete_pio(struct mv_vcpu *vcpu)
 
 /**
  * mv_exit_complete() - finish what userspace completed since the last exit
- * @vcpu: the vCPU, at the start of KVM_RUN
+ * @vcpu: the vCPU, loaded, at the start of KVM_RUN
+ *
+ * Return: > 0 to go on into the guest, or what vcpu_run() returns when the
+ * instruction being finished needs userspace again.
  */
-void mv_exit_complete(struct mv_vcpu *vcpu)
+int mv_exit_complete(struct mv_vcpu *vcpu)
 {
-	if (vcpu->pio.pending)
+	if (vcpu->pio.pending) {
 		mv_exit_complete_pio(vcpu);
+		return 1;
+	}
+	return mv_insn_complete(vcpu);
 }

@@ -16,6 +16,7 @@
 #include <asm/fpu/api.h>
 
 #include "compat.h"
+#include "emul/emulate.h"
 #include "exit.h"
 #include "msr.h"
 #include "mv.h"
@@ -105,12 +106,16 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 	int r;
 
 	vcpu->has_run = true;
-	mv_exit_complete(vcpu);
-	if (mv_run_immediate_exit(run))
-		return -EINTR;
-
 	mv_vcpu_load(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
+	/* as in KVM: what userspace completed first, then immediate_exit */
+	r = mv_exit_complete(vcpu);
+	if (r <= 0)
+		goto out;
+	if (mv_run_immediate_exit(run)) {
+		r = -EINTR;
+		goto out;
+	}
 	for (;;) {
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
@@ -122,6 +127,7 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 			break;
 		cond_resched();
 	}
+out:
 	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
 	mv_vcpu_put(vcpu);
 	return r;
@@ -242,6 +248,7 @@ void mv_vcpu_free(struct mv_vcpu *vcpu)
 	mv_tdp_cache_free(&vcpu->tdp_cache);
 	mv_cpuid_free(&vcpu->cpuid);
 	fpu_free_guest_fpstate(&vcpu->fpu);
+	kfree(vcpu->emul);
 	__free_page(vcpu->pio_page);
 	__free_page(vcpu->run_page);
 	mutex_destroy(&vcpu->mutex);
@@ -287,8 +294,11 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	vcpu->pio_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!vcpu->pio_page)
 		goto free_run;
-	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
+	vcpu->emul = kzalloc(sizeof(*vcpu->emul), GFP_KERNEL_ACCOUNT);
+	if (!vcpu->emul)
 		goto free_pio;
+	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
+		goto free_emul;
 
 	r = mv_ops->vcpu_create(vcpu);
 	if (r)
@@ -310,6 +320,8 @@ put_vm:
 	mv_ops->vcpu_free(vcpu);
 free_fpu:
 	fpu_free_guest_fpstate(&vcpu->fpu);
+free_emul:
+	kfree(vcpu->emul);
 free_pio:
 	__free_page(vcpu->pio_page);
 free_run:

@@ -13,8 +13,10 @@
 #include <asm/fpu/types.h>
 
 #include "cpuid.h"
+#include "insn.h"
 #include "mmu/tdp.h"
 
+struct mv_emul_ctxt;
 struct mv_vm;
 
 /* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
@@ -49,6 +51,9 @@ enum mv_vcpu_mode {
  * @fpu: the guest's FPU state [@mutex]
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
  *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
+ * @emul: the instruction being emulated, kept while it waits for
+ *	userspace [@mutex]
+ * @insn_io: what an emulated instruction waits for [@mutex]
  * @cpuid: the CPUID table the guest sees [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
  * @tdp_cache: table pages for the next second-level fault [@mutex]
@@ -72,6 +77,8 @@ struct mv_vcpu {
 		u8 size;
 		u8 insn_len;
 	} pio;
+	struct mv_emul_ctxt *emul;
+	struct mv_insn_io insn_io;
 	struct mv_cpuid cpuid;
 	bool has_run;
 	struct mv_tdp_cache tdp_cache;

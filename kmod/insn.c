@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One guest instruction, emulated: the bridge between the pure emulator in
+ * kmod/emul/ and a vCPU.
+ *
+ * The emulator works on linear addresses; here they are translated with
+ * the guest's page tables (kmod/mmu/walk.c), and the guest-physical address
+ * is either in a memory slot, read and written through the VMM's mapping,
+ * or MMIO, which leaves to userspace as KVM_EXIT_MMIO.  String port I/O
+ * leaves as KVM_EXIT_IO with a count.  An access userspace must answer (an
+ * MMIO read, an INS) stops the emulation with nothing done; the next
+ * KVM_RUN hands the data over and emulates the instruction again, the
+ * emulator replaying the reads it had made.  Writes leave after the
+ * instruction is done, as in KVM.
+ *
+ * All of it runs in the vCPU thread, under vcpu->mutex.
+ */
+#include <linux/highmem.h>
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/processor-flags.h>
+#include <asm/msr-index.h>
+#include <asm/trapnr.h>
+
+#include "emul/emulate.h"
+#include "exit.h"
+#include "insn.h"
+#include "mmu/walk.h"
+#include "mv.h"
+#include "ops.h"
+#include "vcpu.h"
+#include "virt.h"
+#include "vm.h"
+
+/* What the callbacks need, for one emulation */
+struct insn_env {
+	struct mv_vcpu *vcpu;
+	struct mv_walk_env walk;
+	bool user;		/* CPL 3 */
+	bool stopped;		/* an access is out: nothing was committed */
+};
+
+/*
+ * Where guest-physical @gpa is in the VMM: 0, -ENOENT (no slot: MMIO) or
+ * -EROFS (a write to a read-only slot, which is MMIO too).
+ */
+static int insn_gpa_to_hva(struct mv_vcpu *vcpu, u64 gpa, bool write,
+			   unsigned long *hva)
+{
+	const struct mv_memslot *slot;
+	struct mv_vm *vm = vcpu->vm;
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	slot = mv_memslot_find_gfn(&vm->slots, gpa >> PAGE_SHIFT);
+	if (!slot)
+		r = -ENOENT;
+	else if (write && (slot->flags & KVM_MEM_READONLY))
+		r = -EROFS;
+	else
+		*hva = slot->userspace_addr +
+			((gpa >> PAGE_SHIFT) - slot->base_gfn) * PAGE_SIZE +
+			offset_in_page(gpa);
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* Reads guest RAM at @gpa; 0, -ENOENT for MMIO, or -EFAULT */
+static int insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
+			 unsigned int size)
+{
+	unsigned long hva;
+	int r;
+
+	r = insn_gpa_to_hva(vcpu, gpa, false, &hva);
+	if (r)
+		return r;
+	return copy_from_user(val, (void __user *)hva, size) ? -EFAULT : 0;
+}
+
+static int insn_walk_read(void *priv, u64 gpa, u64 *val, unsigned int size)
+{
+	*val = 0;
+	return insn_read_gpa(priv, gpa, val, size);
+}
+
+/*
+ * One compare-exchange on guest RAM at @hva; *old gets what was there.
+ * Atomic for naturally aligned sizes up to 8 bytes; the rest (an unaligned
+ * or 16-byte LOCK CMPXCHG) is done as a read and a write, since a locked
+ * access split over cache lines is refused by the kernel's split-lock
+ * detection.  0 when @new went in, 1 when the memory held something else,
+ * or a negative errno.
+ */
+static int insn_cmpxchg_hva(unsigned long hva, void *old, const void *new,
+			    unsigned int size)
+{
+	struct page *page;
+	bool ok = false;
+	void *p;
+
+	if (get_user_pages_fast(hva & PAGE_MASK, 1, FOLL_WRITE, &page) != 1)
+		return -EFAULT;
+	p = kmap_local_page(page) + offset_in_page(hva);
+	if (size > 8 || !IS_ALIGNED(hva, size)) {
+		ok = !memcmp(p, old, size);
+		if (ok)
+			memcpy(p, new, size);
+		else
+			memcpy(old, p, size);
+	} else if (size == 1) {
+		ok = try_cmpxchg((u8 *)p, (u8 *)old, *(const u8 *)new);
+	} else if (size == 2) {
+		ok = try_cmpxchg((u16 *)p, (u16 *)old, *(const u16 *)new);
+	} else if (size == 4) {
+		ok = try_cmpxchg((u32 *)p, (u32 *)old, *(const u32 *)new);
+	} else if (size == 8) {
+		ok = try_cmpxchg((u64 *)p, (u64 *)old, *(const u64 *)new);
+	}
+	kunmap_local(p);
+	if (ok)
+		set_page_dirty_lock(page);
+	put_page(page);
+	return ok ? 0 : 1;
+}
+
+/* A page-table entry's A/D update: an atomic exchange on the VMM's page */
+static int insn_walk_cmpxchg(void *priv, u64 gpa, u64 old, u64 new,
+			     unsigned int size)
+{
+	unsigned long hva;
+	u32 old32 = old, new32 = new;
+	int r;
+
+	r = insn_gpa_to_hva(priv, gpa, true, &hva);
+	if (r)
+		return r;
+	if (size == 8)
+		return insn_cmpxchg_hva(hva, &old, &new, 8);
+	return insn_cmpxchg_hva(hva, &old32, &new32, 4);
+}
+
+static const struct mv_walk_ops insn_walk_ops = {
+	.read = insn_walk_read,
+	.compare_exchange = insn_walk_cmpxchg,
+};
+
+/**
+ * mv_insn_walk_env() - the paging state of a vCPU, for the walker
+ * @vcpu: the vCPU
+ * @env: filled in
+ *
+ * Return: the CPL.
+ */
+int mv_insn_walk_env(struct mv_vcpu *vcpu, struct mv_walk_env *env)
+{
+	const struct kvm_cpuid_entry2 *e;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	mv_ops->get_sregs(vcpu, &sregs);
+	mv_ops->get_regs(vcpu, &regs);
+	env->cr0 = sregs.cr0;
+	env->cr3 = sregs.cr3;
+	env->cr4 = sregs.cr4;
+	env->efer = sregs.efer;
+	env->rflags = regs.rflags;
+	env->cpl = sregs.cr0 & X86_CR0_PE ? sregs.ss.dpl : 0;
+	e = mv_cpuid_find(&vcpu->cpuid, 0x80000008, 0);
+	env->maxphyaddr = e && (e->eax & 0xff) >= 32 && (e->eax & 0xff) <= 52 ?
+		e->eax & 0xff : boot_cpu_data.x86_phys_bits;
+	return env->cpl;
+}
+
+/*
+ * Translates @la for an access of the emulator: MV_EMUL_OK with @gpa, or
+ * MV_EMUL_EXCEPTION (a #PF), MV_EMUL_RETRY, or MV_EMUL_UNHANDLED.
+ */
+static int insn_translate(struct mv_emul_ctxt *ctxt, u64 la, u32 access,
+			  u64 *gpa)
+{
+	struct insn_env *ie = ctxt->priv;
+	struct mv_walk w;
+	int r;
+
+	if (ie->user)
+		access |= MV_PF_USER;
+	r = mv_walk_gva(&ie->walk, &insn_walk_ops, ie->vcpu, la, access, &w);
+	if (r == MV_WALK_FAULT) {
+		ctxt->exception = (struct mv_emul_exception){
+			.vector = X86_TRAP_PF, .has_error = true,
+			.error = w.error, .cr2 = la,
+		};
+		return MV_EMUL_EXCEPTION;
+	}
+	if (r == -EAGAIN)
+		return MV_EMUL_RETRY;
+	if (r)
+		return MV_EMUL_UNHANDLED;
+	*gpa = w.gpa;
+	return MV_EMUL_OK;
+}
+
+/* An MMIO access leaves: KVM_EXIT_MMIO, at most 8 bytes */
+static int insn_mmio_exit(struct mv_emul_ctxt *ctxt, u64 gpa,
+			  const void *val, unsigned int size, bool write)
+{
+	struct insn_env *ie = ctxt->priv;
+	struct mv_vcpu *vcpu = ie->vcpu;
+	struct kvm_run *run = vcpu->run;
+
+	if (size > sizeof(run->mmio.data))
+		return MV_EMUL_UNHANDLED;
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = size;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write) {
+		memcpy(run->mmio.data, val, size);
+	} else {
+		vcpu->insn_io.mmio_read = true;
+		vcpu->insn_io.len = size;
+		ie->stopped = true;
+	}
+	return MV_EMUL_USER;
+}
+
+static int insn_access(struct mv_emul_ctxt *ctxt, u64 la, void *val,
+		       unsigned int size, bool write)
+{
+	struct insn_env *ie = ctxt->priv;
+	unsigned long hva;
+	u64 gpa;
+	int r;
+
+	/* the emulator splits at pages; guard the VMM's memory anyway */
+	if (offset_in_page(la) + size > PAGE_SIZE)
+		return MV_EMUL_UNHANDLED;
+	r = insn_translate(ctxt, la, write ? MV_PF_WRITE : 0, &gpa);
+	if (r != MV_EMUL_OK)
+		return r;
+	r = insn_gpa_to_hva(ie->vcpu, gpa, write, &hva);
+	if (r == -ENOENT || r == -EROFS)
+		return insn_mmio_exit(ctxt, gpa, val, size, write);
+	if (r)
+		return MV_EMUL_UNHANDLED;
+	if (write)
+		r = copy_to_user((void __user *)hva, val, size);
+	else
+		r = copy_from_user(val, (void __user *)hva, size);
+	return r ? MV_EMUL_UNHANDLED : MV_EMUL_OK;
+}
+
+static int insn_read(struct mv_emul_ctxt *ctxt, u64 la, void *val,
+		     unsigned int size)
+{
+	return insn_access(ctxt, la, val, size, false);
+}
+
+static int insn_write(struct mv_emul_ctxt *ctxt, u64 la, const void *val,
+		      unsigned int size)
+{
+	return insn_access(ctxt, la, (void *)val, size, true);
+}
+
+static int insn_cmpxchg(struct mv_emul_ctxt *ctxt, u64 la, void *old,
+			const void *new, unsigned int size)
+{
+	struct insn_env *ie = ctxt->priv;
+	unsigned long hva;
+	u64 gpa;
+	int r;
+
+	if (offset_in_page(la) + size > PAGE_SIZE)
+		return MV_EMUL_UNHANDLED;
+	r = insn_translate(ctxt, la, MV_PF_WRITE, &gpa);
+	if (r != MV_EMUL_OK)
+		return r;
+	r = insn_gpa_to_hva(ie->vcpu, gpa, true, &hva);
+	/* MMIO has no atomics: the new value is simply written */
+	if (r == -ENOENT || r == -EROFS)
+		return insn_mmio_exit(ctxt, gpa, new, size, true);
+	if (r)
+		return MV_EMUL_UNHANDLED;
+	return insn_cmpxchg_hva(hva, old, new, size) < 0 ?
+		MV_EMUL_UNHANDLED : MV_EMUL_OK;
+}
+
+static void insn_pio_exit(struct mv_vcpu *vcpu, u16 port, unsigned int size,
+			  unsigned int count, bool in)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = count;
+	run->io.data_offset = MV_PIO_PAGE_OFFSET * PAGE_SIZE;
+}
+
+static int insn_pio_in(struct mv_emul_ctxt *ctxt, u16 port,
+		       unsigned int size, unsigned int count, void *val)
+{
+	struct insn_env *ie = ctxt->priv;
+	struct mv_insn_io *io = &ie->vcpu->insn_io;
+
+	if (size * count > PAGE_SIZE)
+		return MV_EMUL_UNHANDLED;
+	if (io->pio_in_done && io->port == port && io->size == size &&
+	    io->count == count) {
+		io->pio_in_done = false;
+		memcpy(val, page_address(ie->vcpu->pio_page), size * count);
+		return MV_EMUL_OK;
+	}
+	io->pio_in_done = false;
+	io->pio_in = true;
+	io->port = port;
+	io->size = size;
+	io->count = count;
+	insn_pio_exit(ie->vcpu, port, size, count, true);
+	ie->stopped = true;
+	return MV_EMUL_USER;
+}
+
+static int insn_pio_out(struct mv_emul_ctxt *ctxt, u16 port,
+			unsigned int size, unsigned int count,
+			const void *val)
+{
+	struct insn_env *ie = ctxt->priv;
+
+	if (size * count > PAGE_SIZE)
+		return MV_EMUL_UNHANDLED;
+	memcpy(page_address(ie->vcpu->pio_page), val, size * count);
+	insn_pio_exit(ie->vcpu, port, size, count, false);
+	return MV_EMUL_USER;
+}
+
+static const struct mv_emul_ops insn_emul_ops = {
+	.read = insn_read,
+	.write = insn_write,
+	.compare_exchange = insn_cmpxchg,
+	.pio_in = insn_pio_in,
+	.pio_out = insn_pio_out,
+};
+
+/* struct kvm_regs keeps the registers in its own order */
+static void insn_regs_to_gpr(const struct kvm_regs *r, u64 *gpr)
+{
+	gpr[MV_RAX] = r->rax;
+	gpr[MV_RCX] = r->rcx;
+	gpr[MV_RDX] = r->rdx;
+	gpr[MV_RBX] = r->rbx;
+	gpr[MV_RSP] = r->rsp;
+	gpr[MV_RBP] = r->rbp;
+	gpr[MV_RSI] = r->rsi;
+	gpr[MV_RDI] = r->rdi;
+	gpr[MV_R8] = r->r8;
+	gpr[MV_R9] = r->r9;
+	gpr[MV_R10] = r->r10;
+	gpr[MV_R11] = r->r11;
+	gpr[MV_R12] = r->r12;
+	gpr[MV_R13] = r->r13;
+	gpr[MV_R14] = r->r14;
+	gpr[MV_R15] = r->r15;
+}
+
+static void insn_gpr_to_regs(const u64 *gpr, struct kvm_regs *r)
+{
+	r->rax = gpr[MV_RAX];
+	r->rcx = gpr[MV_RCX];
+	r->rdx = gpr[MV_RDX];
+	r->rbx = gpr[MV_RBX];
+	r->rsp = gpr[MV_RSP];
+	r->rbp = gpr[MV_RBP];
+	r->rsi = gpr[MV_RSI];
+	r->rdi = gpr[MV_RDI];
+	r->r8 = gpr[MV_R8];
+	r->r9 = gpr[MV_R9];
+	r->r10 = gpr[MV_R10];
+	r->r11 = gpr[MV_R11];
+	r->r12 = gpr[MV_R12];
+	r->r13 = gpr[MV_R13];
+	r->r14 = gpr[MV_R14];
+	r->r15 = gpr[MV_R15];
+}
+
+/* The CPU mode the emulator decodes in, from the segment state */
+static enum mv_emul_mode insn_mode(const struct kvm_sregs *sregs,
+				   const struct kvm_regs *regs)
+{
+	if (!(sregs->cr0 & X86_CR0_PE) || (regs->rflags & X86_EFLAGS_VM))
+		return MV_EMUL_MODE16;
+	if ((sregs->efer & EFER_LMA) && sregs->cs.l)
+		return MV_EMUL_MODE64;
+	return sregs->cs.db ? MV_EMUL_MODE32 : MV_EMUL_MODE16;
+}
+
+/* Fetches the bytes at CS:RIP, page by page, as far as they can be read */
+static int insn_fetch(struct mv_emul_ctxt *ctxt, u64 cs_base)
+{
+	struct insn_env *ie = ctxt->priv;
+	unsigned int n = 0;
+	u64 la, gpa;
+	int r;
+
+	la = ctxt->mode == MV_EMUL_MODE64 ? ctxt->rip :
+		(u32)(cs_base + (ctxt->mode == MV_EMUL_MODE16 ?
+				 (u16)ctxt->rip : (u32)ctxt->rip));
+	while (n < MV_EMUL_MAX_INSN) {
+		unsigned int chunk = min_t(unsigned int, MV_EMUL_MAX_INSN - n,
+					   PAGE_SIZE - offset_in_page(la + n));
+
+		r = insn_translate(ctxt, la + n, MV_PF_FETCH, &gpa);
+		if (r != MV_EMUL_OK)
+			/* a fault past the first byte is the decoder's call */
+			return n ? MV_EMUL_OK : r;
+		if (insn_read_gpa(ie->vcpu, gpa, ctxt->insn_bytes + n, chunk))
+			return n ? MV_EMUL_OK : MV_EMUL_UNHANDLED;
+		n += chunk;
+		ctxt->insn_avail = n;
+	}
+	return MV_EMUL_OK;
+}
+
+/* KVM_EXIT_INTERNAL_ERROR, emulation failure, with the instruction bytes */
+static int insn_failed(struct mv_vcpu *vcpu, struct mv_emul_ctxt *ctxt)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	/* the flags, then the 16 bytes of size and instruction */
+	run->emulation_failure.ndata = 3;
+	run->emulation_failure.flags =
+		KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+	run->emulation_failure.insn_size = ctxt->insn_avail;
+	memcpy(run->emulation_failure.insn_bytes, ctxt->insn_bytes,
+	       ctxt->insn_avail);
+	return 0;
+}
+
+/**
+ * mv_insn_emulate() - emulate the instruction at the guest's RIP
+ * @vcpu: the vCPU, loaded
+ *
+ * For MMIO (a second-level fault where no memory is) and string port I/O.
+ *
+ * Return: what the backend's vcpu_run() returns: > 0 to enter the guest
+ * again (the instruction done, or an exception queued), 0 with kvm_run
+ * filled in (KVM_EXIT_MMIO, KVM_EXIT_IO, or an emulation failure).
+ */
+int mv_insn_emulate(struct mv_vcpu *vcpu)
+{
+	struct mv_emul_ctxt *ctxt = vcpu->emul;
+	struct insn_env ie = { .vcpu = vcpu };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int r;
+
+	mv_ops->get_regs(vcpu, &regs);
+	mv_ops->get_sregs(vcpu, &sregs);
+	ie.user = mv_insn_walk_env(vcpu, &ie.walk) == 3;
+
+	ctxt->ops = &insn_emul_ops;
+	ctxt->priv = &ie;
+	ctxt->mode = insn_mode(&sregs, &regs);
+	insn_regs_to_gpr(&regs, ctxt->gpr);
+	ctxt->rip = regs.rip;
+	ctxt->rflags = regs.rflags;
+	ctxt->seg_base[MV_SEG_ES] = sregs.es.base;
+	ctxt->seg_base[MV_SEG_CS] = sregs.cs.base;
+	ctxt->seg_base[MV_SEG_SS] = sregs.ss.base;
+	ctxt->seg_base[MV_SEG_DS] = sregs.ds.base;
+	ctxt->seg_base[MV_SEG_FS] = sregs.fs.base;
+	ctxt->seg_base[MV_SEG_GS] = sregs.gs.base;
+	ctxt->insn_avail = 0;
+
+	r = insn_fetch(ctxt, sregs.cs.base);
+	if (r == MV_EMUL_OK)
+		r = mv_emulate(ctxt);
+
+	switch (r) {
+	case MV_EMUL_OK:
+	case MV_EMUL_USER:
+		if (ie.stopped)		/* userspace answers a read first */
+			return 0;
+		insn_gpr_to_regs(ctxt->gpr, &regs);
+		regs.rip = ctxt->rip;
+		regs.rflags = ctxt->rflags;
+		mv_ops->set_regs(vcpu, &regs);
+		return r == MV_EMUL_OK;
+	case MV_EMUL_EXCEPTION:
+		mv_emul_reset(ctxt);
+		mv_ops->inject_exception(vcpu, ctxt->exception.vector,
+					 ctxt->exception.has_error,
+					 ctxt->exception.error,
+					 ctxt->exception.cr2);
+		return 1;
+	case MV_EMUL_RETRY:
+		mv_emul_reset(ctxt);
+		return 1;
+	default:
+		mv_emul_reset(ctxt);
+		return insn_failed(vcpu, ctxt);
+	}
+}
+
+/**
+ * mv_insn_pending() - does an emulated instruction wait for userspace?
+ * @vcpu: the vCPU
+ *
+ * Return: true when the next KVM_RUN must hand data to the emulator.
+ */
+bool mv_insn_pending(struct mv_vcpu *vcpu)
+{
+	return vcpu->insn_io.mmio_read || vcpu->insn_io.pio_in;
+}
+
+/**
+ * mv_insn_complete() - hand userspace's data to the waiting instruction
+ * @vcpu: the vCPU, loaded, at the start of KVM_RUN
+ *
+ * Return: as mv_insn_emulate(): the instruction may need userspace again.
+ */
+int mv_insn_complete(struct mv_vcpu *vcpu)
+{
+	struct mv_insn_io *io = &vcpu->insn_io;
+	int r;
+
+	if (io->mmio_read) {
+		io->mmio_read = false;
+		mv_emul_complete_read(vcpu->emul, vcpu->run->mmio.data,
+				      io->len);
+	} else if (io->pio_in) {
+		io->pio_in = false;
+		io->pio_in_done = true;
+	} else {
+		return 1;
+	}
+	r = mv_insn_emulate(vcpu);
+	io->pio_in_done = false;
+	return r;
+}
