@@ -80,6 +80,23 @@ static int insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
 	return copy_from_user(val, (void __user *)hva, size) ? -EFAULT : 0;
 }
 
+/**
+ * mv_insn_read_gpa() - read guest RAM
+ * @vcpu: the vCPU
+ * @gpa: guest-physical address
+ * @val: where to read to
+ * @size: bytes, not crossing a page
+ *
+ * May sleep (takes vm->lock, faults the VMM's memory in).
+ *
+ * Return: 0, -ENOENT where no slot is (MMIO), or -EFAULT.
+ */
+int mv_insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
+		     unsigned int size)
+{
+	return insn_read_gpa(vcpu, gpa, val, size);
+}
+
 static int insn_walk_read(void *priv, u64 gpa, u64 *val, unsigned int size)
 {
 	*val = 0;
@@ -142,10 +159,36 @@ static int insn_walk_cmpxchg(void *priv, u64 gpa, u64 old, u64 new,
 	return insn_cmpxchg_hva(hva, &old32, &new32, 4);
 }
 
+/**
+ * mv_insn_cmpxchg_gpa() - the walker's atomic A/D update on guest RAM
+ * @vcpu: the vCPU
+ * @gpa: the entry's guest-physical address
+ * @old: the value the walk read
+ * @new: the value to put there
+ * @size: 4 or 8
+ *
+ * Return: as struct mv_walk_ops.compare_exchange.
+ */
+int mv_insn_cmpxchg_gpa(struct mv_vcpu *vcpu, u64 gpa, u64 old, u64 new,
+			unsigned int size)
+{
+	return insn_walk_cmpxchg(vcpu, gpa, old, new, size);
+}
+
 static const struct mv_walk_ops insn_walk_ops = {
 	.read = insn_walk_read,
 	.compare_exchange = insn_walk_cmpxchg,
 };
+
+/**
+ * mv_insn_walk_ops() - the walker's access to a vCPU's guest memory
+ *
+ * Return: ops whose priv is the struct mv_vcpu.
+ */
+const struct mv_walk_ops *mv_insn_walk_ops(void)
+{
+	return &insn_walk_ops;
+}
 
 /**
  * mv_insn_walk_env() - the paging state of a vCPU, for the walker

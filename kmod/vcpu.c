@@ -20,6 +20,7 @@
 #include "exit.h"
 #include "msr.h"
 #include "mv.h"
+#include "stats.h"
 #include "vcpu.h"
 #include "virt.h"
 #include "vm.h"
@@ -133,6 +134,21 @@ out:
 	return r;
 }
 
+/* The vCPU fd's statistics */
+static const struct mv_stat mv_vcpu_stats[] = {
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.shadow_faults,
+			   "shadow_faults"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.shadow_pf_injected,
+			   "shadow_pf_injected"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.tlb_flushes, "tlb_flushes"),
+};
+
+static const struct mv_stats_kind mv_vcpu_stats_kind = {
+	.fd_name = "minivisor-vcpu-stats",
+	.stats = mv_vcpu_stats,
+	.nr = ARRAY_SIZE(mv_vcpu_stats),
+};
+
 static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 				 void __user *argp)
 {
@@ -173,6 +189,9 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 		return mv_cpuid_set(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return mv_cpuid_get(vcpu, argp);
+	case KVM_GET_STATS_FD:
+		return mv_stats_fd(&mv_vcpu_stats_kind, vcpu, vcpu->vm,
+				   vcpu->stats_id);
 	default:
 		/* what KVM's x86 vCPU ioctl answers for one it does not know */
 		return mv_fail(-EINVAL);
@@ -300,9 +319,14 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
 		goto free_emul;
 
-	r = mv_ops->vcpu_create(vcpu);
+	r = vm->mmu->vcpu_init(vcpu);
 	if (r)
 		goto free_fpu;
+	r = mv_ops->vcpu_create(vcpu);
+	if (r)
+		goto free_mmu;
+	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "kvm-%d/vcpu-%u",
+		 task_pid_nr(current), vcpu->id);
 
 	/* The vCPU fd keeps the VM; the VM frees its vCPUs. */
 	mv_vm_get(vm);
@@ -318,6 +342,8 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 put_vm:
 	mv_vm_put_nofree(vm);
 	mv_ops->vcpu_free(vcpu);
+free_mmu:
+	vm->mmu->vcpu_destroy(vcpu);
 free_fpu:
 	fpu_free_guest_fpstate(&vcpu->fpu);
 free_emul:

@@ -34,6 +34,22 @@ enum mv_vcpu_mode {
 /* vcpu->requests: work to do before the next entry */
 #define MV_REQ_TLB_FLUSH	0
 
+struct mv_shadow_vcpu;
+
+/**
+ * struct mv_vcpu_stats - a vCPU's counters, read by KVM_GET_STATS_FD
+ * @shadow_faults: #PF intercepts the shadow MMU handled
+ * @shadow_pf_injected: of those, #PFs given to the guest
+ * @tlb_flushes: guest TLB flushes the MMU asked for (CR3 loads, INVLPG)
+ *
+ * Written by the vCPU thread [@mutex], read racily.
+ */
+struct mv_vcpu_stats {
+	u64 shadow_faults;
+	u64 shadow_pf_injected;
+	u64 tlb_flushes;
+};
+
 /**
  * struct mv_vcpu - one virtual CPU
  * @vm: its VM (c)
@@ -57,6 +73,9 @@ enum mv_vcpu_mode {
  * @cpuid: the CPUID table the guest sees [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
  * @tdp_cache: table pages for the next second-level fault [@mutex]
+ * @shadow: the shadow MMU's state, in shadow mode [@mutex]
+ * @stats: counters for KVM_GET_STATS_FD
+ * @stats_id: the stats fd's id string (c)
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -82,6 +101,9 @@ struct mv_vcpu {
 	struct mv_cpuid cpuid;
 	bool has_run;
 	struct mv_tdp_cache tdp_cache;
+	struct mv_shadow_vcpu *shadow;
+	struct mv_vcpu_stats stats;
+	char stats_id[KVM_STATS_NAME_SIZE];
 	void *priv;
 };
 

@@ -138,6 +138,22 @@ static const struct mv_stat mv_vm_stats[] = {
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.tdp_zaps, "tdp_zaps"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.mmu_notifier_invalidations,
 			   "mmu_notifier_invalidations"),
+	MV_STAT_INSTANT(struct mv_vm, shadow.nr_pages, "shadow_pages"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_faults, "shadow_faults"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_pf_injected,
+			   "shadow_pf_injected"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_created,
+			   "shadow_pages_created"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_zapped,
+			   "shadow_pages_zapped"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_unshadowed,
+			   "shadow_pages_unshadowed"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_reclaimed,
+			   "shadow_pages_reclaimed"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.root_cache_hits,
+			   "root_cache_hits"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.root_cache_misses,
+			   "root_cache_misses"),
 };
 
 static const struct mv_stats_kind mv_vm_stats_kind = {
@@ -149,6 +165,23 @@ static const struct mv_stats_kind mv_vm_stats_kind = {
 static int mv_vm_stats_fd(struct mv_vm *vm)
 {
 	return mv_stats_fd(&mv_vm_stats_kind, vm, vm, vm->stats_id);
+}
+
+/* KVM_ENABLE_CAP on the VM fd: only minivisor's MMU mode */
+static int mv_vm_enable_cap(struct mv_vm *vm, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+	int r;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return mv_fail(-EFAULT);
+	if (cap.flags || cap.cap != MV_CAP_MMU_MODE ||
+	    cap.args[1] || cap.args[2] || cap.args[3])
+		return mv_fail(-EINVAL);
+	mutex_lock(&vm->lock);
+	r = mv_mmu_set_mode(vm, cap.args[0]);
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 static long mv_vm_ioctl(struct file *file, unsigned int cmd,
@@ -171,6 +204,8 @@ static long mv_vm_ioctl(struct file *file, unsigned int cmd,
 		return r;
 	case KVM_CHECK_EXTENSION:
 		return mv_check_extension(arg);
+	case KVM_ENABLE_CAP:
+		return mv_vm_enable_cap(vm, (void __user *)arg);
 	case KVM_GET_STATS_FD:
 		return mv_vm_stats_fd(vm);
 	case MV_GET_INFO:

@@ -12,6 +12,8 @@
 #include <linux/types.h>
 
 #include "memslot.h"
+#include "mmu/mmu.h"
+#include "mmu/shadow.h"
 #include "mmu/tdp.h"
 #include "vcpu.h"
 
@@ -26,6 +28,15 @@ struct mm_struct;
  *	raced, whose guest access was retried
  * @tdp_zaps: leaves zapped (by the notifier, slot changes, teardown)
  * @mmu_notifier_invalidations: invalidate_range_start calls from the mm
+ * @shadow_faults: shadow paging: #PF intercepts handled
+ * @shadow_pf_injected: of those, #PFs the guest's own tables gave it
+ * @sp_created: shadow pages made
+ * @sp_zapped: shadow pages zapped (for any reason below, and teardown)
+ * @sp_unshadowed: of those, shadows of a guest table the guest wrote
+ * @sp_reclaimed: of those, zapped to keep the VM under its budget
+ * @root_cache_hits: CR3 loads that found their root (or, for guests
+ *	without 4-level paging, all their top-level shadows) already built
+ * @root_cache_misses: CR3 loads that had to build one
  *
  * All written under the VM's tdp.lock (@remote_tlb_flush: by whoever
  * zapped, racily), read without it.
@@ -36,6 +47,14 @@ struct mv_vm_stats {
 	u64 tdp_fault_retries;
 	u64 tdp_zaps;
 	u64 mmu_notifier_invalidations;
+	u64 shadow_faults;
+	u64 shadow_pf_injected;
+	u64 sp_created;
+	u64 sp_zapped;
+	u64 sp_unshadowed;
+	u64 sp_reclaimed;
+	u64 root_cache_hits;
+	u64 root_cache_misses;
 };
 
 /**
@@ -48,7 +67,11 @@ struct mv_vm_stats {
  *	@tdp.lock only)
  * @vcpus: the vCPUs; entries below @nr_vcpus are set and constant
  * @nr_vcpus: written under @lock with release, read with acquire
- * @tdp: the second-level tables (NPT or EPT); lock order beside it
+ * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
+ *	only under @lock while there is no vCPU, constant after
+ * @tdp: the second-level tables (NPT or EPT); lock order beside it.  Its
+ *	lock is the VM's MMU lock in both modes
+ * @shadow: the shadow pages [@tdp.lock]
  * @mn: the mmu_notifier on @mm (c, registered at creation)
  * @mn_seq: bumped when an invalidation ends and when the slots change: a
  *	fault that saw another value must not map what it found [@tdp.lock]
@@ -67,7 +90,9 @@ struct mv_vm {
 	struct mv_memslots slots;
 	struct mv_vcpu *vcpus[MV_MAX_VCPUS];
 	unsigned int nr_vcpus;
+	const struct mv_mmu_ops *mmu;
 	struct mv_tdp tdp;
+	struct mv_shadow shadow;
 	struct mmu_notifier mn;
 	unsigned long mn_seq;
 	unsigned long mn_in_progress;

@@ -120,6 +120,7 @@ enum mv_tdp_fault {
 	MV_TDP_MMIO,		/* no memory there: emulate the access */
 };
 
+void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg);
 int mv_mmu_init(struct mv_vm *vm);
 void mv_mmu_destroy(struct mv_vm *vm);
 int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write);

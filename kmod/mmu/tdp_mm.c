@@ -40,16 +40,21 @@
  * already zapped the leaf.
  */
 #include <linux/kvm.h>
+#include <linux/minivisor.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
 
+#include "../insn.h"
 #include "../mv.h"
 #include "../ops.h"
 #include "../vcpu.h"
 #include "../virt.h"
 #include "../vm.h"
+#include "mmu.h"
+#include "shadow.h"
 #include "tdp.h"
+#include "walk.h"
 
 /* The guest frames the tables can map: 48 bits of guest-physical address. */
 #define TDP_ALL_GFNS		MV_TDP_FRAMES(MV_TDP_LEVELS + 1)
@@ -59,13 +64,19 @@ static struct mv_vm *mn_to_vm(struct mmu_notifier *mn)
 	return container_of(mn, struct mv_vm, mn);
 }
 
-/*
- * A leaf goes: the guest may have written through a writable one.  The
- * host still maps the page (this runs before the host drops its mapping,
- * which keeps truncation away as it does for zap_pte_range()).  Reserved
- * pages (the zero page) are only ever mapped read-only.
+/**
+ * mv_mmu_leaf_zapped() - a leaf that mapped host memory goes
+ * @pfn: the first host frame it mapped
+ * @level: its level (unused: a large leaf is one folio)
+ * @writable: the guest could write through it
+ * @arg: unused
+ *
+ * The guest may have written through a writable one: its folio is dirty.
+ * The host still maps the page (this runs before the host drops its
+ * mapping, which keeps truncation away as it does for zap_pte_range()).
+ * Reserved pages (the zero page) are only ever mapped read-only.
  */
-static void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg)
+void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg)
 {
 	struct page *page;
 
@@ -89,7 +100,7 @@ void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 {
 	unsigned long before = zap->zapped;
 
-	mv_tdp_zap_range(&vm->tdp, start, end, zap);
+	vm->mmu->zap_gfns(vm, start, end, zap);
 	vm->stats.tdp_zaps += zap->zapped - before;
 }
 
@@ -193,7 +204,12 @@ int mv_mmu_init(struct mv_vm *vm)
 {
 	int r;
 
+	vm->mmu = mv_mmu_default_mode() == MV_MMU_SHADOW ?
+		&mv_shadow_mmu_ops : &mv_tdp_mmu_ops;
 	r = mv_tdp_init(&vm->tdp, mv_ops->tdp_format);
+	if (r)
+		return r;
+	r = mv_shadow_vm_init(vm);
 	if (r)
 		return r;
 	vm->mn.ops = &mv_mn_ops;
@@ -209,6 +225,8 @@ int mv_mmu_init(struct mv_vm *vm)
  */
 void mv_mmu_destroy(struct mv_vm *vm)
 {
+	unsigned int i;
+
 	/*
 	 * Calls mv_mn_release() if the mm is still alive, which zaps all; if
 	 * it is not, release already ran.  Without a notifier nothing was
@@ -216,6 +234,9 @@ void mv_mmu_destroy(struct mv_vm *vm)
 	 */
 	if (vm->mn.ops)
 		mmu_notifier_unregister(&vm->mn, vm->mm);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		vm->mmu->vcpu_destroy(vm->vcpus[i]);
+	mv_shadow_vm_destroy(vm);
 	mv_tdp_destroy(&vm->tdp);
 }
 
@@ -386,3 +407,64 @@ unlock:
 	put_page(page);
 	return r ? r : MV_TDP_FIXED;
 }
+
+/* ------------------------------------------------- the TDP MMU ops */
+
+static int tdp_vcpu_init(struct mv_vcpu *vcpu)
+{
+	return 0;
+}
+
+static void tdp_vcpu_destroy(struct mv_vcpu *vcpu)
+{
+}
+
+static int tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error)
+{
+	int r;
+
+	r = mv_tdp_page_fault(vcpu, gpa, error & MV_PF_WRITE);
+	if (r < 0)
+		return r;
+	if (r == MV_TDP_MMIO)
+		return mv_insn_emulate(vcpu);
+	return 1;
+}
+
+/* The guest's own tables are live: the hardware follows its changes. */
+static void tdp_paging_changed(struct mv_vcpu *vcpu, bool flush)
+{
+}
+
+static void tdp_invlpg(struct mv_vcpu *vcpu, u64 gva)
+{
+}
+
+static void tdp_flush(struct mv_vcpu *vcpu)
+{
+}
+
+static int tdp_root(struct mv_vcpu *vcpu, u64 *root_pa)
+{
+	*root_pa = vcpu->vm->tdp.root_pa;
+	return 0;
+}
+
+static void tdp_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
+			 struct mv_tdp_zap *zap)
+{
+	mv_tdp_zap_range(&vm->tdp, start, end, zap);
+}
+
+const struct mv_mmu_ops mv_tdp_mmu_ops = {
+	.mode = MV_MMU_TDP,
+	.name = "tdp",
+	.vcpu_init = tdp_vcpu_init,
+	.vcpu_destroy = tdp_vcpu_destroy,
+	.page_fault = tdp_page_fault,
+	.paging_changed = tdp_paging_changed,
+	.invlpg = tdp_invlpg,
+	.flush = tdp_flush,
+	.root = tdp_root,
+	.zap_gfns = tdp_zap_gfns,
+};
