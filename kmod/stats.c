@@ -36,15 +36,15 @@ struct mv_stats_file {
 	const struct mv_stats_kind *kind;
 	const void *obj;
 	struct mv_vm *vm;
-	char id[KVM_STATS_NAME_SIZE];
+	char id[MV_STATS_NAME_SIZE];
 };
 
 #define MV_STATS_DESC_SIZE	(sizeof(struct kvm_stats_desc) + \
-				 KVM_STATS_NAME_SIZE)
+				 MV_STATS_NAME_SIZE)
 
 static size_t mv_stats_size(const struct mv_stats_kind *kind)
 {
-	return sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE +
+	return sizeof(struct kvm_stats_header) + MV_STATS_NAME_SIZE +
 		kind->nr * (MV_STATS_DESC_SIZE + sizeof(u64));
 }
 
@@ -57,12 +57,12 @@ static void mv_stats_fill(const struct mv_stats_file *sf, char *buf)
 	u64 *data;
 
 	hdr->flags = 0;
-	hdr->name_size = KVM_STATS_NAME_SIZE;
+	hdr->name_size = MV_STATS_NAME_SIZE;
 	hdr->num_desc = kind->nr;
 	hdr->id_offset = sizeof(*hdr);
-	hdr->desc_offset = hdr->id_offset + KVM_STATS_NAME_SIZE;
+	hdr->desc_offset = hdr->id_offset + MV_STATS_NAME_SIZE;
 	hdr->data_offset = hdr->desc_offset + kind->nr * MV_STATS_DESC_SIZE;
-	strscpy(buf + hdr->id_offset, sf->id, KVM_STATS_NAME_SIZE);
+	strscpy(buf + hdr->id_offset, sf->id, MV_STATS_NAME_SIZE);
 
 	data = (u64 *)(buf + hdr->data_offset);
 	for (i = 0; i < kind->nr; i++) {
@@ -75,7 +75,7 @@ static void mv_stats_fill(const struct mv_stats_file *sf, char *buf)
 		d->size = 1;
 		d->offset = i * sizeof(u64);
 		d->bucket_size = 0;
-		strscpy(d->name, st->name, KVM_STATS_NAME_SIZE);
+		strscpy(d->name, st->name, MV_STATS_NAME_SIZE);
 		data[i] = READ_ONCE(*(const u64 *)(sf->obj + st->offset));
 	}
 }
@@ -118,7 +118,7 @@ static const struct file_operations mv_stats_fops = {
  * @kind: what it shows
  * @obj: the object its offsets point into
  * @vm: the VM @obj belongs to; the fd keeps it
- * @id: the id string, at most KVM_STATS_NAME_SIZE - 1 characters
+ * @id: the id string, at most MV_STATS_NAME_SIZE - 1 characters
  *
  * Return: the new read-only fd, or a negative errno.
  */

@@ -14,8 +14,25 @@
 
 #include "cpuid.h"
 #include "mmu/tdp.h"
+#include "stats.h"
 
 struct mv_vm;
+
+/**
+ * struct mv_vcpu_stats - a vCPU's counters, read by KVM_GET_STATS_FD
+ * @exits: returns from the guest (KVM's name, as all below)
+ * @io_exits: port accesses; all go to userspace
+ * @mmio_exits: exits to userspace with KVM_EXIT_MMIO
+ * @halt_exits: HLTs; all go to userspace (no in-kernel local APIC)
+ *
+ * Written by the vCPU thread under vcpu->mutex, read without it.
+ */
+struct mv_vcpu_stats {
+	u64 exits;
+	u64 io_exits;
+	u64 mmio_exits;
+	u64 halt_exits;
+};
 
 /* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
 #define MV_MAX_VCPUS		16
@@ -52,6 +69,8 @@ enum mv_vcpu_mode {
  * @cpuid: the CPUID table the guest sees [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
  * @tdp_cache: table pages for the next second-level fault [@mutex]
+ * @stats: counters for KVM_GET_STATS_FD [@mutex]
+ * @stats_id: the stats fd's id string, "kvm-PID/vcpu-ID" as in KVM (c)
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -75,6 +94,8 @@ struct mv_vcpu {
 	struct mv_cpuid cpuid;
 	bool has_run;
 	struct mv_tdp_cache tdp_cache;
+	struct mv_vcpu_stats stats;
+	char stats_id[MV_STATS_NAME_SIZE];
 	void *priv;
 };
 

@@ -13,6 +13,7 @@
 
 #include "memslot.h"
 #include "mmu/tdp.h"
+#include "stats.h"
 #include "vcpu.h"
 
 struct mm_struct;
@@ -72,7 +73,7 @@ struct mv_vm {
 	unsigned long mn_seq;
 	unsigned long mn_in_progress;
 	struct mv_vm_stats stats;
-	char stats_id[KVM_STATS_NAME_SIZE];
+	char stats_id[MV_STATS_NAME_SIZE];
 };
 
 int mv_vm_create(unsigned long type);
