@@ -15,6 +15,7 @@
  * a lock: each is one aligned u64 its writer stores whole.
  */
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/module.h>
@@ -39,7 +40,8 @@ struct mv_stats_file {
 	char id[MV_STATS_NAME_SIZE];
 };
 
-#define MV_STATS_DESC_SIZE	(sizeof(struct kvm_stats_desc) + \
+/* In the kernel the struct has a name of 48 bytes; count the uapi way */
+#define MV_STATS_DESC_SIZE	(offsetof(struct kvm_stats_desc, name) + \
 				 MV_STATS_NAME_SIZE)
 
 static size_t mv_stats_size(const struct mv_stats_kind *kind)
@@ -126,7 +128,8 @@ int mv_stats_fd(const struct mv_stats_kind *kind, const void *obj,
 		struct mv_vm *vm, const char *id)
 {
 	struct mv_stats_file *sf;
-	int r;
+	struct file *file;
+	int fd, r;
 
 	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
 	if (!sf)
@@ -135,12 +138,27 @@ int mv_stats_fd(const struct mv_stats_kind *kind, const void *obj,
 	sf->obj = obj;
 	sf->vm = vm;
 	strscpy(sf->id, id, sizeof(sf->id));
-	mv_vm_get(vm);
-	r = anon_inode_getfd(kind->fd_name, &mv_stats_fops, sf,
-			     O_RDONLY | O_CLOEXEC);
-	if (r < 0) {
-		mv_vm_put_nofree(vm);
-		kfree(sf);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto free_sf;
 	}
+	file = anon_inode_getfile(kind->fd_name, &mv_stats_fops, sf,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
+		goto put_fd;
+	}
+	/* the values are meant to be read again and again with pread() */
+	file->f_mode |= FMODE_PREAD;
+	mv_vm_get(vm);
+	fd_install(fd, file);
+	return fd;
+
+put_fd:
+	put_unused_fd(fd);
+free_sf:
+	kfree(sf);
 	return r;
 }

@@ -40,6 +40,7 @@ struct data_slot {
 	unsigned char *map;	/* what was mmapped */
 	size_t map_size;
 	unsigned char *data;	/* the slot's memory: 2 MiB aligned in @map */
+	bool advised;		/* madvise() took the THP advice */
 };
 
 FIXTURE(tdp) {
@@ -108,7 +109,8 @@ FIXTURE_TEARDOWN(tdp)
 
 /*
  * Slot 1 at DATA_GPA: @size bytes of anonymous memory at a 2 MiB aligned
- * address, with @advice (MADV_HUGEPAGE or MADV_NOHUGEPAGE).
+ * address, with @advice (MADV_HUGEPAGE or MADV_NOHUGEPAGE); d->advised
+ * says whether the kernel took the advice (not without THP).
  */
 static unsigned char *add_data_slot(struct __test_metadata *_metadata,
 				    struct mv_guest *g, struct data_slot *d,
@@ -123,7 +125,7 @@ static unsigned char *add_data_slot(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, d->map);
 	p = ((unsigned long)d->map + SZ_2M - 1) & ~(SZ_2M - 1);
 	d->data = (unsigned char *)p;
-	ASSERT_EQ(0, madvise(d->data, size, advice));
+	d->advised = madvise(d->data, size, advice) == 0;
 	region = (struct kvm_userspace_memory_region) {
 		.slot = 1, .guest_phys_addr = DATA_GPA, .memory_size = size,
 		.userspace_addr = p,
