@@ -15,6 +15,7 @@
  * a lock: each is one aligned u64 its writer stores whole.
  */
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/module.h>
@@ -36,15 +37,16 @@ struct mv_stats_file {
 	const struct mv_stats_kind *kind;
 	const void *obj;
 	struct mv_vm *vm;
-	char id[KVM_STATS_NAME_SIZE];
+	char id[MV_STATS_NAME_SIZE];
 };
 
-#define MV_STATS_DESC_SIZE	(sizeof(struct kvm_stats_desc) + \
-				 KVM_STATS_NAME_SIZE)
+/* In the kernel the struct has a name of 48 bytes; count the uapi way */
+#define MV_STATS_DESC_SIZE	(offsetof(struct kvm_stats_desc, name) + \
+				 MV_STATS_NAME_SIZE)
 
 static size_t mv_stats_size(const struct mv_stats_kind *kind)
 {
-	return sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE +
+	return sizeof(struct kvm_stats_header) + MV_STATS_NAME_SIZE +
 		kind->nr * (MV_STATS_DESC_SIZE + sizeof(u64));
 }
 
@@ -57,12 +59,12 @@ static void mv_stats_fill(const struct mv_stats_file *sf, char *buf)
 	u64 *data;
 
 	hdr->flags = 0;
-	hdr->name_size = KVM_STATS_NAME_SIZE;
+	hdr->name_size = MV_STATS_NAME_SIZE;
 	hdr->num_desc = kind->nr;
 	hdr->id_offset = sizeof(*hdr);
-	hdr->desc_offset = hdr->id_offset + KVM_STATS_NAME_SIZE;
+	hdr->desc_offset = hdr->id_offset + MV_STATS_NAME_SIZE;
 	hdr->data_offset = hdr->desc_offset + kind->nr * MV_STATS_DESC_SIZE;
-	strscpy(buf + hdr->id_offset, sf->id, KVM_STATS_NAME_SIZE);
+	strscpy(buf + hdr->id_offset, sf->id, MV_STATS_NAME_SIZE);
 
 	data = (u64 *)(buf + hdr->data_offset);
 	for (i = 0; i < kind->nr; i++) {
@@ -75,7 +77,7 @@ static void mv_stats_fill(const struct mv_stats_file *sf, char *buf)
 		d->size = 1;
 		d->offset = i * sizeof(u64);
 		d->bucket_size = 0;
-		strscpy(d->name, st->name, KVM_STATS_NAME_SIZE);
+		strscpy(d->name, st->name, MV_STATS_NAME_SIZE);
 		data[i] = READ_ONCE(*(const u64 *)(sf->obj + st->offset));
 	}
 }
@@ -118,7 +120,7 @@ static const struct file_operations mv_stats_fops = {
  * @kind: what it shows
  * @obj: the object its offsets point into
  * @vm: the VM @obj belongs to; the fd keeps it
- * @id: the id string, at most KVM_STATS_NAME_SIZE - 1 characters
+ * @id: the id string, at most MV_STATS_NAME_SIZE - 1 characters
  *
  * Return: the new read-only fd, or a negative errno.
  */
@@ -126,7 +128,8 @@ int mv_stats_fd(const struct mv_stats_kind *kind, const void *obj,
 		struct mv_vm *vm, const char *id)
 {
 	struct mv_stats_file *sf;
-	int r;
+	struct file *file;
+	int fd, r;
 
 	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
 	if (!sf)
@@ -135,12 +138,27 @@ int mv_stats_fd(const struct mv_stats_kind *kind, const void *obj,
 	sf->obj = obj;
 	sf->vm = vm;
 	strscpy(sf->id, id, sizeof(sf->id));
-	mv_vm_get(vm);
-	r = anon_inode_getfd(kind->fd_name, &mv_stats_fops, sf,
-			     O_RDONLY | O_CLOEXEC);
-	if (r < 0) {
-		mv_vm_put_nofree(vm);
-		kfree(sf);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto free_sf;
 	}
+	file = anon_inode_getfile(kind->fd_name, &mv_stats_fops, sf,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
+		goto put_fd;
+	}
+	/* the values are meant to be read again and again with pread() */
+	file->f_mode |= FMODE_PREAD;
+	mv_vm_get(vm);
+	fd_install(fd, file);
+	return fd;
+
+put_fd:
+	put_unused_fd(fd);
+free_sf:
+	kfree(sf);
 	return r;
 }

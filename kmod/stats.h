@@ -12,6 +12,9 @@
 
 struct mv_vm;
 
+/* Bytes of each name and of the id string: 48, as KVM has always used. */
+#define MV_STATS_NAME_SIZE	48
+
 /**
  * struct mv_stat - one statistic
  * @name: its name; KVM's where KVM counts the same thing

@@ -15,6 +15,7 @@
 #include "mmu/mmu.h"
 #include "mmu/shadow.h"
 #include "mmu/tdp.h"
+#include "stats.h"
 #include "vcpu.h"
 
 struct mm_struct;
@@ -97,7 +98,7 @@ struct mv_vm {
 	unsigned long mn_seq;
 	unsigned long mn_in_progress;
 	struct mv_vm_stats stats;
-	char stats_id[KVM_STATS_NAME_SIZE];
+	char stats_id[MV_STATS_NAME_SIZE];
 };
 
 int mv_vm_create(unsigned long type);
