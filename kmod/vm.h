@@ -32,8 +32,9 @@ struct mm_struct;
  * @shadow_faults: shadow paging: #PF intercepts handled
  * @shadow_pf_injected: of those, #PFs the guest's own tables gave it
  * @sp_created: shadow pages made
- * @sp_zapped: shadow pages zapped (for any reason below, and teardown)
- * @sp_unshadowed: of those, shadows of a guest table the guest wrote
+ * @sp_zapped: shadow pages zapped (reclaim, teardown, no cache)
+ * @sp_unsynced: shadows of a guest table the guest wrote, unprotected
+ *	until its next CR3 load or INVLPG
  * @sp_reclaimed: of those, zapped to keep the VM under its budget
  * @root_cache_hits: CR3 loads that found their root (or, for guests
  *	without 4-level paging, all their top-level shadows) already built
@@ -52,7 +53,7 @@ struct mv_vm_stats {
 	u64 shadow_pf_injected;
 	u64 sp_created;
 	u64 sp_zapped;
-	u64 sp_unshadowed;
+	u64 sp_unsynced;
 	u64 sp_reclaimed;
 	u64 root_cache_hits;
 	u64 root_cache_misses;

@@ -57,7 +57,7 @@
 #include "walk.h"
 
 static bool root_cache = true;
-module_param(root_cache, bool, 0444);
+module_param(root_cache, bool, 0644);
 MODULE_PARM_DESC(root_cache,
 		 "Keep the shadow roots of address spaces a vCPU left (default on; off for benchmarking)");
 
@@ -280,6 +280,10 @@ static void shadow_zap_sp(struct mv_vm *vm, struct mv_sp *sp,
 	if (sp->invalid)
 		return;
 	sp->invalid = true;
+	if (sp->unsync) {
+		list_del(&sp->unsync_link);
+		sp->unsync = false;
+	}
 	for (i = 0; i < 512; i++) {
 		if (!(sp->spt[i] & SPTE_P))
 			continue;
@@ -360,7 +364,8 @@ static bool shadow_gfn_protected(struct mv_vm *vm, u64 gfn)
 	struct mv_sp *sp;
 
 	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link)
-		if (sp->gfn == gfn && !sp->role.direct && !sp->unsync)
+		if (sp->gfn == gfn && !sp->role.direct && !sp->top &&
+		    !sp->unsync)
 			return true;
 	return false;
 }
@@ -384,29 +389,49 @@ static bool shadow_write_protect(struct mv_vm *vm, u64 gfn)
 	return changed;
 }
 
-/* Zaps the write-protected shadows of guest table @gfn; true if any */
-static bool shadow_unprotect(struct mv_vm *vm, u64 gfn,
-			     struct list_head *freed)
+/*
+ * The guest writes guest table @gfn: its shadows stop being
+ * write-protected (the write goes through) and become unsync.
+ */
+static void shadow_unsync_gfn(struct mv_vm *vm, u64 gfn)
 {
 	struct mv_sp *sp;
-	bool any = false;
 
-	/* a zap may take others of the bucket too: look again after each */
-	for (;;) {
-		struct mv_sp *found = NULL;
+	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link) {
+		if (sp->gfn != gfn || sp->role.direct || sp->top ||
+		    sp->unsync)
+			continue;
+		sp->unsync = true;
+		list_add_tail(&sp->unsync_link, &vm->shadow.unsync);
+		vm->stats.sp_unsynced++;
+	}
+}
 
-		hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)],
-				     hash_link) {
-			if (sp->gfn == gfn && !sp->role.direct && !sp->unsync) {
-				found = sp;
-				break;
-			}
+/*
+ * Brings every unsync page in step with the guest: it is emptied (what
+ * the guest maps now comes back fault by fault) and protected again.
+ */
+static void shadow_sync_unsync(struct mv_vm *vm, struct list_head *freed,
+			       bool *flush)
+{
+	struct mv_sp *sp;
+	unsigned int i;
+
+	while (!list_empty(&vm->shadow.unsync)) {
+		sp = list_first_entry(&vm->shadow.unsync, struct mv_sp,
+				      unsync_link);
+		list_del(&sp->unsync_link);
+		sp->unsync = false;
+		for (i = 0; i < 512; i++) {
+			if (!(sp->spt[i] & SPTE_P))
+				continue;
+			if (sp->role.level == 1)
+				shadow_drop_leaf(vm, sp, i);
+			else
+				shadow_unlink(vm, &sp->spt[i], freed);
 		}
-		if (!found)
-			return any;
-		shadow_zap_sp(vm, found, freed);
-		vm->stats.sp_unshadowed++;
-		any = true;
+		shadow_write_protect(vm, sp->gfn);
+		*flush = true;
 	}
 }
 
@@ -453,13 +478,13 @@ static struct mv_sp *shadow_get(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	sp = sv->sp[--sv->nr_sp];
 	sp->gfn = gfn;
 	sp->role = role;
-	sp->unsync = role_is_top(role);
+	sp->top = role_is_top(role);
 	INIT_HLIST_HEAD(&sp->parents);
 	hlist_add_head(&sp->hash_link, &vm->shadow.hash[gfn_hash(gfn)]);
 	list_add_tail(&sp->lru, &vm->shadow.lru);
 	vm->shadow.nr_pages++;
 	vm->stats.sp_created++;
-	if (!role.direct && !sp->unsync && shadow_write_protect(vm, gfn))
+	if (!role.direct && !sp->top && shadow_write_protect(vm, gfn))
 		*flush = true;
 	return sp;
 }
@@ -810,12 +835,8 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 		goto unlock;
 	}
 	/* the guest writes one of its write-protected tables */
-	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn)) {
-		shadow_unprotect(vm, gfn, &freed);
-		flush = true;
-		if (sv->root && sv->root->invalid)
-			goto unlock;
-	}
+	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn))
+		shadow_unsync_gfn(vm, gfn);
 	shadow_reclaim(vm, &freed);
 	if (sv->root && sv->root->invalid)
 		goto unlock;
@@ -953,7 +974,7 @@ static void shadow_load_pae(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		if (!sp)
 			return;
 		miss |= created;
-		if (!created && sp->unsync && sync)
+		if (!created && sp->top && sync)
 			shadow_sync(vm, m, sp, sv->top + 512 *
 				    (m->gmode == MV_GMODE_PAE ? i : 0),
 				    freed, flush);
@@ -1020,6 +1041,8 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	}
 
 	spin_lock(&vm->tdp.lock);
+	if (sync)
+		shadow_sync_unsync(vm, &freed, &flush);
 	if (m.gmode == MV_GMODE_LONG) {
 		for (i = 0; i < 4; i++)
 			if (sv->pae_root[i] & SPTE_P)
@@ -1122,8 +1145,9 @@ static void shadow_invlpg(struct mv_vcpu *vcpu, u64 gva)
 		if (sv->pae_root[q] & SPTE_P)
 			sp = spte_to_sp(sv->pae_root[q]);
 	}
-	if (sp && !sp->invalid && sp->unsync)
+	if (sp && !sp->invalid && sp->top)
 		shadow_sync_entry(vm, &m, sp, i, gpte, &freed, &flush);
+	shadow_sync_unsync(vm, &freed, &flush);
 unlock:
 	spin_unlock(&vm->tdp.lock);
 	shadow_commit(vm, &freed, flush);
@@ -1236,6 +1260,7 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 	unsigned int i, n = 1U << MV_SHADOW_HASH_BITS;
 
 	INIT_LIST_HEAD(&s->lru);
+	INIT_LIST_HEAD(&s->unsync);
 	s->max_pages = max(shadow_pages, 4U * MV_SHADOW_CACHE_SP);
 	s->hash = kvmalloc_array(n, sizeof(*s->hash), GFP_KERNEL_ACCOUNT);
 	s->rmap = kvmalloc_array(n, sizeof(*s->rmap), GFP_KERNEL_ACCOUNT);

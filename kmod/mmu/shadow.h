@@ -66,9 +66,13 @@ union mv_sp_role {
  * @parents: struct mv_rmap entries, one per shadow entry pointing here
  * @root_count: vCPUs using it as their root, and references from their
  *	previous-roots caches
+ * @unsync_link: in the VM's list of unsync pages, while @unsync
  * @invalid: zapped while a vCPU held it as root; freed at the last put
- * @unsync: a shadow of the guest's top-level table: not write-protected,
- *	brought in step at CR3 loads and INVLPG instead
+ * @top: a shadow of the guest's top-level table: never write-protected,
+ *	brought in step entry by entry at CR3 loads and INVLPG instead
+ * @unsync: a shadow of a lower table the guest wrote: no longer
+ *	write-protected; emptied and protected again at the next CR3 load,
+ *	INVLPG or flush, which is when the guest's change must take effect
  *
  * Everything [vm->tdp.lock].
  */
@@ -81,7 +85,9 @@ struct mv_sp {
 	u64 *gfns;
 	struct hlist_head parents;
 	unsigned int root_count;
+	struct list_head unsync_link;
 	bool invalid;
+	bool top;
 	bool unsync;
 };
 
@@ -108,6 +114,7 @@ struct mv_rmap {
  * @hash: shadow pages by guest frame (MV_SHADOW_HASH_BITS buckets)
  * @rmap: leaf entries by the guest frame they map
  * @lru: every shadow page, least recently used first
+ * @unsync: the unsync shadow pages (struct mv_sp.unsync_link)
  * @nr_pages: shadow pages that exist
  * @max_pages: the budget; over it the least recently used are zapped
  *
@@ -117,6 +124,7 @@ struct mv_shadow {
 	struct hlist_head *hash;
 	struct hlist_head *rmap;
 	struct list_head lru;
+	struct list_head unsync;
 	u64 nr_pages;
 	u64 max_pages;
 };
