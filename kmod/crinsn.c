@@ -12,6 +12,7 @@
  */
 #include <linux/kvm.h>
 #include <linux/mm.h>
+#include <linux/string.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
@@ -195,14 +196,11 @@ static int cri_modrm_ea(const u8 *b, unsigned int *i, unsigned int avail,
 
 static const struct kvm_segment *cri_seg(const struct kvm_sregs *s, int n)
 {
-	switch (n) {
-	case 0: return &s->es;
-	case 1: return &s->cs;
-	case 2: return &s->ss;
-	case 4: return &s->fs;
-	case 5: return &s->gs;
-	default: return &s->ds;
-	}
+	const struct kvm_segment *segs[6] = {
+		&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs,
+	};
+
+	return segs[n < 6 && n >= 0 ? n : 3];
 }
 
 /* Decodes the instruction bytes @b; 0 or -EINVAL for anything else */
@@ -216,21 +214,19 @@ static int cri_decode(const u8 *b, unsigned int avail, unsigned int mode,
 	bool rip_rel;
 	u64 ea;
 
+	/* prefixes; a segment override's number in the x86 order */
 	for (; i < avail; i++) {
-		switch (b[i]) {
-		case 0x67:
+		static const u8 segp[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
+		const u8 *sp = memchr(segp, b[i], sizeof(segp));
+
+		if (sp) {
+			seg = sp - segp;
+		} else if (b[i] == 0x67) {
 			asize = mode == 8 ? 4 : mode == 4 ? 2 : 4;
-			continue;
-		case 0x66: case 0xf0: case 0xf2: case 0xf3:
-			continue;
-		case 0x26: seg = 0; continue;
-		case 0x2e: seg = 1; continue;
-		case 0x36: seg = 2; continue;
-		case 0x3e: seg = 3; continue;
-		case 0x64: seg = 4; continue;
-		case 0x65: seg = 5; continue;
+		} else if (b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 &&
+			   b[i] != 0xf3) {
+			break;
 		}
-		break;
 	}
 	if (mode == 8 && i < avail && (b[i] & 0xf0) == 0x40)
 		rex = b[i++];
@@ -451,8 +447,9 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 		r = mv_ops->set_sregs(vcpu, &s);
 		if (r)
 			return cri_gp(vcpu);
-		if (noflush)
-			vcpu->vm->mmu->paging_changed(vcpu, false);
 	}
+	/* a CR3 load flushes even when the value is the same */
+	if (ci.kind == CRI_MOV_TO_CR && ci.cr == 3)
+		vcpu->vm->mmu->paging_changed(vcpu, !noflush);
 	return 1;
 }

@@ -17,11 +17,16 @@
  *    their frame is made read-only (the rmap finds them), so that a guest
  *    write to one exits and the shadows stay equal to the guest's tables.
  *    The guest's top-level tables (PML4, the PAE PDs, the 32-bit PD) are
- *    instead "unsync": writable, and brought in step at the moments the
- *    architecture lets a change take effect: CR3 loads and INVLPG.
- *  - A write to a write-protected guest table unshadows it: its shadow
- *    pages are zapped, the guest writes, and the next access through that
- *    table shadows it again from its new content.
+ *    instead never protected, and brought in step entry by entry at the
+ *    moments the architecture lets a change take effect: CR3 loads and
+ *    INVLPG.
+ *  - A write to a write-protected guest table makes its shadows "unsync":
+ *    the write goes through unprotected, and at the next CR3 load, INVLPG
+ *    or flush (which the architecture requires before a changed entry must
+ *    be seen) they are emptied and protected again; what the guest maps
+ *    comes back fault by fault.  A not-present entry made present needs no
+ *    flush: the shadow has nothing there, so the access faults and the
+ *    walk finds the new entry.
  *  - Roots stay in the hash when a vCPU leaves them; a CR3 load looks for
  *    one there (and in the vCPU's previous roots) before building a new
  *    one, so returning to an address space costs only a sync of its top
@@ -175,7 +180,7 @@ static int shadow_topup(struct mv_shadow_vcpu *sv)
 		sv->nr_sp++;
 	}
 	while (sv->nr_rmap < MV_SHADOW_CACHE_RMAP) {
-		sv->rmap[sv->nr_rmap] = kzalloc(sizeof(struct mv_rmap),
+		sv->rmap[sv->nr_rmap] = kzalloc(sizeof(*sv->rmap[0]),
 						GFP_KERNEL_ACCOUNT);
 		if (!sv->rmap[sv->nr_rmap])
 			return -ENOMEM;
