@@ -101,9 +101,13 @@ static u32 walk_access_bits(const struct mv_walk_env *env, u32 access)
 {
 	u32 bits = access & (MV_PF_WRITE | MV_PF_USER);
 
-	/* I/D is reported only when NX or SMEP make fetches special */
+	/*
+	 * I/D is reported only when XD (PAE and 4-level paging with NXE) or
+	 * SMEP make fetches special
+	 */
 	if ((access & MV_PF_FETCH) &&
-	    ((env->efer & EFER_NX) || (env->cr4 & X86_CR4_SMEP)))
+	    (((env->efer & EFER_NX) && (env->cr4 & X86_CR4_PAE)) ||
+	     (env->cr4 & X86_CR4_SMEP)))
 		bits |= MV_PF_FETCH;
 	return bits;
 }
