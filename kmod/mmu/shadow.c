@@ -38,6 +38,7 @@
  * memory is read before it is taken too.  Shadow pages are freed only after
  * every vCPU left the guest and flushed (shadow_commit()).
  */
+#include <kunit/visibility.h>
 #include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/kvm.h>
@@ -1277,6 +1278,7 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_init);
 
 /**
  * mv_shadow_vm_destroy() - free every shadow page of a VM
@@ -1302,6 +1304,7 @@ void mv_shadow_vm_destroy(struct mv_vm *vm)
 	s->hash = NULL;
 	s->rmap = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_destroy);
 
 const struct mv_mmu_ops mv_shadow_mmu_ops = {
 	.mode = MV_MMU_SHADOW,
@@ -1315,3 +1318,202 @@ const struct mv_mmu_ops mv_shadow_mmu_ops = {
 	.root = shadow_root,
 	.zap_gfns = shadow_zap_gfns,
 };
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For the KUnit suite (kmod/tests/shadow_test.c): the role computation,
+ * and the hash and rmap driven on a VM with no vCPU.  The caller holds
+ * vm->tdp.lock where the real callers do.
+ */
+
+/**
+ * mv_shadow_test_child() - the (gfn, role) an entry must point to
+ * @env: the guest's registers
+ * @parent: the shadow page holding the entry, NULL for the PAE root
+ * @level: @parent's level (3 for the PAE root)
+ * @i: the entry
+ * @gpte: the guest entry it shadows (see shadow_child())
+ * @gfn: out
+ * @role: out
+ *
+ * Return: false when the entry must point nowhere.
+ */
+bool mv_shadow_test_child(const struct mv_walk_env *env,
+			  const struct mv_sp *parent, int level,
+			  unsigned int i, u64 gpte, u64 *gfn,
+			  union mv_sp_role *role)
+{
+	struct shadow_mode m;
+
+	shadow_mode_of(env, &m);
+	return shadow_child(&m, parent, level, i, gpte, gfn, role);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_child);
+
+/**
+ * mv_shadow_test_topup() - fill a vCPU-less cache
+ * @sv: the cache's holder
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mv_shadow_test_topup(struct mv_shadow_vcpu *sv)
+{
+	return shadow_topup(sv);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_topup);
+
+/**
+ * mv_shadow_test_drain() - free what @sv's cache holds
+ * @sv: the cache's holder
+ */
+void mv_shadow_test_drain(struct mv_shadow_vcpu *sv)
+{
+	while (sv->nr_sp)
+		shadow_sp_free(sv->sp[--sv->nr_sp]);
+	while (sv->nr_rmap)
+		kfree(sv->rmap[--sv->nr_rmap]);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_drain);
+
+/**
+ * mv_shadow_test_get() - shadow_get(): find or make a shadow page
+ * @vm: the VM
+ * @sv: the cache to take from
+ * @gfn: the guest table
+ * @role: its role
+ * @flush: set when a guest table was write-protected
+ * @created: whether it was made
+ *
+ * Return: the shadow page.
+ */
+struct mv_sp *mv_shadow_test_get(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
+				 u64 gfn, union mv_sp_role role, bool *flush,
+				 bool *created)
+{
+	return shadow_get(vm, sv, gfn, role, flush, created);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_get);
+
+/**
+ * mv_shadow_test_link() - point entry @i of @parent to @child
+ * @sv: the cache to take the parent link from
+ * @parent: the upper shadow page
+ * @i: the entry
+ * @child: the lower one
+ */
+void mv_shadow_test_link(struct mv_shadow_vcpu *sv, struct mv_sp *parent,
+			 unsigned int i, struct mv_sp *child)
+{
+	shadow_link(sv, &parent->spt[i], child, false);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_link);
+
+/**
+ * mv_shadow_test_leaf() - map guest frame @gfn at entry @i of level-1 @sp
+ * @vm: the VM
+ * @sv: the cache to take the rmap entry from
+ * @sp: the shadow page
+ * @i: the entry
+ * @gfn: the guest frame
+ * @pfn: the host frame
+ * @writable: make it writable
+ */
+void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
+			 struct mv_sp *sp, unsigned int i, u64 gfn, u64 pfn,
+			 bool writable)
+{
+	sp->gfns[i] = gfn;
+	rmap_add(vm, shadow_take_rmap(sv), gfn, &sp->spt[i]);
+	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A |
+		(writable ? SPTE_RW | SPTE_D : 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_leaf);
+
+/**
+ * mv_shadow_test_rmap_count() - leaves the rmap lists for @gfn
+ * @vm: the VM
+ * @gfn: the guest frame
+ *
+ * Return: how many.
+ */
+unsigned int mv_shadow_test_rmap_count(struct mv_vm *vm, u64 gfn)
+{
+	struct mv_rmap *e;
+	unsigned int n = 0;
+
+	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link)
+		n += e->gfn == gfn;
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_rmap_count);
+
+/**
+ * mv_shadow_test_protected() - is guest frame @gfn write-protected?
+ * @vm: the VM
+ * @gfn: the guest frame
+ *
+ * Return: true if a shadow of it is protected.
+ */
+bool mv_shadow_test_protected(struct mv_vm *vm, u64 gfn)
+{
+	return shadow_gfn_protected(vm, gfn);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_protected);
+
+/**
+ * mv_shadow_test_zap() - zap @sp and free what is freed at once
+ * @vm: the VM
+ * @sp: the shadow page
+ */
+void mv_shadow_test_zap(struct mv_vm *vm, struct mv_sp *sp)
+{
+	LIST_HEAD(freed);
+
+	shadow_zap_sp(vm, sp, &freed);
+	shadow_free_list(&freed);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_zap);
+
+/**
+ * mv_shadow_test_unsync() - the guest wrote guest table @gfn
+ * @vm: the VM
+ * @gfn: the guest frame
+ */
+void mv_shadow_test_unsync(struct mv_vm *vm, u64 gfn)
+{
+	shadow_unsync_gfn(vm, gfn);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_unsync);
+
+/**
+ * mv_shadow_test_sync() - the guest flushed: unsync pages are synced
+ * @vm: the VM
+ */
+void mv_shadow_test_sync(struct mv_vm *vm)
+{
+	LIST_HEAD(freed);
+	bool flush = false;
+
+	shadow_sync_unsync(vm, &freed, &flush);
+	shadow_free_list(&freed);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_sync);
+
+/**
+ * mv_shadow_test_zap_gfns() - the mmu_notifier's zap of [@start, @end)
+ * @vm: the VM
+ * @start: first guest frame
+ * @end: the frame after the last
+ *
+ * Return: leaves zapped.
+ */
+unsigned long mv_shadow_test_zap_gfns(struct mv_vm *vm, u64 start, u64 end)
+{
+	struct mv_tdp_zap zap;
+
+	mv_tdp_zap_init(&zap, mv_mmu_leaf_zapped, NULL);
+	shadow_zap_gfns(vm, start, end, &zap);
+	return zap.zapped;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_zap_gfns);
+#endif
