@@ -351,6 +351,8 @@ TEST_F(shadow, accessed_dirty)
  */
 TEST_F(shadow, guest_pte_write_invlpg)
 {
+	int vstats;
+
 	long_mode(_metadata, &self->g, lm_invlpg_start, lm_invlpg_end);
 	*gmem32(&self->g, 0x26000) = 0x1111;
 	*gmem32(&self->g, 0x27000) = 0x2222;
@@ -361,6 +363,16 @@ TEST_F(shadow, guest_pte_write_invlpg)
 	EXPECT_EQ(0x26003ULL, *gmem64(&self->g, PT + 0x26 * 8) & ~(A | D));
 	EXPECT_LE(2ULL, STAT("shadow_pages_unsynced"));
 	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
+
+	/* the vCPU's own counters: the INVLPG and the CR3 load flushed */
+	vstats = ioctl(self->g.vcpu, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, vstats);
+	EXPECT_LE(3ULL, stat_value(_metadata, vstats, "tlb_flushes"));
+	/* the VM counts those that got as far as the host page */
+	EXPECT_LE(STAT("shadow_faults"),
+		  stat_value(_metadata, vstats, "shadow_faults"));
+	EXPECT_LT(0ULL, stat_value(_metadata, vstats, "shadow_faults"));
+	close(vstats);
 }
 
 /* Builds the 64 address spaces of lm_as: private PDPT, PD, PT, page. */
