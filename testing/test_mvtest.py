@@ -110,5 +110,46 @@ class Judge(unittest.TestCase):
         self.assertIn(("tests-end", "fail"), statuses(r))
 
 
+class Emul(unittest.TestCase):
+    """mvtest's host step for the emulator's userspace test."""
+
+    def emul(self, build_rc, out, rc):
+        class P:
+            def __init__(self, returncode, stdout):
+                self.returncode, self.stdout = returncode, stdout
+        calls = []
+
+        def fake_run(cmd, **kw):
+            calls.append(cmd)
+            if cmd[0] == "make":
+                return P(build_rc, "emulate.c:1: error: oops\n")
+            return P(rc, out)
+        real = mvtest.run
+        mvtest.run = fake_run
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                saved, mvtest.OUT = mvtest.OUT, d
+                try:
+                    r = mvtest.Results()
+                    mvtest.cmd_emul(r)
+                finally:
+                    mvtest.OUT = saved
+        finally:
+            mvtest.run = real
+        return r, calls
+
+    def test_counts_each_result(self):
+        r, _ = self.emul(0, "TAP version 13\n1..2\nok 1 - mov\n"
+                            "not ok 2 - host: add\n# why\n# 1 passed\n", 1)
+        self.assertEqual(statuses(r), [("emulate_test/mov", "pass"),
+                                       ("emulate_test/host: add", "fail")])
+        self.assertEqual(r.rows[0][0], "emulator")
+
+    def test_build_failure_fails(self):
+        r, calls = self.emul(2, "", 0)
+        self.assertEqual(r.counts()["fail"], 1)
+        self.assertEqual(len(calls), 1)
+
+
 if __name__ == "__main__":
     unittest.main()

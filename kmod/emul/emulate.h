@@ -29,6 +29,23 @@
  * leaves per instruction: REP string instructions do one round per call
  * (the guest re-executes the instruction for the next round, RIP stays put
  * until the count runs out), except INS/OUTS which move a batch per call.
+ *
+ * INS/OUTS batches: with REP and DF = 0, min(count, the items up to the
+ * end of the memory operand's 4 KiB page and of its address space,
+ * 4096 / size); with DF = 1 or without REP, one item.  The memory side
+ * is one @read or @write call (two when a lone item crosses a page), the
+ * port side one @pio_in or @pio_out call of that many items.
+ *
+ * Accesses that cross a 4 KiB page are split into two callback calls.  A
+ * split write whose first piece answers MV_EMUL_USER ends the instruction
+ * with MV_EMUL_UNHANDLED (only one access can leave per instruction), and
+ * one whose second piece faults leaves the first piece written; a split
+ * locked access is made with @write, not atomically.
+ *
+ * Not checked here: segment limits and types, privilege, canonical
+ * addresses (the callbacks' page walk sees the linear address), alignment
+ * (#AC), I/O permissions.  CMPXCHG* that compare unequal store nothing
+ * (the hardware writes the old value back).
  */
 #ifndef MV_EMUL_EMULATE_H
 #define MV_EMUL_EMULATE_H
@@ -94,9 +111,9 @@ struct mv_emul_ctxt;
  *	or MV_EMUL_UNHANDLED.
  * @write: write @size bytes from @val at @la.  MV_EMUL_OK, MV_EMUL_USER
  *	(userspace takes it; the emulator commits and stops), or as @read.
- * @compare_exchange: if the @size bytes (1, 2, 4, 8 or 16) at @la equal
- *	@old, replace them with @new, atomically; in any case store what was
- *	there in @old.  Used by LOCK-prefixed read-modify-write instructions,
+ * @cmpxchg: if the @size bytes (1, 2, 4, 8 or 16) at @la equal @old,
+ *	replace them with @new, atomically; in any case store what was there
+ *	in @old.  Used by LOCK-prefixed read-modify-write instructions,
  *	XCHG and CMPXCHG*.  May be NULL: the emulator then uses @write.
  *	May answer MV_EMUL_USER like @write: @new went to userspace (an MMIO
  *	address), and the exchange counts as done.
@@ -112,8 +129,8 @@ struct mv_emul_ops {
 		    unsigned int size);
 	int (*write)(struct mv_emul_ctxt *ctxt, u64 la, const void *val,
 		     unsigned int size);
-	int (*compare_exchange)(struct mv_emul_ctxt *ctxt, u64 la, void *old,
-				const void *new, unsigned int size);
+	int (*cmpxchg)(struct mv_emul_ctxt *ctxt, u64 la, void *old,
+		       const void *new, unsigned int size);
 	int (*pio_in)(struct mv_emul_ctxt *ctxt, u16 port, unsigned int size,
 		      unsigned int count, void *val);
 	int (*pio_out)(struct mv_emul_ctxt *ctxt, u16 port, unsigned int size,
@@ -124,14 +141,16 @@ struct mv_emul_ops {
 #define MV_EMUL_MAX_INSN	15
 /* Reads one instruction may make (MOVS/CMPS: 2; locked RMW: 1...) */
 #define MV_EMUL_MAX_READS	4
-/* The largest single read: CMPXCHG16B's 16 bytes */
+/* The largest cached read: CMPXCHG16B's 16 bytes (OUTS: the bounce buffer) */
 #define MV_EMUL_MAX_READ_SIZE	16
+/* The largest INS/OUTS batch, in bytes */
+#define MV_EMUL_MAX_BATCH	4096
 
 /**
  * struct mv_emul_insn - a decoded instruction
  * @len: its length in bytes
  * @opcode: the opcode, 0x0f00 | byte for two-byte opcodes
- * @op_size: operand size in bytes (1, 2, 4 or 8)
+ * @op_size: operand size in bytes (1, 2, 4 or 8; 16 for CMPXCHG16B)
  * @addr_size: address size in bytes (2, 4 or 8)
  * @seg: the segment of the memory operand (default or override)
  * @rep: 0, or the REP prefix byte (0xf3 or 0xf2)
@@ -140,7 +159,9 @@ struct mv_emul_ops {
  * @modrm: the ModRM byte, if @has_modrm
  * @has_modrm: the instruction has a ModRM byte
  * @mem: the instruction has a memory operand at @ea
- * @ea: the effective address of the memory operand (before the segment)
+ * @ea: the effective address of the memory operand (before the segment),
+ *	truncated to @addr_size; for string instructions rSI's (MOVS, CMPS,
+ *	LODS, OUTS) or rDI's (STOS, SCAS, INS, whose @seg is then ES)
  * @imm: the immediate, sign-extended to 64 bits
  */
 struct mv_emul_insn {
@@ -176,6 +197,11 @@ struct mv_emul_insn {
  * @nr_reads: reads made so far in this instruction (emulator's)
  * @nr_cached: reads in @cache (emulator's; mv_emul_complete_read() adds)
  * @cache: the data of the reads made so far (emulator's)
+ * @cache_la: the linear address of each cached read, and of a pending one
+ *	(emulator's): a replay at another address or size is MV_EMUL_UNHANDLED
+ * @cache_size: the size of each cached read (emulator's)
+ * @bounce: INS/OUTS batches, and a cached read larger than a @cache entry
+ *	(emulator's)
  */
 struct mv_emul_ctxt {
 	const struct mv_emul_ops *ops;
@@ -194,6 +220,9 @@ struct mv_emul_ctxt {
 	unsigned int nr_reads;
 	unsigned int nr_cached;
 	u8 cache[MV_EMUL_MAX_READS][MV_EMUL_MAX_READ_SIZE];
+	u64 cache_la[MV_EMUL_MAX_READS];
+	unsigned int cache_size[MV_EMUL_MAX_READS];
+	u8 bounce[MV_EMUL_MAX_BATCH];
 };
 
 /**
@@ -213,7 +242,9 @@ int mv_emul_decode(struct mv_emul_ctxt *ctxt);
  *
  * Return: an enum mv_emul_result.  After MV_EMUL_OK, MV_EMUL_USER from a
  * write, the registers, RIP and RFLAGS in @ctxt are the guest's new ones
- * and the read cache is empty again; otherwise they are unchanged.
+ * and the read cache is empty again; otherwise they are unchanged.  The
+ * read cache is kept only after MV_EMUL_USER from a read or @pio_in (for
+ * the instruction emulated again); every other result empties it.
  */
 int mv_emulate(struct mv_emul_ctxt *ctxt);
 

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The emulator compiled into the KUnit module itself.  emulate.c is pure
+ * (no kernel headers, nothing exported), so the suite links its own copy
+ * of the same source, built with the same flags as minivisor.ko's.
+ */
+#include "../emul/emulate.c"
