@@ -36,6 +36,10 @@ struct mm_struct;
  * @sp_unsynced: shadows of a guest table the guest wrote, unprotected
  *	until its next CR3 load or INVLPG
  * @sp_reclaimed: of those, zapped to keep the VM under its budget
+ * @pte_writes_emulated: guest writes to its write-protected tables,
+ *	emulated, the shadow entries updated in place
+ * @sp_flooded: shadow pages zapped because their guest table was written
+ *	too often without being used, or written misaligned (unshadowed)
  * @root_cache_hits: CR3 loads that found their root (or, for guests
  *	without 4-level paging, all their top-level shadows) already built
  * @root_cache_misses: CR3 loads that had to build one
@@ -55,6 +59,8 @@ struct mv_vm_stats {
 	u64 sp_zapped;
 	u64 sp_unsynced;
 	u64 sp_reclaimed;
+	u64 pte_writes_emulated;
+	u64 sp_flooded;
 	u64 root_cache_hits;
 	u64 root_cache_misses;
 };

@@ -76,7 +76,7 @@ lm_ad_end:
 lm_invlpg_start:
 	mov eax, [0x26000]
 	out 0x10, eax
-	mov rax, 0x27003
+	mov rax, 0x27023
 	mov [0x13000 + 0x26 * 8], rax
 	invlpg [0x26000]
 	mov eax, [0x26000]
@@ -95,6 +95,26 @@ lm_invlpg_end:
  * 0x8000000000 (PML4 entry 1), a page holding i.  Each round loads
  * them all, sums what it reads, and reports the sum.
  */
+/*
+ * A page that stops being a table: gva 0x200000 is read through the page
+ * table at 0x14000, the PD entry pointing to it is cleared, and the page
+ * is filled with data (0 to 15); the last one is reported.
+ */
+	.globl lm_flood_start, lm_flood_end
+lm_flood_start:
+	mov eax, [0x200000]
+	out 0x10, eax
+	mov qword ptr [0x12000 + 8], 0
+	invlpg [0x200000]
+	xor ecx, ecx
+9:	mov [0x14000 + rcx * 8], rcx
+	inc ecx
+	cmp ecx, 16
+	jne 9b
+	mov eax, [0x14000 + 15 * 8]
+	out 0x10, eax
+	hlt
+lm_flood_end:
 	.globl lm_as_start, lm_as_end
 lm_as_start:
 	mov rbx, 0x8000000000

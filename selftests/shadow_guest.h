@@ -10,6 +10,7 @@ extern const unsigned char lm_pf_start[], lm_pf_end[], lm_pf_handler[];
 extern const unsigned char lm_ad_start[], lm_ad_end[];
 extern const unsigned char lm_invlpg_start[], lm_invlpg_end[];
 extern const unsigned char lm_as_start[], lm_as_end[];
+extern const unsigned char lm_flood_start[], lm_flood_end[];
 extern const unsigned char lm_loop_start[], lm_loop_end[];
 extern const unsigned char lm_share_start[], lm_share_end[];
 extern const unsigned char pm_start[], pm_end[];

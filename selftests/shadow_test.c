@@ -345,34 +345,64 @@ TEST_F(shadow, accessed_dirty)
 }
 
 /*
- * The guest rewrites a PTE in its own (write-protected) page table: the
- * write goes through, the page goes unsync, and INVLPG or a CR3 load makes
- * the new mapping seen.
+ * The guest rewrites a PTE in its own (write-protected) page table, which
+ * maps itself: the write is emulated and the new entry (accessed, so it can
+ * be) mapped at once; INVLPG, then a CR3 load, make the new mappings seen.
  */
 TEST_F(shadow, guest_pte_write_invlpg)
 {
+	__u64 faults;
 	int vstats;
 
+	vstats = ioctl(self->g.vcpu, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, vstats);
 	long_mode(_metadata, &self->g, lm_invlpg_start, lm_invlpg_end);
 	*gmem32(&self->g, 0x26000) = 0x1111;
 	*gmem32(&self->g, 0x27000) = 0x2222;
 	EXPECT_EQ(0x1111U, OUT());
+	faults = stat_value(_metadata, vstats, "shadow_faults");
 	EXPECT_EQ(0x2222U, OUT());
+	/* the write to the table; the read after INVLPG found it mapped */
+	EXPECT_EQ(faults + 1, stat_value(_metadata, vstats, "shadow_faults"));
 	EXPECT_EQ(0x1111U, OUT());
 	expect_hlt(_metadata, &self->g);
 	EXPECT_EQ(0x26003ULL, *gmem64(&self->g, PT + 0x26 * 8) & ~(A | D));
-	EXPECT_LE(2ULL, STAT("shadow_pages_unsynced"));
+	EXPECT_EQ(2ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_unsynced"));
 	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
 
 	/* the vCPU's own counters: the INVLPG and the CR3 load flushed */
-	vstats = ioctl(self->g.vcpu, KVM_GET_STATS_FD, NULL);
-	ASSERT_LE(0, vstats);
 	EXPECT_LE(3ULL, stat_value(_metadata, vstats, "tlb_flushes"));
 	/* the VM counts those that got as far as the host page */
 	EXPECT_LE(STAT("shadow_faults"),
 		  stat_value(_metadata, vstats, "shadow_faults"));
 	EXPECT_LT(0ULL, stat_value(_metadata, vstats, "shadow_faults"));
 	close(vstats);
+}
+
+/*
+ * A page that stops being a page table: after its PD entry is cleared
+ * the guest fills it with data; the first writes are emulated, then the
+ * shadow is dropped as flooded and the rest go straight to memory.
+ */
+TEST_F(shadow, flooded_table)
+{
+	__u64 *pt2 = gmem64(&self->g, 0x14000);
+	int i;
+
+	long_mode(_metadata, &self->g, lm_flood_start, lm_flood_end);
+	gmem64(&self->g, PD)[1] = 0x14000 | P | RW;
+	pt2[0] = 0x26000 | P | RW;
+	*gmem32(&self->g, 0x26000) = 0xf00d;
+	EXPECT_EQ(0xf00dU, OUT());
+	EXPECT_EQ(15U, OUT());
+	expect_hlt(_metadata, &self->g);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ((__u64)i, pt2[i]);
+	EXPECT_EQ(1ULL, STAT("shadow_pages_flooded"));
+	/* the PD entry, then the data until the flood: 1 + 4 */
+	EXPECT_EQ(5ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_unsynced"));
 }
 
 /* Builds the 64 address spaces of lm_as: private PDPT, PD, PT, page. */
@@ -620,7 +650,8 @@ TEST_F(shadow, two_vcpus_share)
 		EXPECT_EQ(KVM_EXIT_IO, args[i].exit_reason);
 		EXPECT_EQ(200U, args[i].result) TH_LOG("vCPU %d", i);
 	}
-	EXPECT_LE(2ULL, STAT("shadow_pages_unsynced"));
+	EXPECT_LE(2ULL, STAT("pte_writes_emulated") +
+		  STAT("shadow_pages_unsynced"));
 	munmap(args[1].run, self->g.run_size);
 	close(vcpu1);
 }

@@ -39,6 +39,8 @@ struct mv_tdp_zap;
  *	shadow root, for the guest's CR3, for shadow.  Called before every
  *	entry, with preemption on; may load a new shadow root (and so may
  *	fail with a negative errno).
+ * @write_gpa: the emulator wrote @size bytes of guest RAM at @gpa (the
+ *	shadow MMU updates the shadows of a guest table written there)
  * @zap_gfns: the guest frames [start, end) go (slot deleted or moved,
  *	mmu_notifier invalidation): drop every mapping of them.  Called with
  *	the VM's mmu lock (tdp.lock) held; may not sleep; counts what it
@@ -54,6 +56,7 @@ struct mv_mmu_ops {
 	void (*invlpg)(struct mv_vcpu *vcpu, u64 gva);
 	void (*flush)(struct mv_vcpu *vcpu);
 	int (*root)(struct mv_vcpu *vcpu, u64 *root_pa);
+	void (*write_gpa)(struct mv_vcpu *vcpu, u64 gpa, unsigned int size);
 	void (*zap_gfns)(struct mv_vm *vm, u64 start, u64 end,
 			 struct mv_tdp_zap *zap);
 };

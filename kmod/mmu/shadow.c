@@ -671,6 +671,7 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 			child = spte_to_sp(table[i]);
 			if (child->gfn == cgfn && child->role.word == role.word) {
 				list_move_tail(&child->lru, &vm->shadow.lru);
+				child->write_count = 0;
 				sp = child;
 				table = sp->spt;
 				continue;
@@ -840,9 +841,22 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 		vm->stats.tdp_fault_retries++;
 		goto unlock;
 	}
-	/* the guest writes one of its write-protected tables */
-	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn))
+	/*
+	 * The guest writes one of its write-protected tables: emulate the
+	 * write, which updates the shadows in place (shadow_write_gpa()).
+	 */
+	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn)) {
+		spin_unlock(&vm->tdp.lock);
+		put_page(page);
+		r = mv_insn_emulate_write(vcpu);
+		if (r != -EOPNOTSUPP)
+			return r;
+		/* an instruction the emulator does not know: unsync */
+		spin_lock(&vm->tdp.lock);
 		shadow_unsync_gfn(vm, gfn);
+		spin_unlock(&vm->tdp.lock);
+		return 1;
+	}
 	shadow_reclaim(vm, &freed);
 	if (sv->root && sv->root->invalid)
 		goto unlock;
@@ -1159,6 +1173,162 @@ unlock:
 	shadow_commit(vm, &freed, flush);
 }
 
+/*
+ * A new guest leaf entry @gpte, just written into the table @sp shadows at
+ * entry @i: map it at once if it is a plain present, accessed entry whose
+ * page (@pfn, from @slot) is at hand; else the entry is left empty and the
+ * next access faults.  [MMU lock]
+ */
+static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
+			    const struct shadow_mode *m, struct mv_sp *sp,
+			    unsigned int i, u64 gpte, u64 pfn,
+			    bool host_writable)
+{
+	u32 acc = sp->role.access & gpte_access(gpte, m);
+	u64 gfn, spte;
+
+	if (sp->role.gmode == MV_GMODE_32)
+		gfn = (gpte & GENMASK_ULL(31, 12)) >> PAGE_SHIFT;
+	else
+		gfn = (gpte & m->addr_mask) >> PAGE_SHIFT;
+	spte = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A;
+	if ((acc & MV_ACC_WRITE) && (gpte & GPTE_D) && host_writable &&
+	    !shadow_gfn_protected(vm, gfn))
+		spte |= SPTE_RW | SPTE_D;
+	if (acc & MV_ACC_USER)
+		spte |= SPTE_US;
+	if (!(acc & MV_ACC_EXEC))
+		spte |= SPTE_NX;
+	sp->gfns[i] = gfn;
+	rmap_add(vm, shadow_take_rmap(sv), gfn, &sp->spt[i]);
+	WRITE_ONCE(sp->spt[i], spte);
+}
+
+/*
+ * The emulator wrote guest RAM: where that is a write-protected guest
+ * table, the entries written are brought in step in place (a new leaf is
+ * mapped at once, "prefetched"), or the shadow is zapped when the table
+ * looks no longer used as one (written misaligned, or MV_SHADOW_FLOOD
+ * times without a translation through it in between).
+ */
+static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
+{
+	struct mv_shadow_vcpu *sv = to_sv(vcpu);
+	struct mv_vm *vm = vcpu->vm;
+	const struct mv_memslot *slot;
+	struct mv_sp *sp, *sps[16];
+	struct page *page = NULL;
+	struct mv_walk_env env;
+	struct shadow_mode m;
+	bool flush = false, writable = false, any = false;
+	unsigned int esize, gi, i, k, n = 0;
+	unsigned long seq;
+	LIST_HEAD(freed);
+	u64 gpte = 0, pfn = 0, ngfn, rsvd = 0;
+
+	shadow_env(vcpu, &env);
+	shadow_mode_of(&env, &m);
+	esize = m.gmode == MV_GMODE_32 ? 4 : 8;
+	if (shadow_topup(sv))
+		return;		/* nothing prefetched: entries are dropped */
+	/* the whole entry as it is now, and the page it maps */
+	if (mv_insn_read_gpa(vcpu, gpa & ~(u64)(esize - 1), &gpte, esize))
+		gpte = 0;
+	/* an entry with reserved bits must fault in the guest: not mapped */
+	if (esize == 8)
+		rsvd = GENMASK_ULL(62, env.maxphyaddr) |
+			(m.base.nxe ? 0 : GPTE_NX);
+
+	spin_lock(&vm->tdp.lock);
+	seq = vm->mn_seq;
+	ngfn = (m.gmode == MV_GMODE_32 ? gpte & GENMASK_ULL(31, 12) :
+		gpte & m.addr_mask) >> PAGE_SHIFT;
+	slot = (gpte & GPTE_P) && (gpte & _PAGE_ACCESSED) ?
+		mv_memslot_find_gfn(&vm->slots, ngfn) : NULL;
+	if (slot) {
+		unsigned long hva = slot->userspace_addr +
+			((ngfn - slot->base_gfn) << PAGE_SHIFT);
+
+		writable = !(slot->flags & KVM_MEM_READONLY);
+		spin_unlock(&vm->tdp.lock);
+		if (get_user_pages_fast(hva, 1, writable ? FOLL_WRITE : 0,
+					&page) != 1) {
+			page = NULL;
+			if (writable && get_user_pages_fast(hva, 1, 0,
+							    &page) == 1)
+				writable = false;
+			else
+				page = NULL;
+		}
+		if (page)
+			pfn = page_to_pfn(page);
+		spin_lock(&vm->tdp.lock);
+		if (vm->mn_in_progress || vm->mn_seq != seq)
+			pfn = 0;	/* raced: fault it in later */
+	}
+
+	/* the shadows of the table written; zapping never frees at once */
+	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gpa >> PAGE_SHIFT)],
+			     hash_link) {
+		if (sp->gfn == gpa >> PAGE_SHIFT && !sp->role.direct &&
+		    !sp->top && !sp->unsync && n < ARRAY_SIZE(sps))
+			sps[n++] = sp;
+	}
+	for (k = 0; k < n; k++) {
+		sp = sps[k];
+		if (sp->invalid)
+			continue;
+		any = true;
+		esize = sp->role.gmode == MV_GMODE_32 ? 4 : 8;
+		/* misaligned, or written again and again: not a table now */
+		if ((gpa & (esize - 1)) + size > esize ||
+		    ++sp->write_count > MV_SHADOW_FLOOD) {
+			shadow_zap_sp(vm, sp, &freed);
+			vm->stats.sp_flooded++;
+			flush = true;
+			continue;
+		}
+		gi = offset_in_page(gpa) / esize;
+		if (sp->role.gmode == MV_GMODE_32 && sp->role.level == 2) {
+			/* a guest PDE is two shadow PDEs of one quadrant */
+			if (gi / 256 != sp->role.quadrant)
+				continue;
+			for (i = (gi % 256) * 2; i < (gi % 256) * 2 + 2; i++) {
+				if (sp->spt[i] & SPTE_P) {
+					shadow_unlink(vm, &sp->spt[i], &freed);
+					flush = true;
+				}
+			}
+			continue;
+		}
+		if (sp->role.gmode == MV_GMODE_32) {
+			if (gi / 512 != sp->role.quadrant)
+				continue;
+			gi %= 512;
+		}
+		if (sp->spt[gi] & SPTE_P) {
+			if (sp->role.level == 1)
+				shadow_drop_leaf(vm, sp, gi);
+			else
+				shadow_unlink(vm, &sp->spt[gi], &freed);
+			flush = true;
+		}
+		if (sp->role.level == 1 && pfn && sp->role.gmode == m.gmode &&
+		    sp->role.cr0_wp && !(gpte & rsvd))
+			shadow_prefetch(vm, sv, &m, sp, gi, gpte, pfn,
+					writable);
+	}
+	if (any) {
+		vm->stats.pte_writes_emulated++;
+		/* faults that read the old entry must not map it */
+		vm->mn_seq++;
+	}
+	spin_unlock(&vm->tdp.lock);
+	if (page)
+		put_page(page);
+	shadow_commit(vm, &freed, flush);
+}
+
 /* mmu_notifier and slot changes: drop the leaves mapping the range */
 static void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 			    struct mv_tdp_zap *zap)
@@ -1316,6 +1486,7 @@ const struct mv_mmu_ops mv_shadow_mmu_ops = {
 	.invlpg = shadow_invlpg,
 	.flush = shadow_flush,
 	.root = shadow_root,
+	.write_gpa = shadow_write_gpa,
 	.zap_gfns = shadow_zap_gfns,
 };
 

@@ -71,6 +71,8 @@ union mv_sp_role {
  * @invalid: zapped while a vCPU held it as root; freed at the last put
  * @top: a shadow of the guest's top-level table: never write-protected,
  *	brought in step entry by entry at CR3 loads and INVLPG instead
+ * @write_count: emulated guest writes to the table since the shadow was
+ *	last used for a translation; too many and it is zapped (flooded)
  * @unsync: a shadow of a lower table the guest wrote: no longer
  *	write-protected; emptied and protected again at the next CR3 load,
  *	INVLPG or flush, which is when the guest's change must take effect
@@ -86,6 +88,7 @@ struct mv_sp {
 	u64 *gfns;
 	struct hlist_head parents;
 	unsigned int root_count;
+	unsigned int write_count;
 	struct list_head unsync_link;
 	bool invalid;
 	bool top;
@@ -109,6 +112,8 @@ struct mv_rmap {
 #define MV_SHADOW_CACHE_SP	5
 #define MV_SHADOW_CACHE_RMAP	8
 #define MV_SHADOW_PREV_ROOTS	3
+/* Emulated writes to a table, without a use in between, that unshadow it */
+#define MV_SHADOW_FLOOD		3
 
 /**
  * struct mv_shadow - a VM's shadow pages

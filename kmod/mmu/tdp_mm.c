@@ -450,6 +450,11 @@ static int tdp_root(struct mv_vcpu *vcpu, u64 *root_pa)
 	return 0;
 }
 
+/* The guest's tables are the hardware's: nothing to follow. */
+static void tdp_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
+{
+}
+
 static void tdp_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 			 struct mv_tdp_zap *zap)
 {
@@ -466,5 +471,6 @@ const struct mv_mmu_ops mv_tdp_mmu_ops = {
 	.invlpg = tdp_invlpg,
 	.flush = tdp_flush,
 	.root = tdp_root,
+	.write_gpa = tdp_write_gpa,
 	.zap_gfns = tdp_zap_gfns,
 };
