@@ -289,6 +289,61 @@ TEST(mode_cap)
 	close(dev);
 }
 
+static int write_param(const char *name, const char *val)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/sys/module/minivisor/parameters/%s",
+		 name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * A VM that does not choose gets the "mmu" parameter's mode: an unmodified
+ * KVM client runs on shadow tables with mmu=shadow.
+ */
+TEST(mmu_parameter)
+{
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_sregs sregs;
+	struct mv_guest g;
+	__u64 faults = 0;
+	int stats, r;
+
+	if (!have_shadow())
+		SKIP(return, "no shadow paging on this host");
+	if (access("/sys/module/minivisor/parameters/mmu", W_OK))
+		SKIP(return, "no mmu parameter (not minivisor)");
+	EXPECT_EQ(-EINVAL, write_param("mmu", "npt"));
+	ASSERT_EQ(0, write_param("mmu", "shadow"));
+	unsetenv("MV_MMU");
+	r = mv_guest_create(&g, 0, MEM_SIZE);
+	write_param("mmu", "tdp");
+	ASSERT_EQ(0, r);
+	/* real mode at 0x1000: OUT 0x10, AL; HLT */
+	mv_guest_put(&g, 0x1000, "\xe6\x10\xf4", 3);
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, mv_guest_run(&g));
+	EXPECT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	stats = vm_stats_fd(g.vm);
+	ASSERT_LE(0, stats);
+	EXPECT_EQ(0, stat_get(stats, "shadow_faults", &faults));
+	/* paging off: the code page, mapped by the identity shadow */
+	EXPECT_LE(1ULL, faults);
+	close(stats);
+	mv_guest_destroy(&g);
+}
+
 /* #PF error codes and CR2, as the guest's own handler sees them. */
 TEST_F(shadow, pf_error_codes)
 {

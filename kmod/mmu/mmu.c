@@ -6,6 +6,7 @@
 #include <linux/minivisor.h>
 #include <linux/module.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "../insn.h"
 #include "../mv.h"
@@ -15,10 +16,35 @@
 #include "mmu.h"
 #include "walk.h"
 
-static char *mmu = "tdp";
-module_param(mmu, charp, 0444);
+/* The "mmu" parameter: MV_MMU_TDP or MV_MMU_SHADOW, read racily */
+static u32 mmu_param = MV_MMU_TDP;
+
+static int mmu_param_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "tdp"))
+		WRITE_ONCE(mmu_param, MV_MMU_TDP);
+	else if (sysfs_streq(val, "shadow"))
+		WRITE_ONCE(mmu_param, MV_MMU_SHADOW);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int mmu_param_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(mmu_param) == MV_MMU_SHADOW ? "shadow" :
+			  "tdp");
+}
+
+static const struct kernel_param_ops mmu_param_ops = {
+	.set = mmu_param_set,
+	.get = mmu_param_get,
+};
+
+module_param_cb(mmu, &mmu_param_ops, NULL, 0644);
 MODULE_PARM_DESC(mmu,
-		 "MMU mode of VMs that do not choose one: tdp (default) or shadow");
+		 "MMU mode of VMs that do not choose one: tdp (default) or shadow; a change applies to VMs created after it");
 
 /**
  * mv_mmu_default_mode() - the mode a new VM starts in
@@ -29,7 +55,7 @@ MODULE_PARM_DESC(mmu,
  */
 u32 mv_mmu_default_mode(void)
 {
-	u32 want = mmu && !strcmp(mmu, "shadow") ? MV_MMU_SHADOW : MV_MMU_TDP;
+	u32 want = READ_ONCE(mmu_param);
 
 	if (mv_caps.mmu_modes & want)
 		return want;
