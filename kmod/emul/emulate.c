@@ -268,8 +268,8 @@ static int mem_write(struct mv_em *em, u64 la, const void *val,
 
 /*
  * Stores @new where the instruction read @old: atomically through
- * ops->cmpxchg when there is one and the operand is within a page, retrying
- * the instruction when the memory changed since the read.
+ * ops->compare_exchange when there is one and the operand is in one page,
+ * retrying the instruction when the memory changed since the read.
  */
 static int mem_xchg(struct mv_em *em, u64 la, const u8 *old, const u8 *new,
 		    unsigned int size)
@@ -278,10 +278,10 @@ static int mem_xchg(struct mv_em *em, u64 la, const u8 *old, const u8 *new,
 	u8 seen[MV_EMUL_MAX_READ_SIZE];
 	int rc;
 
-	if (!ctxt->ops->cmpxchg || page_left(la) < size)
+	if (!ctxt->ops->compare_exchange || page_left(la) < size)
 		return mem_write(em, la, new, size);
 	em_memcpy(seen, old, size);
-	rc = ctxt->ops->cmpxchg(ctxt, la, seen, new, size);
+	rc = ctxt->ops->compare_exchange(ctxt, la, seen, new, size);
 	if (rc == MV_EMUL_USER) {
 		em->user_write = true;
 		return MV_EMUL_OK;

@@ -219,7 +219,7 @@ static int ec_pio_out(struct mv_emul_ctxt *ctxt, u16 port, unsigned int size,
 static const struct mv_emul_ops ec_ops = {
 	.read = ec_read,
 	.write = ec_write,
-	.cmpxchg = ec_cmpxchg,
+	.compare_exchange = ec_cmpxchg,
 	.pio_in = ec_pio_in,
 	.pio_out = ec_pio_out,
 };

@@ -253,7 +253,7 @@ static int h_cmpxchg(struct mv_emul_ctxt *ctxt, u64 la, void *old,
 }
 
 static const struct mv_emul_ops h_ops = {
-	.read = h_read, .write = h_write, .cmpxchg = h_cmpxchg,
+	.read = h_read, .write = h_write, .compare_exchange = h_cmpxchg,
 };
 
 static u64 rng_state = 0x9e3779b97f4a7c15ULL;
