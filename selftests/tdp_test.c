@@ -40,7 +40,7 @@ struct data_slot {
 	unsigned char *map;	/* what was mmapped */
 	size_t map_size;
 	unsigned char *data;	/* the slot's memory: 2 MiB aligned in @map */
-	bool advised;		/* madvise() took the THP advice */
+	int advice_err;		/* errno of the madvise(), or 0 */
 };
 
 FIXTURE(tdp) {
@@ -109,8 +109,8 @@ FIXTURE_TEARDOWN(tdp)
 
 /*
  * Slot 1 at DATA_GPA: @size bytes of anonymous memory at a 2 MiB aligned
- * address, with @advice (MADV_HUGEPAGE or MADV_NOHUGEPAGE); d->advised
- * says whether the kernel took the advice (not without THP).
+ * address, with @advice (MADV_HUGEPAGE or MADV_NOHUGEPAGE); d->advice_err
+ * says why the kernel did not take the advice (no THP, or no madvise()).
  */
 static unsigned char *add_data_slot(struct __test_metadata *_metadata,
 				    struct mv_guest *g, struct data_slot *d,
@@ -125,7 +125,7 @@ static unsigned char *add_data_slot(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, d->map);
 	p = ((unsigned long)d->map + SZ_2M - 1) & ~(SZ_2M - 1);
 	d->data = (unsigned char *)p;
-	d->advised = madvise(d->data, size, advice) == 0;
+	d->advice_err = madvise(d->data, size, advice) ? errno : 0;
 	region = (struct kvm_userspace_memory_region) {
 		.slot = 1, .guest_phys_addr = DATA_GPA, .memory_size = size,
 		.userspace_addr = p,
@@ -319,6 +319,8 @@ TEST_F(tdp, madv_dontneed)
 	bool ours;
 
 	add_data(4 * SZ_2M, MADV_NOHUGEPAGE);
+	if (madvise(self->data, 0x1000, MADV_NORMAL))
+		SKIP(return, "madvise(): %s", strerror(errno));
 	put32(self->data, 0xdeadbeef);
 	put32(self->data + 0x3000, 0x12345678);
 	EXPECT_EQ(0xdeadbeef, GUEST_READ(DATA_GPA, 1));
@@ -479,6 +481,9 @@ TEST_F_TIMEOUT(tdp, pages_2m, 600)
 
 	touch_64m(_metadata, &self->g, &self->d, self->stats, MADV_HUGEPAGE,
 		  &p4k, &p2m);
+	if (self->d.advice_err)
+		SKIP(return, "madvise(MADV_HUGEPAGE): %s",
+		     strerror(self->d.advice_err));
 	huge = anon_huge_kb(self->d.data);
 	if (huge != TOUCH_SIZE >> 10)
 		SKIP(return, "the host gave %zu kB of THPs of 64 MiB", huge);
@@ -505,6 +510,9 @@ TEST_F(tdp, split_2m)
 	__u64 p4k, p2m;
 
 	add_data(2 * SZ_2M, MADV_HUGEPAGE);
+	if (self->d.advice_err)
+		SKIP(return, "madvise(MADV_HUGEPAGE): %s",
+		     strerror(self->d.advice_err));
 	memset(self->data, 0x77, 2 * SZ_2M);
 	if (anon_huge_kb(self->data) != 2 * SZ_2M >> 10)
 		SKIP(return, "no THPs from the host");
@@ -525,6 +533,68 @@ TEST_F(tdp, split_2m)
 	EXPECT_EQ(1, p2m);
 	/* the code page and the three pages read since the split */
 	EXPECT_EQ(4, p4k);
+}
+
+/* Reads or writes /proc/sys/vm/nr_hugepages; -1 when it cannot. */
+static long hugepages_sysctl(long set)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", set < 0 ? "r" : "w");
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (set < 0) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+	} else {
+		n = fprintf(f, "%ld\n", set) > 0 ? set : -1;
+	}
+	if (fclose(f))
+		n = -1;
+	return n;
+}
+
+/* hugetlbfs memory (MAP_HUGETLB) is mapped with 2 MiB leaves too. */
+TEST_F(tdp, pages_2m_hugetlb)
+{
+	struct kvm_userspace_memory_region region;
+	long before = hugepages_sysctl(-1);
+	__u64 p4k, p2m;
+
+	if (before < 0 || hugepages_sysctl(before + 2) < 0 ||
+	    hugepages_sysctl(-1) < before + 2) {
+		if (before >= 0)
+			hugepages_sysctl(before);
+		SKIP(return, "cannot reserve two 2 MiB huge pages");
+	}
+	self->d.map_size = 2 * SZ_2M;
+	self->d.map = mmap(NULL, self->d.map_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->d.map) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, (unsigned long)self->d.map & (SZ_2M - 1));
+	put32(self->d.map + 0x1000, 0x4854);
+	put32(self->d.map + SZ_2M + 0x1ff000, 0x4855);
+	region = (struct kvm_userspace_memory_region) {
+		.slot = 1, .guest_phys_addr = DATA_GPA,
+		.memory_size = 2 * SZ_2M,
+		.userspace_addr = (unsigned long)self->d.map,
+	};
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &region));
+
+	EXPECT_EQ(0x4854U, GUEST_READ(DATA_GPA + 0x1000, 1));
+	EXPECT_EQ(0x4855U, GUEST_READ(DATA_GPA + SZ_2M + 0x1ff000, 1));
+	p4k = STAT("pages_4k");
+	p2m = STAT("pages_2m");
+	EXPECT_EQ(2, p2m);
+	EXPECT_EQ(1, p4k);	/* the code page */
+
+	/* the slot goes: the huge pages can go back */
+	region.memory_size = 0;
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &region));
+	EXPECT_EQ(0, STAT("pages_2m"));
+	munmap(self->d.map, self->d.map_size);
+	self->d.map = MAP_FAILED;
+	EXPECT_EQ(before, hugepages_sysctl(before));
 }
 
 TEST_HARNESS_MAIN
