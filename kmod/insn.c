@@ -391,7 +391,7 @@ static int insn_pio_out(struct mv_emul_ctxt *ctxt, u16 port,
 static const struct mv_emul_ops insn_emul_ops = {
 	.read = insn_read,
 	.write = insn_write,
-	.cmpxchg = insn_cmpxchg,
+	.compare_exchange = insn_cmpxchg,
 	.pio_in = insn_pio_in,
 	.pio_out = insn_pio_out,
 };

@@ -111,9 +111,9 @@ struct mv_emul_ctxt;
  *	or MV_EMUL_UNHANDLED.
  * @write: write @size bytes from @val at @la.  MV_EMUL_OK, MV_EMUL_USER
  *	(userspace takes it; the emulator commits and stops), or as @read.
- * @cmpxchg: if the @size bytes (1, 2, 4, 8 or 16) at @la equal @old,
- *	replace them with @new, atomically; in any case store what was there
- *	in @old.  Used by LOCK-prefixed read-modify-write instructions,
+ * @compare_exchange: if the @size bytes (1, 2, 4, 8 or 16) at @la equal
+ *	@old, replace them with @new, atomically; in any case store what was
+ *	there in @old.  Used by LOCK-prefixed read-modify-write instructions,
  *	XCHG and CMPXCHG*.  May be NULL: the emulator then uses @write.
  *	May answer MV_EMUL_USER like @write: @new went to userspace (an MMIO
  *	address), and the exchange counts as done.
@@ -129,8 +129,8 @@ struct mv_emul_ops {
 		    unsigned int size);
 	int (*write)(struct mv_emul_ctxt *ctxt, u64 la, const void *val,
 		     unsigned int size);
-	int (*cmpxchg)(struct mv_emul_ctxt *ctxt, u64 la, void *old,
-		       const void *new, unsigned int size);
+	int (*compare_exchange)(struct mv_emul_ctxt *ctxt, u64 la, void *old,
+				const void *new, unsigned int size);
 	int (*pio_in)(struct mv_emul_ctxt *ctxt, u16 port, unsigned int size,
 		      unsigned int count, void *val);
 	int (*pio_out)(struct mv_emul_ctxt *ctxt, u16 port, unsigned int size,
