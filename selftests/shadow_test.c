@@ -538,6 +538,40 @@ TEST_F(shadow, address_spaces_uncached)
 	EXPECT_EQ(0ULL, STAT("root_cache_hits"));
 }
 
+/*
+ * A budget of 64 shadow pages for 64 address spaces of 4 each: the least
+ * recently used are reclaimed, the guest sees nothing of it.
+ */
+TEST(address_spaces_budget)
+{
+	struct mv_guest g;
+	__u64 pages = 0, reclaimed = 0;
+	int stats, round, r;
+
+	if (!have_shadow())
+		SKIP(return, "no shadow paging on this host");
+	if (write_param("shadow_pages", "64"))
+		SKIP(return, "no shadow_pages parameter (not minivisor)");
+	setenv("MV_MMU", "shadow", 1);
+	r = mv_guest_create(&g, 0, MEM_SIZE);
+	write_param("shadow_pages", "4096");
+	ASSERT_EQ(0, r);
+	long_mode(_metadata, &g, lm_as_start, lm_as_end);
+	build_spaces(&g);
+	for (round = 0; round < 2; round++)
+		EXPECT_EQ(64U * 65 / 2, next_out(_metadata, &g));
+	stats = vm_stats_fd(g.vm);
+	ASSERT_LE(0, stats);
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages", &pages));
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages_reclaimed", &reclaimed));
+	EXPECT_GE(64ULL, pages);
+	EXPECT_LT(64ULL, reclaimed);
+	TH_LOG("%llu shadow pages, %llu reclaimed",
+	       (unsigned long long)pages, (unsigned long long)reclaimed);
+	close(stats);
+	mv_guest_destroy(&g);
+}
+
 /* The host drops a page under the guest: the guest sees the new one. */
 TEST_F(shadow, host_madv_dontneed)
 {

@@ -68,9 +68,9 @@ MODULE_PARM_DESC(root_cache,
 		 "Keep the shadow roots of address spaces a vCPU left (default on; off for benchmarking)");
 
 static unsigned int shadow_pages = 4096;
-module_param(shadow_pages, uint, 0444);
+module_param(shadow_pages, uint, 0644);
 MODULE_PARM_DESC(shadow_pages,
-		 "Shadow pages a VM may have before the least recently used are reclaimed");
+		 "Shadow pages a VM may have before the least recently used are reclaimed (for VMs created after a change)");
 
 /* Shadow entry bits: long-mode page-table entries */
 #define SPTE_P		_PAGE_PRESENT
@@ -1063,6 +1063,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	spin_lock(&vm->tdp.lock);
 	if (sync)
 		shadow_sync_unsync(vm, &freed, &flush);
+	shadow_reclaim(vm, &freed);
 	if (m.gmode == MV_GMODE_LONG) {
 		for (i = 0; i < 4; i++)
 			if (sv->pae_root[i] & SPTE_P)
@@ -1437,7 +1438,7 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 
 	INIT_LIST_HEAD(&s->lru);
 	INIT_LIST_HEAD(&s->unsync);
-	s->max_pages = max(shadow_pages, 4U * MV_SHADOW_CACHE_SP);
+	s->max_pages = max(READ_ONCE(shadow_pages), 4U * MV_SHADOW_CACHE_SP);
 	s->hash = kvmalloc_array(n, sizeof(*s->hash), GFP_KERNEL_ACCOUNT);
 	s->rmap = kvmalloc_array(n, sizeof(*s->rmap), GFP_KERNEL_ACCOUNT);
 	if (!s->hash || !s->rmap)
