@@ -33,22 +33,6 @@ struct mv_guest {
 };
 
 /*
- * MV_MMU=shadow or MV_MMU=tdp in the environment puts the VM in that MMU
- * mode (minivisor's MV_CAP_MMU_MODE); unset, the VM keeps the default.
- * Returns 0 or -1 with errno set.
- */
-static inline int mv_guest_choose_mmu(int vm)
-{
-	const char *mmu = getenv("MV_MMU");
-	struct kvm_enable_cap cap = { .cap = MV_CAP_MMU_MODE };
-
-	if (!mmu || !*mmu)
-		return 0;
-	cap.args[0] = strcmp(mmu, "shadow") ? MV_MMU_TDP : MV_MMU_SHADOW;
-	return ioctl(vm, KVM_ENABLE_CAP, &cap);
-}
-
-/*
  * Makes the VM, a slot of @size bytes at @gpa, and vCPU 0.  Returns 0,
  * -EOPNOTSUPP when the hypervisor cannot run vCPUs on this host yet, or
  * another -errno.
@@ -66,7 +50,7 @@ static inline int mv_guest_create(struct mv_guest *g, __u64 gpa, size_t size)
 	g->vm = ioctl(g->dev, KVM_CREATE_VM, 0);
 	if (g->vm < 0)
 		return -errno;
-	if (mv_guest_choose_mmu(g->vm))
+	if (mv_vm_choose_mmu(g->vm))
 		return -errno;
 	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
