@@ -30,6 +30,7 @@ struct mv_io_exit {
 
 int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io);
 int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write);
+int mv_exit_guest_pf(struct mv_vcpu *vcpu, u64 gva, u32 error);
 int mv_exit_internal(struct mv_vcpu *vcpu, u32 suberror, const u64 *data,
 		     unsigned int ndata);
 int mv_exit_complete(struct mv_vcpu *vcpu);

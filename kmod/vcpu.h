@@ -14,9 +14,33 @@
 
 #include "cpuid.h"
 #include "insn.h"
+#include "mmu/tdp.h"
+#include "stats.h"
 
 struct mv_emul_ctxt;
 struct mv_vm;
+
+/**
+ * struct mv_vcpu_stats - a vCPU's counters, read by KVM_GET_STATS_FD
+ * @exits: returns from the guest (KVM's name, as all below)
+ * @io_exits: port accesses; all go to userspace
+ * @mmio_exits: exits to userspace with KVM_EXIT_MMIO
+ * @halt_exits: HLTs; all go to userspace (no in-kernel local APIC)
+ * @shadow_faults: #PF intercepts the shadow MMU handled (minivisor's)
+ * @shadow_pf_injected: of those, #PFs the guest's own tables gave it
+ * @tlb_flushes: guest TLB flushes the shadow MMU made (CR3 loads, INVLPG)
+ *
+ * Written by the vCPU thread under vcpu->mutex, read without it.
+ */
+struct mv_vcpu_stats {
+	u64 exits;
+	u64 io_exits;
+	u64 mmio_exits;
+	u64 halt_exits;
+	u64 shadow_faults;
+	u64 shadow_pf_injected;
+	u64 tlb_flushes;
+};
 
 /* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
 #define MV_MAX_VCPUS		16
@@ -32,6 +56,8 @@ enum mv_vcpu_mode {
 
 /* vcpu->requests: work to do before the next entry */
 #define MV_REQ_TLB_FLUSH	0
+
+struct mv_shadow_vcpu;
 
 /**
  * struct mv_vcpu - one virtual CPU
@@ -55,6 +81,10 @@ enum mv_vcpu_mode {
  * @insn_io: what an emulated instruction waits for [@mutex]
  * @cpuid: the CPUID table the guest sees [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
+ * @tdp_cache: table pages for the next second-level fault [@mutex]
+ * @shadow: the shadow MMU's state, in shadow mode [@mutex]
+ * @stats: counters for KVM_GET_STATS_FD [@mutex]
+ * @stats_id: the stats fd's id string, "kvm-PID/vcpu-ID" as in KVM (c)
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -79,6 +109,10 @@ struct mv_vcpu {
 	struct mv_insn_io insn_io;
 	struct mv_cpuid cpuid;
 	bool has_run;
+	struct mv_tdp_cache tdp_cache;
+	struct mv_shadow_vcpu *shadow;
+	struct mv_vcpu_stats stats;
+	char stats_id[MV_STATS_NAME_SIZE];
 	void *priv;
 };
 

@@ -157,6 +157,11 @@ while read -r kind name arg; do
 		(cd /mv/tests && "./$name" $arg) >&3 2>&1
 		rc=$?
 		;;
+	shadow-selftest)
+		# the same selftest, its VMs on shadow paging (MV_CAP_MMU_MODE)
+		(cd /mv/tests && MV_MMU=shadow "./$name" $arg) >&3 2>&1
+		rc=$?
+		;;
 	kvm-selftest)
 		# the same selftest against the reference, KVM, on /dev/kvm
 		run_on_kvm "$name" $arg >&3 2>&1

@@ -351,7 +351,7 @@ struct mv_vm *mv_vm_create(__u64 mem_size)
 	if (vm->dev < 0)
 		goto fail_errno;
 	vm->fd = ioctl(vm->dev, KVM_CREATE_VM, 0);
-	if (vm->fd < 0)
+	if (vm->fd < 0 || mv_vm_choose_mmu(vm->fd))
 		goto fail_errno;
 	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
