@@ -173,6 +173,14 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 		return mv_cpuid_set(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return mv_cpuid_get(vcpu, argp);
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XSAVE2:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		return mv_fpu_ioctl(vcpu, cmd, argp);
 	default:
 		/* what KVM's x86 vCPU ioctl answers for one it does not know */
 		return mv_fail(-EINVAL);
@@ -246,7 +254,7 @@ void mv_vcpu_free(struct mv_vcpu *vcpu)
 {
 	mv_ops->vcpu_free(vcpu);
 	mv_cpuid_free(&vcpu->cpuid);
-	fpu_free_guest_fpstate(&vcpu->fpu);
+	mv_fpu_free(vcpu);
 	kfree(vcpu->emul);
 	__free_page(vcpu->pio_page);
 	__free_page(vcpu->run_page);
@@ -296,7 +304,7 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	vcpu->emul = kzalloc(sizeof(*vcpu->emul), GFP_KERNEL_ACCOUNT);
 	if (!vcpu->emul)
 		goto free_pio;
-	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
+	if (!mv_fpu_create(vcpu))
 		goto free_emul;
 
 	r = mv_ops->vcpu_create(vcpu);
@@ -318,7 +326,7 @@ put_vm:
 	mv_vm_put_nofree(vm);
 	mv_ops->vcpu_free(vcpu);
 free_fpu:
-	fpu_free_guest_fpstate(&vcpu->fpu);
+	mv_fpu_free(vcpu);
 free_emul:
 	kfree(vcpu->emul);
 free_pio:
@@ -332,12 +340,14 @@ free_vcpu:
 }
 
 /**
- * mv_vcpu_init() - module init: turn preempt notifiers on
+ * mv_vcpu_init() - module init: turn preempt notifiers on, read the
+ * host's XSAVE setup
  *
  * Return: 0.
  */
 int mv_vcpu_init(void)
 {
+	mv_fpu_init();
 	preempt_notifier_inc();
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <asm/tsc.h>
 
 #include "../exit.h"
+#include "../fpu.h"
 #include "../mmu/tdp.h"
 #include "../msr.h"
 #include "../mv.h"
@@ -407,6 +408,13 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->apic_base = svm->apic_base;
 }
 
+static u64 svm_get_cr4(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	return svm->vmcb->save.cr4;
+}
+
 /* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
 static bool svm_sregs_valid(const struct kvm_sregs *sr)
 {
@@ -768,9 +776,11 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
-	case SVM_EXIT_XSETBV:
 		svm_inject_exception(svm, X86_TRAP_UD, false, 0);
 		return 1;
+	case SVM_EXIT_XSETBV:
+		/* 0f 01 d1 */
+		return mv_exit_xsetbv(vcpu, svm->vmcb->save.cpl, 3);
 	case SVM_EXIT_INVALID:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;
@@ -800,6 +810,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	svm_pick_asid(svm, cpu);
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	mv_fpu_enter_irqoff(vcpu);
 
 	vmcb->control.clean = 0;
 	/* what the caller sees if VMRUN could not even start */
@@ -817,6 +828,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 		     page_to_phys(per_cpu_ptr(&svm_cpu, cpu)->host_vmcb),
 		     svm->regs);
 	raw_local_irq_disable();
+	mv_fpu_exit_irqoff(vcpu);
 	asm volatile("stgi" ::: "memory");
 
 	vmcb->control.tlb_ctl = 0;
@@ -846,6 +858,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_cr4 = svm_get_cr4,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,
