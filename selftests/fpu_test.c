@@ -1167,7 +1167,8 @@ TEST_F(fpu, guest_xsetbv_cpl3)
 /*
  * The guest's XCR0 is the CPU's while it runs: without YMM in it, an AVX
  * instruction is #UD even though the host's XCR0 has YMM; with it, it runs.
- * The host's XCR0 is back after the exit.
+ * First with XCR0 from KVM_SET_XCRS, then from XSETBV.  The host's XCR0 is
+ * back after every exit.
  */
 TEST_F(fpu, guest_xcr0_is_live)
 {
@@ -1190,6 +1191,22 @@ TEST_F(fpu, guest_xcr0_is_live)
 	mv_guest_put(&self->g, CODE_GPA, code, sizeof(code));
 	start_pm32(_metadata, self->g.vcpu, o->cpuid, CR4_SSE | CR4_OSXSAVE);
 	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	for (int i = 0; i < 2; i++) {
+		/* straight to the VEX instruction, XCR0 from the VMM */
+		regs.rip = CODE_GPA + 9;
+		ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
+		ASSERT_EQ(0, set_xcr0(self->g.vcpu, i ? XCR0_FP | XCR0_SSE |
+				      XCR0_YMM : XCR0_FP | XCR0_SSE));
+		if (i) {
+			EXPECT_EQ(0x600dU, OUT(&self->g, PORT_DATA));
+			run_to_hlt(_metadata, &self->g);
+		} else {
+			expect_fault(_metadata, &self->g, 6, -1, 0x1009);
+		}
+		EXPECT_EQ(xcr0, host_xcr0());
+	}
+
+	regs.rip = CODE_GPA;
 	regs.rbx = XCR0_FP | XCR0_SSE;
 	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
 	expect_fault(_metadata, &self->g, 6, -1, 0x1009);
