@@ -4,6 +4,10 @@
  * faults (memory or MMIO), and the errors userspace must see.  A backend
  * decodes its own exit information (VMCB or VMCS) and calls these; they
  * fill struct kvm_run and return what vcpu_run() returns.
+ *
+ * XSETBV exits go to mv_exit_xsetbv(), and the guest's XCR0 is switched by
+ * mv_fpu_enter_irqoff() and mv_fpu_exit_irqoff() around each entry: see
+ * fpu.h.
  */
 #ifndef MV_EXIT_H
 #define MV_EXIT_H

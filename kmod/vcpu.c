@@ -218,6 +218,14 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 	case KVM_GET_STATS_FD:
 		return mv_stats_fd(&mv_vcpu_stats_kind, vcpu, vcpu->vm,
 				  vcpu->stats_id);
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XSAVE2:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		return mv_fpu_ioctl(vcpu, cmd, argp);
 	default:
 		/* what KVM's x86 vCPU ioctl answers for one it does not know */
 		return mv_fail(-EINVAL);
@@ -292,7 +300,7 @@ void mv_vcpu_free(struct mv_vcpu *vcpu)
 	mv_ops->vcpu_free(vcpu);
 	mv_tdp_cache_free(&vcpu->tdp_cache);
 	mv_cpuid_free(&vcpu->cpuid);
-	fpu_free_guest_fpstate(&vcpu->fpu);
+	mv_fpu_free(vcpu);
 	kfree(vcpu->emul);
 	__free_page(vcpu->pio_page);
 	__free_page(vcpu->run_page);
@@ -344,7 +352,7 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	vcpu->emul = kzalloc(sizeof(*vcpu->emul), GFP_KERNEL_ACCOUNT);
 	if (!vcpu->emul)
 		goto free_pio;
-	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
+	if (!mv_fpu_create(vcpu))
 		goto free_emul;
 
 	r = vm->mmu->vcpu_init(vcpu);
@@ -371,7 +379,7 @@ put_vm:
 free_mmu:
 	vm->mmu->vcpu_destroy(vcpu);
 free_fpu:
-	fpu_free_guest_fpstate(&vcpu->fpu);
+	mv_fpu_free(vcpu);
 free_emul:
 	kfree(vcpu->emul);
 free_pio:
@@ -385,12 +393,14 @@ free_vcpu:
 }
 
 /**
- * mv_vcpu_init() - module init: turn preempt notifiers on
+ * mv_vcpu_init() - module init: turn preempt notifiers on, read the
+ * host's XSAVE setup
  *
  * Return: 0.
  */
 int mv_vcpu_init(void)
 {
+	mv_fpu_init();
 	preempt_notifier_inc();
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <asm/fpu/types.h>
 
 #include "cpuid.h"
+#include "fpu.h"
 #include "insn.h"
 #include "mmu/tdp.h"
 #include "stats.h"
@@ -74,6 +75,7 @@ struct mv_shadow_vcpu;
  *	by the vCPU thread with interrupts off, read by anyone
  * @requests: MV_REQ_* bits, set by anyone, taken by the vCPU thread
  * @fpu: the guest's FPU state [@mutex]
+ * @xs: its XCR0 and PKRU (kmod/fpu.c)
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
  *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
  * @emul: the instruction being emulated, kept while it waits for
@@ -99,6 +101,7 @@ struct mv_vcpu {
 	int mode;
 	unsigned long requests;
 	struct fpu_guest fpu;
+	struct mv_xstate xs;
 	struct {
 		bool pending;
 		bool in;

@@ -23,6 +23,7 @@
 
 #include "../crinsn.h"
 #include "../exit.h"
+#include "../fpu.h"
 #include "../mmu/mmu.h"
 #include "../mmu/tdp.h"
 #include "../msr.h"
@@ -475,6 +476,14 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->apic_base = svm->apic_base;
 }
 
+static u64 svm_get_cr4(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	/* in shadow mode the VMCB has the hardware CR4, not the guest CR4 */
+	return svm->shadow ? svm->cr4 : svm->vmcb->save.cr4;
+}
+
 /* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
 static bool svm_sregs_valid(const struct kvm_sregs *sr)
 {
@@ -859,9 +868,11 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
-	case SVM_EXIT_XSETBV:
 		svm_inject_exception(svm, X86_TRAP_UD, false, 0);
 		return 1;
+	case SVM_EXIT_XSETBV:
+		/* 0f 01 d1 */
+		return mv_exit_xsetbv(vcpu, svm->vmcb->save.cpl, 3);
 	case SVM_EXIT_INVALID:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;
@@ -899,6 +910,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	svm_pick_asid(svm, cpu);
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	mv_fpu_enter_irqoff(vcpu);
 
 	vmcb->control.clean = 0;
 	/* what the caller sees if VMRUN could not even start */
@@ -916,6 +928,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 		     page_to_phys(per_cpu_ptr(&svm_cpu, cpu)->host_vmcb),
 		     svm->regs);
 	raw_local_irq_disable();
+	mv_fpu_exit_irqoff(vcpu);
 	asm volatile("stgi" ::: "memory");
 
 	vmcb->control.tlb_ctl = 0;
@@ -951,6 +964,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_cr4 = svm_get_cr4,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,
