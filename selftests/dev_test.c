@@ -48,10 +48,16 @@ TEST_F(dev, api_version)
 
 TEST_F(dev, check_extension)
 {
+	struct minivisor_info info;
+
 	/* minivisor's own capability is there... */
 	EXPECT_EQ(1, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_INFO));
-	/* ...its unassigned neighbours are not... */
-	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE + 1));
+	/* ...the MMU modes one may choose are the ones MV_GET_INFO lists... */
+	ASSERT_EQ(0, ioctl(self->fd, MV_GET_INFO, &info));
+	EXPECT_EQ(info.mmu_modes,
+		  ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_MMU_MODE));
+	/* ...its unassigned neighbours are not there... */
+	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE + 2));
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE - 1));
 	/* ...memory slots are... */
 	EXPECT_EQ(1, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY));
@@ -104,11 +110,11 @@ TEST_F(dev, get_info)
 		/* both test machines have EPT or NPT */
 		EXPECT_NE(0U, info.features & (MV_FEAT_EPT | MV_FEAT_NPT));
 		/*
-		 * What runs today: guests on NPT with SVM; shadow paging
-		 * and the VMX vCPU come with their issues.
+		 * What runs today: guests on NPT or shadow tables with SVM;
+		 * the VMX vCPU comes with its issue.
 		 */
-		EXPECT_EQ(strcmp(want, "svm") ? 0 : MV_MMU_TDP,
-			  info.mmu_modes);
+		EXPECT_EQ(strcmp(want, "svm") ? 0 :
+			  MV_MMU_TDP | MV_MMU_SHADOW, info.mmu_modes);
 	}
 }
 
