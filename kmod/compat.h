@@ -10,15 +10,6 @@
 #include <linux/kvm.h>
 #include <kunit/visibility.h>
 
-#include <linux/version.h>
-
-/* load_gs_index() moved from <asm/special_insns.h> to its own header in 6.2 */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#include <asm/gsseg.h>
-#else
-#include <asm/special_insns.h>
-#endif
-
 /**
  * mv_run_immediate_exit() - kvm_run.immediate_exit, as userspace left it
  * @run: the vCPU's shared struct kvm_run

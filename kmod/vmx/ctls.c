@@ -13,6 +13,9 @@
 #include "../compat.h"
 #include "ctls.h"
 
+/* IA32_VMX_BASIC bit 55: the IA32_VMX_TRUE_*_CTLS MSRs exist */
+#define BASIC_TRUE_CTLS		BIT_ULL(55)
+
 /* A control minivisor cannot run guests without, and its name. */
 struct vmx_need {
 	u32 bit;
@@ -111,7 +114,7 @@ static bool vmx_adjust(u64 cap, const struct vmx_need *need, size_t n,
 int mv_vmx_compute_ctls(const struct mv_vmx_cap_msrs *caps,
 			struct mv_vmx_ctls *ctls)
 {
-	bool has_true = caps->basic & VMX_BASIC_TRUE_CTLS;
+	bool has_true = caps->basic & BASIC_TRUE_CTLS;
 	u64 ept = caps->ept_vpid;
 
 	memset(ctls, 0, sizeof(*ctls));

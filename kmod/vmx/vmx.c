@@ -33,6 +33,8 @@
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/io.h>
+/* load_gs_index(), from <asm/gsseg.h> since 6.2 */
+#include <asm/mmu_context.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
@@ -43,7 +45,6 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
-#include "../compat.h"
 #include "../exit.h"
 #include "../memslot.h"
 #include "../mmu/tdp.h"
@@ -391,7 +392,7 @@ static int vmx_read_caps(struct mv_vmx_cap_msrs *c)
 		    rdmsrl_safe(MSR_IA32_VMX_EPT_VPID_CAP, &c->ept_vpid))
 			return -EIO;
 	}
-	if ((c->basic & VMX_BASIC_TRUE_CTLS) &&
+	if ((c->basic & BIT_ULL(55)) &&	/* the TRUE_* MSRs exist */
 	    (rdmsrl_safe(MSR_IA32_VMX_TRUE_PINBASED_CTLS, &c->true_pinbased) ||
 	     rdmsrl_safe(MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 			 &c->true_procbased) ||
