@@ -93,7 +93,7 @@ static void check_kept(struct __test_metadata *_metadata,
 
 	unsigned int i;
 
-	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(kept); i++)
 		EXPECT_EQ(kept[i], got[i]) TH_LOG("register %u", i);
 }
 
@@ -273,6 +273,67 @@ TEST_F(vmx, slot_delete_zaps_mappings)
 	EXPECT_EQ(0x77, page1[0]);
 	munmap(page1, 0x1000);
 	munmap(page2, 0x1000);
+}
+
+static int set_online(int cpu, int online)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online",
+		 cpu);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, online ? "1" : "0", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/*
+ * The CPU a vCPU last ran on goes offline (taking VMX off there, with
+ * what was loaded on it) and comes back: the vCPU runs on, on either.
+ */
+TEST_F(vmx, vcpu_outlives_its_cpu)
+{
+	static const unsigned char code[] = {
+		0x66, 0x43,		/* inc ebx */
+		0x66, 0x89, 0xd8,	/* mov eax, ebx */
+		0x66, 0xe7, 0x10,	/* out 0x10, eax */
+		0xeb, 0xf6,		/* jmp back to inc */
+	};
+	int r;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	if (access("/sys/devices/system/cpu/cpu1/online", W_OK))
+		SKIP(return, "CPU 1 cannot be hot-unplugged");
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	real_mode_at(_metadata, &self->g, 0x1000);
+
+	ASSERT_EQ(0, pin_to(1));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	ASSERT_EQ(1U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, pin_to(0));
+	ASSERT_EQ(0, set_online(1, 0));
+	r = mv_guest_run(&self->g);
+	EXPECT_EQ(0, set_online(1, 1));
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(KVM_EXIT_IO, self->g.run->exit_reason);
+	ASSERT_EQ(2U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, pin_to(1));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	ASSERT_EQ(3U, mv_guest_io_data(&self->g));
+	ASSERT_EQ(0, pin_to(0));
 }
 
 TEST_HARNESS_MAIN

@@ -45,6 +45,10 @@ export MV_BACKEND
 if [ "$MV_BACKEND" = vmx ]; then
 	export MV_EXITS=2000
 	export MV_MIGRATIONS=2000
+	# with two CPUs, each VM's VMXON/VMXOFF round costs seconds
+	if [ "$(grep -c ^processor /proc/cpuinfo)" -gt 1 ]; then
+		export MV_VM_ROUNDS=50
+	fi
 fi
 export MINIVISOR_KO=/mv/minivisor.ko
 export MV_KVM_MODULES=/mv/kvm/irqbypass.ko:/mv/kvm/kvm.ko:/mv/kvm/$kvm_vendor.ko
