@@ -1810,12 +1810,16 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 		reason = vmx_rd(vmx, VM_EXIT_REASON);
 		if (!(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->launched = true;
-		/* an NMI that came in the guest is the host's: raise it again */
+		/*
+		 * An NMI that came in the guest is the host's: raise it again,
+		 * by the ICR (the x2APIC self-IPI register sends fixed vectors
+		 * only).
+		 */
 		if ((reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI &&
 		    (vmx_rd(vmx, VM_EXIT_INTR_INFO) &
 		     (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
 		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
-			apic->send_IPI_self(NMI_VECTOR);
+			apic->send_IPI(cpu, NMI_VECTOR);
 	}
 	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
 	local_irq_enable();
