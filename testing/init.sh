@@ -73,6 +73,11 @@ export MV_BACKEND
 # A VM exit costs milliseconds in Bochs: the same tests, smaller counts.
 if [ "$MV_BACKEND" = vmx ]; then
 	export MV_EXITS=2000
+	export MV_MIGRATIONS=2000
+	# with two CPUs, each VM's VMXON/VMXOFF round costs seconds
+	if [ "$(grep -c ^processor /proc/cpuinfo)" -gt 1 ]; then
+		export MV_VM_ROUNDS=50
+	fi
 fi
 export MINIVISOR_KO=/mv/minivisor.ko
 export MV_KVM_MODULES=/mv/kvm/irqbypass.ko:/mv/kvm/kvm.ko:/mv/kvm/$kvm_vendor.ko
