@@ -560,6 +560,8 @@ TEST_F(tdp, split_2m)
 	if (self->d.advice_err)
 		SKIP(return, "madvise(MADV_HUGEPAGE): %s",
 		     strerror(self->d.advice_err));
+	if (madvise(self->data, 0x1000, MADV_NORMAL))
+		SKIP(return, "madvise(): %s", strerror(errno));
 	memset(self->data, 0x77, 2 * SZ_2M);
 	if (anon_huge_kb(self->data) != 2 * SZ_2M >> 10)
 		SKIP(return, "no THPs from the host");
