@@ -41,7 +41,43 @@ struct data_slot {
 	size_t map_size;
 	unsigned char *data;	/* the slot's memory: 2 MiB aligned in @map */
 	int advice_err;		/* errno of the madvise(), or 0 */
+	char thp_mode[16];	/* THP mode to restore, when we changed it */
 };
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* The THP mode in force (the word in brackets), or "" */
+static void thp_mode(char *mode, size_t size)
+{
+	char line[128] = "", *b, *e;
+	FILE *f = fopen(THP_ENABLED, "r");
+
+	*mode = 0;
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		b = strchr(line, '[');
+		e = b ? strchr(b, ']') : NULL;
+		if (e && (size_t)(e - b) < size) {
+			memcpy(mode, b + 1, e - b - 1);
+			mode[e - b - 1] = 0;
+		}
+	}
+	fclose(f);
+}
+
+static int thp_set(const char *mode)
+{
+	FILE *f = fopen(THP_ENABLED, "w");
+	int r;
+
+	if (!f)
+		return -errno;
+	r = fputs(mode, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		r = -errno;
+	return r;
+}
 
 FIXTURE(tdp) {
 	struct mv_guest g;
@@ -65,6 +101,7 @@ FIXTURE_SETUP(tdp)
 	int r;
 
 	self->d.map = MAP_FAILED;
+	self->d.thp_mode[0] = 0;
 	self->stats = -1;
 	r = mv_guest_create(&self->g, 0, 0x10000);
 	if (r == -EOPNOTSUPP)
@@ -105,6 +142,8 @@ FIXTURE_TEARDOWN(tdp)
 	mv_guest_destroy(&self->g);
 	if (self->d.map != MAP_FAILED)
 		munmap(self->d.map, self->d.map_size);
+	if (self->d.thp_mode[0])
+		thp_set(self->d.thp_mode);
 }
 
 /*
@@ -126,6 +165,14 @@ static unsigned char *add_data_slot(struct __test_metadata *_metadata,
 	p = ((unsigned long)d->map + SZ_2M - 1) & ~(SZ_2M - 1);
 	d->data = (unsigned char *)p;
 	d->advice_err = madvise(d->data, size, advice) ? errno : 0;
+	/* a kernel without madvise(): THP for every mapping, for a while */
+	if (d->advice_err && advice == MADV_HUGEPAGE) {
+		thp_mode(d->thp_mode, sizeof(d->thp_mode));
+		if (d->thp_mode[0] && !thp_set("always"))
+			d->advice_err = 0;
+		else
+			d->thp_mode[0] = 0;
+	}
 	region = (struct kvm_userspace_memory_region) {
 		.slot = 1, .guest_phys_addr = DATA_GPA, .memory_size = size,
 		.userspace_addr = p,
@@ -513,6 +560,8 @@ TEST_F(tdp, split_2m)
 	if (self->d.advice_err)
 		SKIP(return, "madvise(MADV_HUGEPAGE): %s",
 		     strerror(self->d.advice_err));
+	if (madvise(self->data, 0x1000, MADV_NORMAL))
+		SKIP(return, "madvise(): %s", strerror(errno));
 	memset(self->data, 0x77, 2 * SZ_2M);
 	if (anon_huge_kb(self->data) != 2 * SZ_2M >> 10)
 		SKIP(return, "no THPs from the host");
