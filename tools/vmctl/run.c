@@ -242,8 +242,12 @@ static int open_dev(const char *path)
 	}
 	api = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (api != KVM_API_VERSION) {
-		fprintf(stderr, "vmctl: %s: not a KVM device (API version %d)\n",
-			path, api);
+		if (api < 0)
+			fprintf(stderr, "vmctl: %s: not a KVM device: %s\n",
+				path, strerror(errno));
+		else
+			fprintf(stderr, "vmctl: %s: KVM API version %d, not %d\n",
+				path, api, KVM_API_VERSION);
 		close(fd);
 		return -1;
 	}

@@ -59,8 +59,8 @@ static int print_fd_stats(int fd, const char *what)
 	size_t dsize, i, j;
 	int ret = -1;
 
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || h.name_size > 4096 ||
-	    h.num_desc > 65536)
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || !h.name_size ||
+	    h.name_size > 4096 || h.num_desc > 65536)
 		return -1;
 	dsize = sizeof(*d) + h.name_size;
 	descs = calloc(h.num_desc, dsize);
