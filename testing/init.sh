@@ -15,6 +15,35 @@
 # so that the runner judges only what the kernel printed during the tests.
 # mv.tests=a,b,c on the kernel command line keeps only those groups;
 # mv.plan=NAME runs /mv/NAME.plan instead of /mv/tests.plan.
+#
+# "/init on-kvm CMD ARGS..." (for the plan's cmd lines) runs CMD against KVM:
+# minivisor unloaded, kvm and kvm_amd/kvm_intel loaded, MV_DEV=/dev/kvm;
+# afterwards KVM is unloaded and minivisor loaded again.
+
+# The KVM modules of $MV_KVM_MODULES; kvm_unload undoes what it loaded.
+kvm_load() {
+	kvm_loaded=""
+	for ko in $(echo "$MV_KVM_MODULES" | tr ':' ' '); do
+		insmod "$ko" || { echo "# insmod $ko failed"; return 1; }
+		kvm_loaded="$(basename "$ko" .ko) $kvm_loaded"
+	done
+}
+
+kvm_unload() {
+	for mod in $kvm_loaded; do
+		rmmod "$mod"
+	done
+}
+
+if [ "$1" = on-kvm ]; then
+	shift
+	rmmod minivisor || exit 1
+	kvm_load && MV_DEV=/dev/kvm "$@"
+	status=$?
+	kvm_unload
+	insmod "$MINIVISOR_KO" || status=1
+	exit $status
+fi
 
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
@@ -91,16 +120,10 @@ run_kunit() {
 }
 
 run_on_kvm() {
-	loaded=""
-	for ko in $(echo "$MV_KVM_MODULES" | tr ':' ' '); do
-		insmod "$ko" || { echo "# insmod $ko failed"; break; }
-		loaded="$(basename "$ko" .ko) $loaded"
-	done
+	kvm_load
 	(cd /mv/tests && MV_DEV=/dev/kvm "./$1")
 	status=$?
-	for mod in $loaded; do
-		rmmod "$mod"
-	done
+	kvm_unload
 	return $status
 }
 
