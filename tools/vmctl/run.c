@@ -278,6 +278,8 @@ static int create_vm(const struct run_options *o, struct vm *v)
 		perror("vmctl: KVM_CREATE_VCPU");
 		return -1;
 	}
+	if (cpuid_setup(v->dev, v->vcpu))
+		return -1;
 	v->run_size = ioctl(v->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (v->run_size <= 0) {
 		perror("vmctl: KVM_GET_VCPU_MMAP_SIZE");

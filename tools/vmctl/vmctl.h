@@ -110,6 +110,7 @@ int load_multiboot(const struct run_options *o, struct image *img,
 		   struct boot *b, int header);
 bool image_fits(const struct image *img, uint64_t addr, uint64_t len);
 
+int cpuid_setup(int dev, int vcpu);
 int boot_setup(int vcpu, struct image *img, const struct boot *b);
 
 int mmu_select(int dev, int vm, const char *mode);
