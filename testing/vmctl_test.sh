@@ -113,6 +113,19 @@ trace)
 		"vmctl: exit io out port 0x3f8 size 1 count 1" "vmctl: exit hlt"
 	[ "$(grep -c 'exit io' $T/err)" -eq 47 ] || fail "not 47 io exits"
 	;;
+stdin)
+	# the UART receives vmctl's stdin; the guest echoes a line
+	printf 'typed on stdin\n' | timeout 60 $V run $G/echo.bin > $T/out 2>&1
+	rc=$?
+	sed 's/^/# /' $T/out
+	expect 0 $T/out "typed on stdin"
+	printf 'typed on stdin\n' |
+		/init on-kvm timeout 60 $V run --dev /dev/kvm $G/echo.bin \
+		> $T/out 2>&1
+	rc=$?
+	sed 's/^/# KVM: /' $T/out
+	expect 0 $T/out "typed on stdin"
+	;;
 stats)
 	$V run --stats $G/hello.bin > $T/out 2> $T/err
 	rc=$?
