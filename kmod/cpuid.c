@@ -3,19 +3,28 @@
  * CPUID for guests.  A vCPU answers CPUID from the table userspace set with
  * KVM_SET_CPUID2; a leaf the table does not have reads as zeros.
  * KVM_GET_SUPPORTED_CPUID offers the host's leaves less what minivisor does
- * not virtualize (VMX, SVM, XSAVE and what needs it, MONITOR, the local
- * APIC's x2APIC and TSC deadline modes).  As with KVM, setting the
- * hypervisor bit is the VMM's choice.
+ * not virtualize (VMX, SVM, MONITOR, the local APIC's x2APIC and TSC
+ * deadline modes, XSAVE components beyond those kmod/fpu.c offers).  As
+ * with KVM, setting the hypervisor bit is the VMM's choice.
+ *
+ * As in KVM, a few bits follow the vCPU's state rather than the table:
+ * CPUID.1:ECX.OSXSAVE is CR4.OSXSAVE, CPUID.7:ECX.OSPKE is CR4.PKE, and
+ * CPUID.0xd:EBX (subleaves 0 and 1) is the XSAVE area size for the current
+ * XCR0.
  */
 #include <linux/bits.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/types.h>
 #include <asm/processor.h>
+#include <asm/processor-flags.h>
 
 #include "compat.h"
 #include "cpuid.h"
+#include "fpu.h"
 #include "mv.h"
 #include "vcpu.h"
 
@@ -47,6 +56,50 @@ const struct kvm_cpuid_entry2 *mv_cpuid_find(const struct mv_cpuid *c,
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_cpuid_find);
 
+/* Leaf 1 ECX: FMA, XSAVE, OSXSAVE, AVX, F16C */
+#define LEAF1_ECX_FMA		BIT(12)
+#define LEAF1_ECX_XSAVE		BIT(26)
+#define LEAF1_ECX_OSXSAVE	BIT(27)
+#define LEAF1_ECX_AVX		BIT(28)
+#define LEAF1_ECX_F16C		BIT(29)
+/* Leaf 7 EBX: AVX2; AVX512F, DQ, IFMA, CD, BW, VL */
+#define LEAF7_EBX_AVX2		BIT(5)
+#define LEAF7_EBX_AVX512	(BIT(16) | BIT(17) | BIT(21) | BIT(28) | \
+				 BIT(30) | BIT(31))
+/* Leaf 7 ECX: OSPKE */
+#define LEAF7_ECX_OSPKE		BIT(4)
+/* Leaf 0xd subleaf 1 EAX: XSAVEOPT, XSAVEC, XGETBV with ECX = 1 */
+#define LEAFD1_EAX_KEEP		(BIT(0) | BIT(1) | BIT(2))
+#define LEAFD1_EAX_XSAVEC	BIT(1)
+
+/* The bits of a leaf that follow the vCPU's CR4 and XCR0, as in KVM. */
+static void cpuid_runtime(struct mv_vcpu *vcpu, u32 function, u32 index,
+			  u32 *eax, u32 *ebx, u32 *ecx)
+{
+	switch (function) {
+	case 1:
+		if (!boot_cpu_has(X86_FEATURE_XSAVE))
+			break;
+		*ecx &= ~LEAF1_ECX_OSXSAVE;
+		if (mv_guest_cr4(vcpu) & X86_CR4_OSXSAVE)
+			*ecx |= LEAF1_ECX_OSXSAVE;
+		break;
+	case 7:
+		if (index || !boot_cpu_has(X86_FEATURE_OSPKE))
+			break;
+		*ecx &= ~LEAF7_ECX_OSPKE;
+		if (mv_guest_cr4(vcpu) & X86_CR4_PKE)
+			*ecx |= LEAF7_ECX_OSPKE;
+		break;
+	case 0xd:
+		if (index == 0)
+			*ebx = mv_fpu_xstate_size(vcpu->xs.xcr0, false);
+		else if (index == 1 && (*eax & LEAFD1_EAX_XSAVEC))
+			*ebx = mv_fpu_xstate_size(vcpu->xs.xcr0, true);
+		break;
+	}
+}
+
 /**
  * mv_cpuid_emulate() - the guest executed CPUID
  * @vcpu: the vCPU
@@ -59,43 +112,106 @@ void mv_cpuid_emulate(struct mv_vcpu *vcpu, u32 *eax, u32 *ebx, u32 *ecx,
 		      u32 *edx)
 {
 	const struct kvm_cpuid_entry2 *e;
+	u32 function = *eax, index = *ecx;
 
-	e = mv_cpuid_find(&vcpu->cpuid, *eax, *ecx);
+	e = mv_cpuid_find(&vcpu->cpuid, function, index);
 	*eax = e ? e->eax : 0;
 	*ebx = e ? e->ebx : 0;
 	*ecx = e ? e->ecx : 0;
 	*edx = e ? e->edx : 0;
+	if (e)
+		cpuid_runtime(vcpu, function, index, eax, ebx, ecx);
 }
 
-/* Leaf 1 ECX: VMX, SMX, MONITOR, x2APIC, TSC deadline, XSAVE, OSXSAVE, AVX */
+/* Leaf 1 ECX: VMX, SMX, MONITOR, x2APIC, TSC deadline, OSXSAVE */
 #define LEAF1_ECX_HIDE	(BIT(3) | BIT(5) | BIT(6) | BIT(21) | BIT(24) | \
-			 BIT(26) | BIT(27) | BIT(28))
+			 LEAF1_ECX_OSXSAVE)
+/* The highest basic leaf offered: the XSAVE leaf */
+#define MAX_BASIC_LEAF	0xdU
 /* Leaf 7 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, RDSEED, ADX, SMAP, CLFLUSHOPT */
 #define LEAF7_EBX_KEEP	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | BIT(9) | \
 			 BIT(18) | BIT(19) | BIT(20) | BIT(23))
 /* Leaf 0x80000001 ECX: SVM */
 #define EXT1_ECX_HIDE	BIT(2)
 
+/*
+ * Leaf 0xd: the components kmod/fpu.c offers, the sizes for all of them,
+ * each component's size and offset as the host has them.
+ */
+static void xsave_leaf(struct kvm_cpuid_entry2 *e)
+{
+	u64 xcr0 = mv_fpu_supported_xcr0();
+
+	switch (e->index) {
+	case 0:
+		e->eax &= xcr0;
+		e->edx &= xcr0 >> 32;
+		e->ebx = mv_fpu_xstate_size(xcr0, false);
+		e->ecx = e->ebx;
+		break;
+	case 1:
+		e->eax &= LEAFD1_EAX_KEEP;
+		e->ebx = 0;
+		if (e->eax & LEAFD1_EAX_XSAVEC)
+			e->ebx = mv_fpu_xstate_size(xcr0, true);
+		/* no supervisor components (IA32_XSS) */
+		e->ecx = 0;
+		e->edx = 0;
+		break;
+	default:
+		/* no XFD (ECX bit 2) */
+		e->ecx &= ~BIT(2);
+		e->edx = 0;
+		break;
+	}
+}
+
+/* Leaf 1 ECX and leaf 7 EBX: the XSAVE features, as far as offered. */
+static u32 xsave_features(u32 function, u32 host)
+{
+	u64 xcr0 = mv_fpu_supported_xcr0();
+	u32 hide = 0, keep = 0;
+
+	if (function == 1) {
+		if (!xcr0)
+			hide |= LEAF1_ECX_XSAVE;
+		if (!(xcr0 & XFEATURE_MASK_YMM))
+			hide |= LEAF1_ECX_AVX | LEAF1_ECX_FMA | LEAF1_ECX_F16C;
+		return host & ~hide;
+	}
+	if (xcr0 & XFEATURE_MASK_YMM)
+		keep |= LEAF7_EBX_AVX2;
+	if (xcr0 & XFEATURE_MASK_AVX512)
+		keep |= LEAF7_EBX_AVX512;
+	return host & keep;
+}
+
 static void host_leaf(struct kvm_cpuid_entry2 *e, u32 function, u32 index,
 		      bool indexed)
 {
+	u32 host_ebx;
+
 	memset(e, 0, sizeof(*e));
 	e->function = function;
 	e->index = index;
 	e->flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
 	cpuid_count(function, index, &e->eax, &e->ebx, &e->ecx, &e->edx);
+	host_ebx = e->ebx;
 	switch (function) {
 	case 0:
-		e->eax = min(e->eax, 7U);
+		e->eax = min(e->eax, MAX_BASIC_LEAF);
 		break;
 	case 1:
-		e->ecx &= ~LEAF1_ECX_HIDE;
+		e->ecx = xsave_features(1, e->ecx & ~LEAF1_ECX_HIDE);
 		break;
 	case 7:
 		e->eax = 0;
-		e->ebx &= LEAF7_EBX_KEEP;
+		e->ebx = (host_ebx & LEAF7_EBX_KEEP) | xsave_features(7, host_ebx);
 		e->ecx = 0;
 		e->edx = 0;
+		break;
+	case 0xd:
+		xsave_leaf(e);
 		break;
 	case 0x80000000:
 		e->eax = min(e->eax, 0x80000008U);
@@ -110,9 +226,10 @@ static void host_leaf(struct kvm_cpuid_entry2 *e, u32 function, u32 index,
 static unsigned int supported_leaves(struct kvm_cpuid_entry2 *out,
 				     unsigned int max)
 {
-	static const u32 basic[] = { 0, 1, 7 };
-	u32 max_basic = min(cpuid_eax(0), 7U);
+	static const u32 basic[] = { 0, 1, 7, 0xd };
+	u32 max_basic = min(cpuid_eax(0), MAX_BASIC_LEAF);
 	u32 max_ext = min(cpuid_eax(0x80000000), 0x80000008U);
+	u64 xcr0 = mv_fpu_supported_xcr0();
 	unsigned int n = 0, i;
 	u32 f;
 
@@ -120,7 +237,16 @@ static unsigned int supported_leaves(struct kvm_cpuid_entry2 *out,
 		if (basic[i] > max_basic)
 			break;
 		if (n < max)
-			host_leaf(&out[n], basic[i], 0, basic[i] == 7);
+			host_leaf(&out[n], basic[i], 0,
+				  basic[i] == 7 || basic[i] == 0xd);
+		n++;
+	}
+	/* leaf 0xd: subleaf 1 and one per component beyond x87 and SSE */
+	for (i = 1; max_basic >= 0xd && xcr0 && i < 64; i++) {
+		if (i >= 2 && !(xcr0 & BIT_ULL(i)))
+			continue;
+		if (n < max)
+			host_leaf(&out[n], 0xd, i, true);
 		n++;
 	}
 	for (f = 0x80000000; f <= max_ext; f++) {

@@ -14,11 +14,13 @@
 
 #include "exit.h"
 #include "insn.h"
-#include "mmu/tdp.h"
+#include "mmu/mmu.h"
+#include "mmu/walk.h"
 #include "mv.h"
 #include "ops.h"
 #include "vcpu.h"
 #include "virt.h"
+#include "vm.h"
 
 /**
  * mv_exit_internal() - return KVM_EXIT_INTERNAL_ERROR to userspace
@@ -92,14 +94,22 @@ int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
  */
 int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 {
-	int r;
+	return vcpu->vm->mmu->page_fault(vcpu, gpa, write ? MV_PF_WRITE : 0);
+}
 
-	r = mv_tdp_page_fault(vcpu, gpa, write);
-	if (r < 0)
-		return r;
-	if (r == MV_TDP_MMIO)
-		return mv_insn_emulate(vcpu);
-	return 1;
+/**
+ * mv_exit_guest_pf() - a #PF the backend intercepted (shadow paging)
+ * @vcpu: the vCPU
+ * @gva: the faulting linear address (CR2)
+ * @error: the #PF error code
+ *
+ * Fixes the shadow tables, or gives the guest its #PF.
+ *
+ * Return: what vcpu_run() returns.
+ */
+int mv_exit_guest_pf(struct mv_vcpu *vcpu, u64 gva, u32 error)
+{
+	return vcpu->vm->mmu->page_fault(vcpu, gva, error);
 }
 
 /*

@@ -4,6 +4,10 @@
  * faults (memory or MMIO), and the errors userspace must see.  A backend
  * decodes its own exit information (VMCB or VMCS) and calls these; they
  * fill struct kvm_run and return what vcpu_run() returns.
+ *
+ * XSETBV exits go to mv_exit_xsetbv(), and the guest's XCR0 is switched by
+ * mv_fpu_enter_irqoff() and mv_fpu_exit_irqoff() around each entry: see
+ * fpu.h.
  */
 #ifndef MV_EXIT_H
 #define MV_EXIT_H
@@ -30,6 +34,7 @@ struct mv_io_exit {
 
 int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io);
 int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write);
+int mv_exit_guest_pf(struct mv_vcpu *vcpu, u64 gva, u32 error);
 int mv_exit_internal(struct mv_vcpu *vcpu, u32 suberror, const u64 *data,
 		     unsigned int ndata);
 int mv_exit_complete(struct mv_vcpu *vcpu);

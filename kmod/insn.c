@@ -80,6 +80,23 @@ static int insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
 	return copy_from_user(val, (void __user *)hva, size) ? -EFAULT : 0;
 }
 
+/**
+ * mv_insn_read_gpa() - read guest RAM
+ * @vcpu: the vCPU
+ * @gpa: guest-physical address
+ * @val: where to read to
+ * @size: bytes, not crossing a page
+ *
+ * May sleep (takes vm->lock, faults the VMM's memory in).
+ *
+ * Return: 0, -ENOENT where no slot is (MMIO), or -EFAULT.
+ */
+int mv_insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
+		     unsigned int size)
+{
+	return insn_read_gpa(vcpu, gpa, val, size);
+}
+
 static int insn_walk_read(void *priv, u64 gpa, u64 *val, unsigned int size)
 {
 	*val = 0;
@@ -142,10 +159,36 @@ static int insn_walk_cmpxchg(void *priv, u64 gpa, u64 old, u64 new,
 	return insn_cmpxchg_hva(hva, &old32, &new32, 4);
 }
 
+/**
+ * mv_insn_cmpxchg_gpa() - the walker's atomic A/D update on guest RAM
+ * @vcpu: the vCPU
+ * @gpa: the entry's guest-physical address
+ * @old: the value the walk read
+ * @new: the value to put there
+ * @size: 4 or 8
+ *
+ * Return: as struct mv_walk_ops.compare_exchange.
+ */
+int mv_insn_cmpxchg_gpa(struct mv_vcpu *vcpu, u64 gpa, u64 old, u64 new,
+			unsigned int size)
+{
+	return insn_walk_cmpxchg(vcpu, gpa, old, new, size);
+}
+
 static const struct mv_walk_ops insn_walk_ops = {
 	.read = insn_walk_read,
 	.compare_exchange = insn_walk_cmpxchg,
 };
+
+/**
+ * mv_insn_walk_ops() - the walker's access to a vCPU's guest memory
+ *
+ * Return: ops whose priv is the struct mv_vcpu.
+ */
+const struct mv_walk_ops *mv_insn_walk_ops(void)
+{
+	return &insn_walk_ops;
+}
 
 /**
  * mv_insn_walk_env() - the paging state of a vCPU, for the walker
@@ -247,10 +290,14 @@ static int insn_access(struct mv_emul_ctxt *ctxt, u64 la, void *val,
 		return insn_mmio_exit(ctxt, gpa, val, size, write);
 	if (r)
 		return MV_EMUL_UNHANDLED;
-	if (write)
+	if (write) {
 		r = copy_to_user((void __user *)hva, val, size);
-	else
+		/* the MMU follows writes to guest page tables */
+		if (!r)
+			ie->vcpu->vm->mmu->write_gpa(ie->vcpu, gpa, size);
+	} else {
 		r = copy_from_user(val, (void __user *)hva, size);
+	}
 	return r ? MV_EMUL_UNHANDLED : MV_EMUL_OK;
 }
 
@@ -285,8 +332,10 @@ static int insn_cmpxchg(struct mv_emul_ctxt *ctxt, u64 la, void *old,
 		return insn_mmio_exit(ctxt, gpa, new, size, true);
 	if (r)
 		return MV_EMUL_UNHANDLED;
-	return insn_cmpxchg_hva(hva, old, new, size) < 0 ?
-		MV_EMUL_UNHANDLED : MV_EMUL_OK;
+	r = insn_cmpxchg_hva(hva, old, new, size);
+	if (!r)
+		ie->vcpu->vm->mmu->write_gpa(ie->vcpu, gpa, size);
+	return r < 0 ? MV_EMUL_UNHANDLED : MV_EMUL_OK;
 }
 
 static void insn_pio_exit(struct mv_vcpu *vcpu, u16 port, unsigned int size,
@@ -443,17 +492,12 @@ static int insn_failed(struct mv_vcpu *vcpu, struct mv_emul_ctxt *ctxt)
 	return 0;
 }
 
-/**
- * mv_insn_emulate() - emulate the instruction at the guest's RIP
- * @vcpu: the vCPU, loaded
- *
- * For MMIO (a second-level fault where no memory is) and string port I/O.
- *
- * Return: what the backend's vcpu_run() returns: > 0 to enter the guest
- * again (the instruction done, or an exception queued), 0 with kvm_run
- * filled in (KVM_EXIT_MMIO, KVM_EXIT_IO, or an emulation failure).
+/*
+ * Emulates the instruction at RIP; an instruction the emulator does not
+ * know ends in an emulation-failure exit, or, with @may_fail, returns
+ * -EOPNOTSUPP with nothing done.
  */
-int mv_insn_emulate(struct mv_vcpu *vcpu)
+static int insn_emulate(struct mv_vcpu *vcpu, bool may_fail)
 {
 	struct mv_emul_ctxt *ctxt = vcpu->emul;
 	struct insn_env ie = { .vcpu = vcpu };
@@ -505,8 +549,39 @@ int mv_insn_emulate(struct mv_vcpu *vcpu)
 		return 1;
 	default:
 		mv_emul_reset(ctxt);
+		if (may_fail)
+			return -EOPNOTSUPP;
 		return insn_failed(vcpu, ctxt);
 	}
+}
+
+/**
+ * mv_insn_emulate() - emulate the instruction at the guest's RIP
+ * @vcpu: the vCPU, loaded
+ *
+ * For MMIO (a second-level fault where no memory is) and string port I/O.
+ *
+ * Return: what the backend's vcpu_run() returns: > 0 to enter the guest
+ * again (the instruction done, or an exception queued), 0 with kvm_run
+ * filled in (KVM_EXIT_MMIO, KVM_EXIT_IO, or an emulation failure).
+ */
+int mv_insn_emulate(struct mv_vcpu *vcpu)
+{
+	return insn_emulate(vcpu, false);
+}
+
+/**
+ * mv_insn_emulate_write() - emulate a write the MMU must see (shadow paging:
+ *	a guest write to one of its write-protected page tables)
+ * @vcpu: the vCPU, loaded
+ *
+ * Return: as mv_insn_emulate(), or -EOPNOTSUPP, with nothing done, for an
+ * instruction the emulator does not know (the caller then lets the guest
+ * write by itself).
+ */
+int mv_insn_emulate_write(struct mv_vcpu *vcpu)
+{
+	return insn_emulate(vcpu, true);
 }
 
 /**

@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 
 #include "cpuid.h"
+#include "fpu.h"
 #include "main.h"
 #include "memslot.h"
 #include "msr.h"
@@ -39,7 +40,15 @@ long mv_check_extension(unsigned long cap)
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_BINARY_STATS_FD:
+	case KVM_CAP_ENABLE_CAP_VM:
 		return 1;
+	case MV_CAP_MMU_MODE:
+		return mv_caps.mmu_modes;
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+	case KVM_CAP_XSAVE2:
+		return mv_fpu_check_extension(cap);
 	case KVM_CAP_NR_MEMSLOTS:
 		return MV_MEMSLOTS_MAX;
 	case KVM_CAP_NR_VCPUS:

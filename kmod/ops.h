@@ -42,6 +42,9 @@ struct mv_vcpu;
  * @set_regs: set them
  * @get_sregs: the segment, control and descriptor-table registers
  * @set_sregs: set them; -EINVAL for a state the backend refuses
+ * @get_cr4: the guest's CR4 as it is now.  Cheap: called before and after
+ *	every entry, interrupts off.  Optional: without it the core reads
+ *	CR4 with @get_sregs.
  * @get_msr: read one of the MSRs mv_msr_known() lists; 0 or -EINVAL
  * @set_msr: write one; @host is true for KVM_SET_MSRS (which may set what
  *	the guest may not, e.g. EFER.LMA); 0, or -EINVAL for a value the
@@ -71,6 +74,7 @@ struct mv_vendor_ops {
 	void (*set_regs)(struct mv_vcpu *vcpu, const struct kvm_regs *regs);
 	void (*get_sregs)(struct mv_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs);
+	u64 (*get_cr4)(struct mv_vcpu *vcpu);
 	int (*get_msr)(struct mv_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
 	void (*inject_exception)(struct mv_vcpu *vcpu, u8 vector,

@@ -20,6 +20,7 @@
 #include "exit.h"
 #include "msr.h"
 #include "mv.h"
+#include "stats.h"
 #include "vcpu.h"
 #include "virt.h"
 #include "vm.h"
@@ -79,7 +80,8 @@ static void mv_kick_ipi(void *unused)
  * Sets @req on every vCPU and waits until none of them can still be in the
  * guest without having seen it: a vCPU in the guest is sent an IPI, which
  * makes it exit, and the request is checked with interrupts off before every
- * entry.  May sleep; not with interrupts off.
+ * entry.  Does not sleep (the mmu_notifier calls it where it must not) but
+ * waits for the IPIs: not with interrupts off.
  */
 void mv_vcpu_kick_all(struct mv_vm *vm, int req)
 {
@@ -97,6 +99,24 @@ void mv_vcpu_kick_all(struct mv_vm *vm, int req)
 		cpu = READ_ONCE(vcpu->cpu);
 		if (READ_ONCE(vcpu->mode) == MV_IN_GUEST && cpu >= 0)
 			smp_call_function_single(cpu, mv_kick_ipi, NULL, 1);
+	}
+}
+
+/* Counts an exit to userspace by its reason, as KVM counts them. */
+static void mv_vcpu_count_exit(struct mv_vcpu *vcpu)
+{
+	struct mv_vcpu_stats *st = &vcpu->stats;
+
+	switch (vcpu->run->exit_reason) {
+	case KVM_EXIT_IO:
+		WRITE_ONCE(st->io_exits, st->io_exits + 1);
+		break;
+	case KVM_EXIT_MMIO:
+		WRITE_ONCE(st->mmio_exits, st->mmio_exits + 1);
+		break;
+	case KVM_EXIT_HLT:
+		WRITE_ONCE(st->halt_exits, st->halt_exits + 1);
+		break;
 	}
 }
 
@@ -123,15 +143,37 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 			break;
 		}
 		r = mv_ops->vcpu_run(vcpu);
+		WRITE_ONCE(vcpu->stats.exits, vcpu->stats.exits + 1);
 		if (r <= 0)
 			break;
 		cond_resched();
 	}
 out:
+	if (!r)
+		mv_vcpu_count_exit(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
 	mv_vcpu_put(vcpu);
 	return r;
 }
+
+/* The vCPU fd's statistics: KVM's names first, then minivisor's. */
+static const struct mv_stat mv_vcpu_stats[] = {
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.exits, "exits"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.io_exits, "io_exits"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.mmio_exits, "mmio_exits"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.halt_exits, "halt_exits"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.shadow_faults,
+			   "shadow_faults"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.shadow_pf_injected,
+			   "shadow_pf_injected"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.tlb_flushes, "tlb_flushes"),
+};
+
+static const struct mv_stats_kind mv_vcpu_stats_kind = {
+	.fd_name = "minivisor-vcpu-stats",
+	.stats = mv_vcpu_stats,
+	.nr = ARRAY_SIZE(mv_vcpu_stats),
+};
 
 static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 				 void __user *argp)
@@ -173,6 +215,17 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 		return mv_cpuid_set(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return mv_cpuid_get(vcpu, argp);
+	case KVM_GET_STATS_FD:
+		return mv_stats_fd(&mv_vcpu_stats_kind, vcpu, vcpu->vm,
+				  vcpu->stats_id);
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XSAVE2:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		return mv_fpu_ioctl(vcpu, cmd, argp);
 	default:
 		/* what KVM's x86 vCPU ioctl answers for one it does not know */
 		return mv_fail(-EINVAL);
@@ -245,8 +298,9 @@ static const struct file_operations mv_vcpu_fops = {
 void mv_vcpu_free(struct mv_vcpu *vcpu)
 {
 	mv_ops->vcpu_free(vcpu);
+	mv_tdp_cache_free(&vcpu->tdp_cache);
 	mv_cpuid_free(&vcpu->cpuid);
-	fpu_free_guest_fpstate(&vcpu->fpu);
+	mv_fpu_free(vcpu);
 	kfree(vcpu->emul);
 	__free_page(vcpu->pio_page);
 	__free_page(vcpu->run_page);
@@ -282,6 +336,8 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->cpu = -1;
+	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "kvm-%d/vcpu-%lu",
+		 task_pid_nr(current), id);
 	mutex_init(&vcpu->mutex);
 	preempt_notifier_init(&vcpu->pn, &mv_preempt_ops);
 
@@ -296,12 +352,15 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	vcpu->emul = kzalloc(sizeof(*vcpu->emul), GFP_KERNEL_ACCOUNT);
 	if (!vcpu->emul)
 		goto free_pio;
-	if (!fpu_alloc_guest_fpstate(&vcpu->fpu))
+	if (!mv_fpu_create(vcpu))
 		goto free_emul;
 
-	r = mv_ops->vcpu_create(vcpu);
+	r = vm->mmu->vcpu_init(vcpu);
 	if (r)
 		goto free_fpu;
+	r = mv_ops->vcpu_create(vcpu);
+	if (r)
+		goto free_mmu;
 
 	/* The vCPU fd keeps the VM; the VM frees its vCPUs. */
 	mv_vm_get(vm);
@@ -317,8 +376,10 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 put_vm:
 	mv_vm_put_nofree(vm);
 	mv_ops->vcpu_free(vcpu);
+free_mmu:
+	vm->mmu->vcpu_destroy(vcpu);
 free_fpu:
-	fpu_free_guest_fpstate(&vcpu->fpu);
+	mv_fpu_free(vcpu);
 free_emul:
 	kfree(vcpu->emul);
 free_pio:
@@ -332,12 +393,14 @@ free_vcpu:
 }
 
 /**
- * mv_vcpu_init() - module init: turn preempt notifiers on
+ * mv_vcpu_init() - module init: turn preempt notifiers on, read the
+ * host's XSAVE setup
  *
  * Return: 0.
  */
 int mv_vcpu_init(void)
 {
+	mv_fpu_init();
 	preempt_notifier_inc();
 	return 0;
 }

@@ -13,10 +13,35 @@
 #include <asm/fpu/types.h>
 
 #include "cpuid.h"
+#include "fpu.h"
 #include "insn.h"
+#include "mmu/tdp.h"
+#include "stats.h"
 
 struct mv_emul_ctxt;
 struct mv_vm;
+
+/**
+ * struct mv_vcpu_stats - a vCPU's counters, read by KVM_GET_STATS_FD
+ * @exits: returns from the guest (KVM's name, as all below)
+ * @io_exits: port accesses; all go to userspace
+ * @mmio_exits: exits to userspace with KVM_EXIT_MMIO
+ * @halt_exits: HLTs; all go to userspace (no in-kernel local APIC)
+ * @shadow_faults: #PF intercepts the shadow MMU handled (minivisor's)
+ * @shadow_pf_injected: of those, #PFs the guest's own tables gave it
+ * @tlb_flushes: guest TLB flushes the shadow MMU made (CR3 loads, INVLPG)
+ *
+ * Written by the vCPU thread under vcpu->mutex, read without it.
+ */
+struct mv_vcpu_stats {
+	u64 exits;
+	u64 io_exits;
+	u64 mmio_exits;
+	u64 halt_exits;
+	u64 shadow_faults;
+	u64 shadow_pf_injected;
+	u64 tlb_flushes;
+};
 
 /* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
 #define MV_MAX_VCPUS		16
@@ -33,6 +58,8 @@ enum mv_vcpu_mode {
 /* vcpu->requests: work to do before the next entry */
 #define MV_REQ_TLB_FLUSH	0
 
+struct mv_shadow_vcpu;
+
 /**
  * struct mv_vcpu - one virtual CPU
  * @vm: its VM (c)
@@ -48,6 +75,7 @@ enum mv_vcpu_mode {
  *	by the vCPU thread with interrupts off, read by anyone
  * @requests: MV_REQ_* bits, set by anyone, taken by the vCPU thread
  * @fpu: the guest's FPU state [@mutex]
+ * @xs: its XCR0 and PKRU (kmod/fpu.c)
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
  *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
  * @emul: the instruction being emulated, kept while it waits for
@@ -55,6 +83,10 @@ enum mv_vcpu_mode {
  * @insn_io: what an emulated instruction waits for [@mutex]
  * @cpuid: the CPUID table the guest sees [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
+ * @tdp_cache: table pages for the next second-level fault [@mutex]
+ * @shadow: the shadow MMU's state, in shadow mode [@mutex]
+ * @stats: counters for KVM_GET_STATS_FD [@mutex]
+ * @stats_id: the stats fd's id string, "kvm-PID/vcpu-ID" as in KVM (c)
  * @priv: the backend's state (c)
  */
 struct mv_vcpu {
@@ -69,6 +101,7 @@ struct mv_vcpu {
 	int mode;
 	unsigned long requests;
 	struct fpu_guest fpu;
+	struct mv_xstate xs;
 	struct {
 		bool pending;
 		bool in;
@@ -79,6 +112,10 @@ struct mv_vcpu {
 	struct mv_insn_io insn_io;
 	struct mv_cpuid cpuid;
 	bool has_run;
+	struct mv_tdp_cache tdp_cache;
+	struct mv_shadow_vcpu *shadow;
+	struct mv_vcpu_stats stats;
+	char stats_id[MV_STATS_NAME_SIZE];
 	void *priv;
 };
 

@@ -13,6 +13,7 @@
 
 #include "main.h"
 #include "mv.h"
+#include "stats.h"
 #include "virt.h"
 #include "vm.h"
 
@@ -20,9 +21,10 @@ static void mv_vm_free(struct mv_vm *vm)
 {
 	unsigned int i;
 
+	/* the notifier's release may still kick the vCPUs: they go after */
+	mv_mmu_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		mv_vcpu_free(vm->vcpus[i]);
-	mv_tdp_destroy(&vm->tdp);
 	kfree(vm->slots.slot);
 	mutex_destroy(&vm->lock);
 	mmdrop(vm->mm);
@@ -64,23 +66,32 @@ static int mv_vm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Makes room for one more slot; [vm->lock] */
+/*
+ * Makes room for one more slot; [vm->lock].  The notifier reads the slots
+ * under tdp.lock only, so the new array replaces the old under it too.
+ */
 static int mv_vm_grow_slots(struct mv_vm *vm)
 {
 	struct mv_memslots *slots = &vm->slots;
+	struct mv_memslot *p, *old;
 	unsigned int cap;
-	struct mv_memslot *p;
 
 	if (slots->nr < slots->cap)
 		return 0;
 	cap = min_t(unsigned int, max(8U, slots->cap * 2), MV_MEMSLOTS_MAX);
 	if (cap <= slots->nr)
 		return mv_fail(-ENOSPC);
-	p = krealloc_array(slots->slot, cap, sizeof(*p), GFP_KERNEL_ACCOUNT);
+	p = kmalloc_array(cap, sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
+	spin_lock(&vm->tdp.lock);
+	old = slots->slot;
+	if (slots->nr)
+		memcpy(p, old, slots->nr * sizeof(*p));
 	slots->slot = p;
 	slots->cap = cap;
+	spin_unlock(&vm->tdp.lock);
+	kfree(old);
 	return 0;
 }
 
@@ -110,11 +121,71 @@ static int mv_vm_set_memory(struct mv_vm *vm, void __user *argp)
 	if (!r && change == MV_MEMSLOT_CREATE)
 		r = mv_vm_grow_slots(vm);
 	if (!r)
-		r = mv_memslot_apply(&vm->slots, &new, change);
-	if (!r && (change == MV_MEMSLOT_DELETE || change == MV_MEMSLOT_MOVE))
-		mv_tdp_zap_all(vm);
+		r = mv_mmu_set_slot(vm, &new, change);
 	mutex_unlock(&vm->lock);
 	return r ? mv_fail(r) : 0;
+}
+
+/* The VM fd's statistics: KVM's x86 names first, then minivisor's. */
+static const struct mv_stat mv_vm_stats[] = {
+	MV_STAT_INSTANT(struct mv_vm, tdp.nr_pages[0], "pages_4k"),
+	MV_STAT_INSTANT(struct mv_vm, tdp.nr_pages[1], "pages_2m"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.remote_tlb_flush,
+			   "remote_tlb_flush"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.tdp_faults, "tdp_faults"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.tdp_fault_retries,
+			   "tdp_fault_retries"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.tdp_zaps, "tdp_zaps"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.mmu_notifier_invalidations,
+			   "mmu_notifier_invalidations"),
+	MV_STAT_INSTANT(struct mv_vm, shadow.nr_pages, "shadow_pages"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_faults, "shadow_faults"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_pf_injected,
+			   "shadow_pf_injected"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_created,
+			   "shadow_pages_created"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_zapped,
+			   "shadow_pages_zapped"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_unsynced,
+			   "shadow_pages_unsynced"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_reclaimed,
+			   "shadow_pages_reclaimed"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.pte_writes_emulated,
+			   "pte_writes_emulated"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.sp_flooded,
+			   "shadow_pages_flooded"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.root_cache_hits,
+			   "root_cache_hits"),
+	MV_STAT_CUMULATIVE(struct mv_vm, stats.root_cache_misses,
+			   "root_cache_misses"),
+};
+
+static const struct mv_stats_kind mv_vm_stats_kind = {
+	.fd_name = "minivisor-vm-stats",
+	.stats = mv_vm_stats,
+	.nr = ARRAY_SIZE(mv_vm_stats),
+};
+
+static int mv_vm_stats_fd(struct mv_vm *vm)
+{
+	return mv_stats_fd(&mv_vm_stats_kind, vm, vm, vm->stats_id);
+}
+
+/* KVM_ENABLE_CAP on the VM fd: only minivisor's MMU mode */
+static int mv_vm_enable_cap(struct mv_vm *vm, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+	int r;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return mv_fail(-EFAULT);
+	if (cap.flags || cap.cap != MV_CAP_MMU_MODE ||
+	    cap.args[1] || cap.args[2] || cap.args[3])
+		return mv_fail(-EINVAL);
+	mutex_lock(&vm->lock);
+	r = mv_mmu_set_mode(vm, cap.args[0]);
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 static long mv_vm_ioctl(struct file *file, unsigned int cmd,
@@ -137,6 +208,10 @@ static long mv_vm_ioctl(struct file *file, unsigned int cmd,
 		return r;
 	case KVM_CHECK_EXTENSION:
 		return mv_check_extension(arg);
+	case KVM_ENABLE_CAP:
+		return mv_vm_enable_cap(vm, (void __user *)arg);
+	case KVM_GET_STATS_FD:
+		return mv_vm_stats_fd(vm);
 	case MV_GET_INFO:
 		return mv_get_info((void __user *)arg);
 	default:
@@ -177,24 +252,25 @@ int mv_vm_create(unsigned long type)
 	mutex_init(&vm->lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	snprintf(vm->stats_id, sizeof(vm->stats_id), "kvm-%d",
+		 task_pid_nr(current));
 
-	r = mv_tdp_init(&vm->tdp, mv_ops->tdp_format);
-	if (r)
-		goto free_vm;
 	r = mv_virt_get();
 	if (r)
-		goto free_tdp;
+		goto free_vm;
+	r = mv_mmu_init(vm);
+	if (r)
+		goto free_mmu;
 
 	r = anon_inode_getfd("minivisor-vm", &mv_vm_fops, vm,
 			     O_RDWR | O_CLOEXEC);
 	if (r < 0)
-		goto put_virt;
+		goto free_mmu;
 	return r;
 
-put_virt:
+free_mmu:
+	mv_mmu_destroy(vm);
 	mv_virt_put();
-free_tdp:
-	mv_tdp_destroy(&vm->tdp);
 free_vm:
 	mmdrop(vm->mm);
 	mutex_destroy(&vm->lock);

@@ -5,26 +5,87 @@
 #ifndef MV_VM_H
 #define MV_VM_H
 
+#include <linux/kvm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
 
 #include "memslot.h"
+#include "mmu/mmu.h"
+#include "mmu/shadow.h"
 #include "mmu/tdp.h"
+#include "stats.h"
 #include "vcpu.h"
 
 struct mm_struct;
 
 /**
+ * struct mv_vm_stats - a VM's counters, read by KVM_GET_STATS_FD
+ * @remote_tlb_flush: times every vCPU was made to flush after a zap
+ *	(KVM's name)
+ * @tdp_faults: second-level faults handled
+ * @tdp_fault_retries: of those, faults an invalidation or a slot change
+ *	raced, whose guest access was retried
+ * @tdp_zaps: leaves zapped (by the notifier, slot changes, teardown)
+ * @mmu_notifier_invalidations: invalidate_range_start calls from the mm
+ * @shadow_faults: shadow paging: #PF intercepts handled
+ * @shadow_pf_injected: of those, #PFs the guest's own tables gave it
+ * @sp_created: shadow pages made
+ * @sp_zapped: shadow pages zapped (reclaim, teardown, no cache)
+ * @sp_unsynced: shadows of a guest table the guest wrote, unprotected
+ *	until its next CR3 load or INVLPG
+ * @sp_reclaimed: of those, zapped to keep the VM under its budget
+ * @pte_writes_emulated: guest writes to its write-protected tables,
+ *	emulated, the shadow entries updated in place
+ * @sp_flooded: shadow pages zapped because their guest table was written
+ *	too often without being used, or written misaligned (unshadowed)
+ * @root_cache_hits: CR3 loads that found their root (or, for guests
+ *	without 4-level paging, all their top-level shadows) already built
+ * @root_cache_misses: CR3 loads that had to build one
+ *
+ * All written under the VM's tdp.lock (@remote_tlb_flush: by whoever
+ * zapped, racily), read without it.
+ */
+struct mv_vm_stats {
+	u64 remote_tlb_flush;
+	u64 tdp_faults;
+	u64 tdp_fault_retries;
+	u64 tdp_zaps;
+	u64 mmu_notifier_invalidations;
+	u64 shadow_faults;
+	u64 shadow_pf_injected;
+	u64 sp_created;
+	u64 sp_zapped;
+	u64 sp_unsynced;
+	u64 sp_reclaimed;
+	u64 pte_writes_emulated;
+	u64 sp_flooded;
+	u64 root_cache_hits;
+	u64 root_cache_misses;
+};
+
+/**
  * struct mv_vm - one virtual machine
  * @users: the VM fd and every vCPU fd hold one
  * @mm: the process that created the VM (c); only it may run vCPUs
- * @lock: serializes the VM-fd ioctls that change the VM, and guest page
- *	faults against slot changes
- * @slots: guest memory slots [@lock]
+ * @lock: serializes the VM-fd ioctls that change the VM
+ * @slots: guest memory slots; changed under both @lock and @tdp.lock, so
+ *	either is enough to read them (the fault path and the notifier take
+ *	@tdp.lock only)
  * @vcpus: the vCPUs; entries below @nr_vcpus are set and constant
  * @nr_vcpus: written under @lock with release, read with acquire
- * @tdp: the second-level tables (NPT or EPT)
+ * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
+ *	only under @lock while there is no vCPU, constant after
+ * @tdp: the second-level tables (NPT or EPT); lock order beside it.  Its
+ *	lock is the VM's MMU lock in both modes
+ * @shadow: the shadow pages [@tdp.lock]
+ * @mn: the mmu_notifier on @mm (c, registered at creation)
+ * @mn_seq: bumped when an invalidation ends and when the slots change: a
+ *	fault that saw another value must not map what it found [@tdp.lock]
+ * @mn_in_progress: invalidations started and not ended [@tdp.lock]
+ * @stats: counters for KVM_GET_STATS_FD
+ * @stats_id: the stats fd's id string, "kvm-PID" as in KVM (c)
  *
  * Lifetime: created by KVM_CREATE_VM on /dev/minivisor, freed when the last
  * fd is closed.  The VM holds virtualization on (see mv_virt_get()) for as
@@ -37,7 +98,14 @@ struct mv_vm {
 	struct mv_memslots slots;
 	struct mv_vcpu *vcpus[MV_MAX_VCPUS];
 	unsigned int nr_vcpus;
+	const struct mv_mmu_ops *mmu;
 	struct mv_tdp tdp;
+	struct mv_shadow shadow;
+	struct mmu_notifier mn;
+	unsigned long mn_seq;
+	unsigned long mn_in_progress;
+	struct mv_vm_stats stats;
+	char stats_id[MV_STATS_NAME_SIZE];
 };
 
 int mv_vm_create(unsigned long type);

@@ -120,8 +120,10 @@ run_kunit() {
 }
 
 run_on_kvm() {
+	prog=$1
+	shift
 	kvm_load
-	(cd /mv/tests && MV_DEV=/dev/kvm "./$1")
+	(cd /mv/tests && MV_DEV=/dev/kvm "./$prog" "$@")
 	status=$?
 	kvm_unload
 	return $status
@@ -151,12 +153,18 @@ while read -r kind name arg; do
 	tap "MV-GROUP-BEGIN $kind:$name"
 	case "$kind" in
 	selftest)
-		(cd /mv/tests && "./$name") >&3 2>&1
+		# the argument, if any: the program's options (split on spaces)
+		(cd /mv/tests && "./$name" $arg) >&3 2>&1
+		rc=$?
+		;;
+	shadow-selftest)
+		# the same selftest, its VMs on shadow paging (MV_CAP_MMU_MODE)
+		(cd /mv/tests && MV_MMU=shadow "./$name" $arg) >&3 2>&1
 		rc=$?
 		;;
 	kvm-selftest)
 		# the same selftest against the reference, KVM, on /dev/kvm
-		run_on_kvm "$name" >&3 2>&1
+		run_on_kvm "$name" $arg >&3 2>&1
 		rc=$?
 		;;
 	kunit)

@@ -1,33 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Second-level tables for NPT and EPT: four levels of 512 entries, 4 KiB
- * leaves, built on the first access to each guest frame.
+ * Second-level tables for NPT and EPT: four levels of 512 entries, with
+ * 4 KiB leaves at level 1 and 2 MiB leaves at level 2, in the entry format
+ * the backend gives (struct mv_tdp_format).
  *
- * Each leaf holds a pin on the page of the VMM's memory it maps (taken with
- * pin_user_pages_fast()); the pin is dropped when the leaf is zapped, on a
- * slot deletion or move, or at VM teardown.  Zapping clears the entries,
- * then makes every vCPU leave the guest and flush before it enters again,
- * and only then unpins.
+ * This file only builds, walks and zaps tables: it neither knows where the
+ * frames it maps come from nor when a vCPU must flush; tdp_mm.c does.  All
+ * of it runs under tdp->lock, a spinlock, so nothing here sleeps: the pages
+ * a new path needs come from a cache filled before the lock was taken.
+ *
+ * Table pages are freed when a zap covers all they map: such a table is
+ * unhooked at once but only freed by mv_tdp_zap_done(), after the caller
+ * made every vCPU flush, since a CPU may still be walking it until then.
  */
 #include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
-#include <linux/vmalloc.h>
-#include <linux/kvm.h>
+#include <linux/lockdep.h>
 #include <asm/io.h>
 
-#include "../mv.h"
-#include "../vcpu.h"
-#include "../vm.h"
+#include "../compat.h"
 #include "tdp.h"
 
-#define TDP_LEVELS		4
 #define TDP_ENTRIES		512
 #define TDP_ADDR_MASK		0x000ffffffffff000ULL
 
-static unsigned int tdp_index(u64 gpa, int level)
+static unsigned int tdp_index(u64 gfn, int level)
 {
-	return (gpa >> (12 + 9 * (level - 1))) & (TDP_ENTRIES - 1);
+	return (gfn >> (9 * (level - 1))) & (TDP_ENTRIES - 1);
 }
 
 static u64 *tdp_table(u64 entry)
@@ -35,215 +34,283 @@ static u64 *tdp_table(u64 entry)
 	return __va(entry & TDP_ADDR_MASK);
 }
 
+static bool tdp_is_leaf(const struct mv_tdp_format *fmt, u64 entry, int level)
+{
+	return level == MV_TDP_LEVEL_4K ||
+		(level == MV_TDP_LEVEL_2M && (entry & fmt->large));
+}
+
 /**
- * mv_tdp_init() - allocate the root table of a VM
- * @tdp: the VM's tables
+ * mv_tdp_init() - allocate the root table
+ * @tdp: the tables
  * @fmt: the backend's entry format
  *
  * Return: 0 or -ENOMEM.
  */
 int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt)
 {
-	mutex_init(&tdp->lock);
+	spin_lock_init(&tdp->lock);
 	tdp->fmt = fmt;
+	tdp->nr_pages[0] = 0;
+	tdp->nr_pages[1] = 0;
 	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!tdp->root)
 		return -ENOMEM;
 	tdp->root_pa = __pa(tdp->root);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_init);
 
-/* What to do with each present leaf of a walk. */
-struct tdp_walk {
-	void (*leaf)(struct mv_tdp *tdp, u64 *entry, void *arg);
-	void *arg;
-};
-
-/* Calls walk->leaf on each present leaf below a table; tdp->lock held */
-static void tdp_walk_leaves(struct mv_tdp *tdp, u64 *table, int level,
-			    const struct tdp_walk *walk)
+/* Frees a table and the tables below it; leaves are ignored. */
+static void tdp_free_tables(const struct mv_tdp_format *fmt, u64 *table,
+			    int level)
 {
 	unsigned int i;
 
-	for (i = 0; i < TDP_ENTRIES; i++) {
-		if (!(table[i] & tdp->fmt->present))
-			continue;
-		if (level == 1)
-			walk->leaf(tdp, &table[i], walk->arg);
-		else
-			tdp_walk_leaves(tdp, tdp_table(table[i]), level - 1,
-					walk);
-	}
-}
-
-static void tdp_free_tables(struct mv_tdp *tdp, u64 *table, int level)
-{
-	unsigned int i;
-
-	if (level > 1)
+	if (level > MV_TDP_LEVEL_4K)
 		for (i = 0; i < TDP_ENTRIES; i++)
-			if (table[i] & tdp->fmt->present)
-				tdp_free_tables(tdp, tdp_table(table[i]),
+			if ((table[i] & fmt->present) &&
+			    !tdp_is_leaf(fmt, table[i], level))
+				tdp_free_tables(fmt, tdp_table(table[i]),
 						level - 1);
 	free_page((unsigned long)table);
 }
 
-static void tdp_unpin_leaf(struct mv_tdp *tdp, u64 *entry, void *arg)
-{
-	unpin_user_page(pfn_to_page((*entry & TDP_ADDR_MASK) >> PAGE_SHIFT));
-	*entry = 0;
-	tdp->nr_leaves--;
-}
-
 /**
- * mv_tdp_destroy() - unpin every mapped page and free the tables
- * @tdp: the VM's tables; no vCPU can run any more
+ * mv_tdp_destroy() - free every table
+ * @tdp: the tables; no CPU may use them any more
+ *
+ * Leaves still present are dropped without a word: the caller zapped what
+ * needed zapping.
  */
 void mv_tdp_destroy(struct mv_tdp *tdp)
 {
-	const struct tdp_walk walk = { .leaf = tdp_unpin_leaf };
-
 	if (!tdp->root)
 		return;
-	tdp_walk_leaves(tdp, tdp->root, TDP_LEVELS, &walk);
-	tdp_free_tables(tdp, tdp->root, TDP_LEVELS);
+	tdp_free_tables(tdp->fmt, tdp->root, MV_TDP_LEVELS);
 	tdp->root = NULL;
-	mutex_destroy(&tdp->lock);
 }
-
-struct zap_list {
-	struct page **pages;
-	unsigned long nr;
-};
-
-static void tdp_zap_leaf(struct mv_tdp *tdp, u64 *entry, void *arg)
-{
-	struct zap_list *zl = arg;
-
-	zl->pages[zl->nr++] = pfn_to_page((*entry & TDP_ADDR_MASK) >>
-					  PAGE_SHIFT);
-	WRITE_ONCE(*entry, 0);
-	tdp->nr_leaves--;
-}
-
-/* No memory to remember the pages: one leaf, one kick, one unpin. */
-static void tdp_zap_leaf_slowly(struct mv_tdp *tdp, u64 *entry, void *arg)
-{
-	struct page *page = pfn_to_page((*entry & TDP_ADDR_MASK) >>
-					PAGE_SHIFT);
-
-	WRITE_ONCE(*entry, 0);
-	tdp->nr_leaves--;
-	mv_vcpu_kick_all(arg, MV_REQ_TLB_FLUSH);
-	unpin_user_page(page);
-}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_destroy);
 
 /**
- * mv_tdp_zap_all() - unmap all guest memory from the second-level tables
- * @vm: the VM; caller holds @vm->lock
+ * mv_tdp_cache_topup() - fill a cache with enough pages for one map
+ * @cache: the cache
+ * @gfp: how to allocate; may sleep if @gfp says so
  *
- * Used when a memory slot goes or moves.  The tables themselves stay.
+ * Return: 0, or -ENOMEM (the pages got so far stay in @cache).
  */
-void mv_tdp_zap_all(struct mv_vm *vm)
+int mv_tdp_cache_topup(struct mv_tdp_cache *cache, gfp_t gfp)
 {
-	struct mv_tdp *tdp = &vm->tdp;
-	struct zap_list zl = { };
+	while (cache->nr < ARRAY_SIZE(cache->pages)) {
+		void *p = (void *)get_zeroed_page(gfp);
 
-	mutex_lock(&tdp->lock);
-	if (tdp->nr_leaves) {
-		const struct tdp_walk fast = { tdp_zap_leaf, &zl };
-		const struct tdp_walk slow = { tdp_zap_leaf_slowly, vm };
-
-		zl.pages = kvmalloc_array(tdp->nr_leaves, sizeof(*zl.pages),
-					  GFP_KERNEL);
-
-		tdp_walk_leaves(tdp, tdp->root, TDP_LEVELS,
-				zl.pages ? &fast : &slow);
+		if (!p)
+			return -ENOMEM;
+		cache->pages[cache->nr++] = p;
 	}
-	mutex_unlock(&tdp->lock);
-
-	/* No vCPU may use the old entries once this returns. */
-	mv_vcpu_kick_all(vm, MV_REQ_TLB_FLUSH);
-	unpin_user_pages(zl.pages, zl.nr);
-	kvfree(zl.pages);
-}
-
-/* Installs a leaf for @gpa; [tdp->lock].  Returns 0 or -ENOMEM. */
-static int tdp_map(struct mv_tdp *tdp, u64 gpa, u64 pa, bool writable,
-		   struct page *page)
-{
-	u64 *table = tdp->root;
-	u64 *entry;
-	int level;
-
-	for (level = TDP_LEVELS; level > 1; level--) {
-		entry = &table[tdp_index(gpa, level)];
-		if (!(*entry & tdp->fmt->present)) {
-			u64 *next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-
-			if (!next)
-				return -ENOMEM;
-			WRITE_ONCE(*entry, __pa(next) | tdp->fmt->table);
-		}
-		table = tdp_table(*entry);
-	}
-	entry = &table[tdp_index(gpa, 1)];
-	if (*entry & tdp->fmt->present) {
-		/* another vCPU mapped it first */
-		unpin_user_page(page);
-		return 0;
-	}
-	WRITE_ONCE(*entry, pa | tdp->fmt->leaf |
-		   (writable ? tdp->fmt->leaf_write : 0));
-	tdp->nr_leaves++;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_cache_topup);
 
 /**
- * mv_tdp_page_fault() - handle an NPT or EPT violation
- * @vcpu: the vCPU that faulted
- * @gpa: the guest-physical address
- * @write: the access was a write
- *
- * Maps the page of the slot that holds @gpa.  May sleep.
- *
- * Return: MV_TDP_FIXED, MV_TDP_MMIO when no slot holds @gpa or it is a
- * write to a read-only slot, -EFAULT when the VMM's memory behind the slot
- * is not there, or another negative errno.
+ * mv_tdp_cache_free() - free what a cache still holds
+ * @cache: the cache
  */
-int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
+void mv_tdp_cache_free(struct mv_tdp_cache *cache)
 {
-	struct mv_vm *vm = vcpu->vm;
-	const struct mv_memslot *slot;
-	struct page *page;
-	unsigned long hva;
-	bool writable;
-	int r;
-
-	mutex_lock(&vm->lock);
-	slot = mv_memslot_find_gfn(&vm->slots, gpa >> PAGE_SHIFT);
-	writable = slot && !(slot->flags & KVM_MEM_READONLY);
-	if (!slot || (write && !writable)) {
-		r = MV_TDP_MMIO;
-		goto out;
-	}
-	hva = slot->userspace_addr +
-		(((gpa >> PAGE_SHIFT) - slot->base_gfn) << PAGE_SHIFT);
-	r = pin_user_pages_fast(hva, 1, FOLL_LONGTERM |
-				(writable ? FOLL_WRITE : 0), &page);
-	if (r != 1) {
-		r = mv_fail(r < 0 ? r : -EFAULT);
-		goto out;
-	}
-	mutex_lock(&vm->tdp.lock);
-	r = tdp_map(&vm->tdp, gpa & PAGE_MASK, page_to_phys(page), writable,
-		    page);
-	mutex_unlock(&vm->tdp.lock);
-	if (r)
-		unpin_user_page(page);
-	else
-		r = MV_TDP_FIXED;
-out:
-	mutex_unlock(&vm->lock);
-	return r;
+	while (cache->nr)
+		free_page((unsigned long)cache->pages[--cache->nr]);
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_cache_free);
+
+/**
+ * mv_tdp_map() - install one leaf
+ * @tdp: the tables; caller holds @tdp->lock
+ * @cache: where the tables a new path needs come from
+ * @gfn: first guest frame, aligned to the leaf's size
+ * @pfn: first host frame, aligned the same way
+ * @level: MV_TDP_LEVEL_4K or MV_TDP_LEVEL_2M
+ * @writable: the guest may write through the leaf
+ *
+ * Return: 0; -EEXIST when a leaf already maps @gfn (another vCPU got there
+ * first, or a 2 MiB leaf covers it); -EBUSY when a 2 MiB leaf is asked for
+ * where a table of 4 KiB leaves is (map 4 KiB instead); -ENOMEM when
+ * @cache ran out; -EINVAL for a bad @level or alignment.
+ */
+int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
+	       u64 pfn, int level, bool writable)
+{
+	const struct mv_tdp_format *fmt = tdp->fmt;
+	u64 *table = tdp->root;
+	u64 *sptep, entry;
+	int l;
+
+	lockdep_assert_held(&tdp->lock);
+	if (level != MV_TDP_LEVEL_4K && level != MV_TDP_LEVEL_2M)
+		return -EINVAL;
+	if ((gfn | pfn) & (MV_TDP_FRAMES(level) - 1))
+		return -EINVAL;
+
+	for (l = MV_TDP_LEVELS; l > level; l--) {
+		sptep = &table[tdp_index(gfn, l)];
+		entry = *sptep;
+		if (!(entry & fmt->present)) {
+			void *next;
+
+			if (!cache->nr)
+				return -ENOMEM;
+			next = cache->pages[--cache->nr];
+			entry = __pa(next) | fmt->table;
+			/* the page was zeroed before this store (TSO) */
+			WRITE_ONCE(*sptep, entry);
+		} else if (tdp_is_leaf(fmt, entry, l)) {
+			return -EEXIST;
+		}
+		table = tdp_table(entry);
+	}
+
+	sptep = &table[tdp_index(gfn, level)];
+	entry = *sptep;
+	if (entry & fmt->present)
+		return tdp_is_leaf(fmt, entry, level) ? -EEXIST : -EBUSY;
+	entry = (pfn << PAGE_SHIFT) | fmt->leaf;
+	if (writable)
+		entry |= fmt->leaf_write;
+	if (level == MV_TDP_LEVEL_2M)
+		entry |= fmt->large;
+	WRITE_ONCE(*sptep, entry);
+	tdp->nr_pages[level - 1]++;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_map);
+
+/**
+ * mv_tdp_lookup() - the leaf that maps a guest frame
+ * @tdp: the tables; caller holds @tdp->lock
+ * @gfn: the guest frame
+ * @level: set to the leaf's level when there is one
+ *
+ * Return: the leaf entry, or 0 when nothing maps @gfn.
+ */
+u64 mv_tdp_lookup(struct mv_tdp *tdp, u64 gfn, int *level)
+{
+	const struct mv_tdp_format *fmt = tdp->fmt;
+	u64 *table = tdp->root;
+	int l;
+
+	lockdep_assert_held(&tdp->lock);
+	for (l = MV_TDP_LEVELS; l >= MV_TDP_LEVEL_4K; l--) {
+		u64 entry = table[tdp_index(gfn, l)];
+
+		if (!(entry & fmt->present))
+			return 0;
+		if (tdp_is_leaf(fmt, entry, l)) {
+			*level = l;
+			return entry;
+		}
+		table = tdp_table(entry);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_lookup);
+
+/**
+ * mv_tdp_zap_init() - prepare a zap
+ * @zap: the zap
+ * @leaf: called for each leaf zapped, or NULL
+ * @arg: for @leaf
+ */
+void mv_tdp_zap_init(struct mv_tdp_zap *zap,
+		     void (*leaf)(u64 pfn, int level, bool writable, void *arg),
+		     void *arg)
+{
+	zap->leaf = leaf;
+	zap->arg = arg;
+	zap->zapped = 0;
+	INIT_LIST_HEAD(&zap->tables);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_zap_init);
+
+/* Zaps below @table, which maps the frames from @base on. */
+static void tdp_zap(struct mv_tdp *tdp, u64 *table, int level, u64 base,
+		    u64 start, u64 end, struct mv_tdp_zap *zap)
+{
+	const struct mv_tdp_format *fmt = tdp->fmt;
+	u64 span = MV_TDP_FRAMES(level);
+	u64 lo = max(start, base);
+	u64 hi = min(end, base + TDP_ENTRIES * span);
+	unsigned int i;
+
+	if (lo >= hi)
+		return;
+	for (i = (lo - base) / span; i <= (hi - 1 - base) / span; i++) {
+		u64 entry = table[i];
+		u64 first = base + i * span;
+		struct page *page;
+
+		if (!(entry & fmt->present))
+			continue;
+		if (tdp_is_leaf(fmt, entry, level)) {
+			/* a large leaf partly in the range goes whole */
+			WRITE_ONCE(table[i], 0);
+			tdp->nr_pages[level - 1]--;
+			zap->zapped++;
+			if (zap->leaf)
+				zap->leaf((entry & TDP_ADDR_MASK) >> PAGE_SHIFT,
+					  level, (entry & fmt->leaf_write) ==
+					  fmt->leaf_write, zap->arg);
+			continue;
+		}
+		tdp_zap(tdp, tdp_table(entry), level - 1, first, start, end,
+			zap);
+		if (start > first || first + span > end)
+			continue;
+		/* nothing below is mapped now: unhook the table */
+		WRITE_ONCE(table[i], 0);
+		page = virt_to_page(tdp_table(entry));
+		set_page_private(page, level - 1);
+		list_add(&page->lru, &zap->tables);
+	}
+}
+
+/**
+ * mv_tdp_zap_range() - remove the leaves that map a range of guest frames
+ * @tdp: the tables; caller holds @tdp->lock
+ * @start: first guest frame
+ * @end: the frame after the last
+ * @zap: prepared by mv_tdp_zap_init(); collects what was done
+ *
+ * A 2 MiB leaf that maps any frame of the range is zapped whole: the next
+ * fault maps the part still wanted again, at whatever size the host then
+ * allows.  Tables that mapped only frames of the range are unhooked and
+ * queued on @zap.  The caller must then make every vCPU flush and call
+ * mv_tdp_zap_done(), in that order.
+ */
+void mv_tdp_zap_range(struct mv_tdp *tdp, u64 start, u64 end,
+		      struct mv_tdp_zap *zap)
+{
+	lockdep_assert_held(&tdp->lock);
+	tdp_zap(tdp, tdp->root, MV_TDP_LEVELS, 0, start, end, zap);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_zap_range);
+
+/**
+ * mv_tdp_zap_done() - free the tables a zap unhooked
+ * @tdp: the tables
+ * @zap: the zap; no CPU may be walking its tables any more
+ *
+ * May be called with or without @tdp->lock.
+ */
+void mv_tdp_zap_done(struct mv_tdp *tdp, struct mv_tdp_zap *zap)
+{
+	struct page *page, *tmp;
+
+	list_for_each_entry_safe(page, tmp, &zap->tables, lru) {
+		int level = page_private(page);
+
+		list_del_init(&page->lru);
+		set_page_private(page, 0);
+		tdp_free_tables(tdp->fmt, page_address(page), level);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_zap_done);

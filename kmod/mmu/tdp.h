@@ -1,57 +1,132 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Two-dimensional paging: the second-level tables (NPT or EPT) that map
- * guest-physical to host-physical memory, built on demand from the memory
- * slots.  The table code is generic; each backend gives the entry format.
+ * guest-physical to host-physical memory.
+ *
+ * Two layers:
+ *  - the table code (tdp.c): builds, walks and zaps four-level tables of
+ *    4 KiB and 2 MiB leaves in a format the backend describes; it knows
+ *    nothing of VMs, slots or the host's memory, so KUnit tests it alone;
+ *  - the VM's side (tdp_mm.c): guest page faults, the memory slots, and the
+ *    mmu_notifier that keeps the tables in step with the VMM's mappings.
  */
 #ifndef MV_MMU_TDP_H
 #define MV_MMU_TDP_H
 
-#include <linux/mutex.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+
+#include "../memslot.h"
 
 struct mv_vm;
 struct mv_vcpu;
+
+/* Levels of the tables; level 1 holds 4 KiB leaves, level 2 2 MiB ones. */
+#define MV_TDP_LEVELS		4
+#define MV_TDP_LEVEL_4K		1
+#define MV_TDP_LEVEL_2M		2
+/* Guest frames one entry of @level covers. */
+#define MV_TDP_FRAMES(level)	(1ULL << (9 * ((level) - 1)))
 
 /**
  * struct mv_tdp_format - the bits of a second-level entry
  * @present: bits of which any set means the entry is present
  * @table: bits of an entry that points to a lower table
- * @leaf: bits of a 4 KiB leaf entry, readable and executable
+ * @leaf: bits of a leaf entry, readable and executable
  * @leaf_write: bits that make a leaf writable too
+ * @large: the bit that makes a level-2 entry a 2 MiB leaf (bit 7 in both
+ *	NPT and EPT)
  */
 struct mv_tdp_format {
 	u64 present;
 	u64 table;
 	u64 leaf;
 	u64 leaf_write;
+	u64 large;
+};
+
+/**
+ * struct mv_tdp_cache - table pages allocated before the table lock is taken
+ * @nr: pages in @pages
+ * @pages: zeroed pages, enough for the deepest new path one map can need
+ *
+ * The tables are changed under a spinlock (the mmu_notifier must be able to
+ * zap without sleeping), so a fault fills its cache first with
+ * mv_tdp_cache_topup(), where it may sleep, and mv_tdp_map() takes from it.
+ */
+struct mv_tdp_cache {
+	unsigned int nr;
+	void *pages[MV_TDP_LEVELS - 1];
 };
 
 /**
  * struct mv_tdp - one VM's second-level tables
- * @lock: serializes changes to the tables
+ * @lock: changes to the tables, and (see struct mv_vm) the slots and the
+ *	notifier's sequence.  A spinlock: the mmu_notifier's invalidation may
+ *	be called where it must not sleep, and it zaps under this lock.
+ *	Lock order: mmap_lock, i_mmap_rwsem, the folio lock (held by the mm
+ *	code calling the notifier) and vm->lock are all taken before it; with
+ *	it held nothing sleeps and nothing else is taken but the folio dirty
+ *	path's spinlocks (mapping's xarray lock, inode lock).
  * @fmt: the entry format (c)
  * @root: the top-level table (c, allocated at VM creation)
  * @root_pa: its physical address (c)
- * @nr_leaves: present leaf entries, each holding a pinned page [@lock]
+ * @nr_pages: present leaves of each size, [0] 4 KiB, [1] 2 MiB [@lock];
+ *	read without it by the statistics
  */
 struct mv_tdp {
-	struct mutex lock;	/* changes to the tables */
+	spinlock_t lock;	/* the tables, see above */
 	const struct mv_tdp_format *fmt;
 	u64 *root;
 	u64 root_pa;
-	unsigned long nr_leaves;
+	u64 nr_pages[2];
 };
 
-/* What mv_tdp_page_fault() decided. */
-enum mv_tdp_fault {
-	MV_TDP_FIXED,		/* mapped: enter the guest again */
-	MV_TDP_MMIO,		/* no memory there: emulate the access */
+/**
+ * struct mv_tdp_zap - what mv_tdp_zap_range() did and must still do
+ * @leaf: called for each leaf zapped, under the table lock (must not
+ *	sleep), with the first host frame it mapped, its level and whether
+ *	it was writable; may be NULL
+ * @arg: for @leaf
+ * @zapped: leaves zapped so far
+ * @tables: table pages taken out of the tables; freed by mv_tdp_zap_done()
+ *	once no CPU can still walk them (after the vCPUs flushed)
+ */
+struct mv_tdp_zap {
+	void (*leaf)(u64 pfn, int level, bool writable, void *arg);
+	void *arg;
+	unsigned long zapped;
+	struct list_head tables;
 };
 
 int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt);
 void mv_tdp_destroy(struct mv_tdp *tdp);
+int mv_tdp_cache_topup(struct mv_tdp_cache *cache, gfp_t gfp);
+void mv_tdp_cache_free(struct mv_tdp_cache *cache);
+int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
+	       u64 pfn, int level, bool writable);
+u64 mv_tdp_lookup(struct mv_tdp *tdp, u64 gfn, int *level);
+void mv_tdp_zap_init(struct mv_tdp_zap *zap,
+		     void (*leaf)(u64 pfn, int level, bool writable, void *arg),
+		     void *arg);
+void mv_tdp_zap_range(struct mv_tdp *tdp, u64 start, u64 end,
+		      struct mv_tdp_zap *zap);
+void mv_tdp_zap_done(struct mv_tdp *tdp, struct mv_tdp_zap *zap);
+
+/* What mv_tdp_page_fault() decided. */
+enum mv_tdp_fault {
+	MV_TDP_FIXED,		/* mapped, or raced: enter the guest again */
+	MV_TDP_MMIO,		/* no memory there: emulate the access */
+};
+
+void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg);
+int mv_mmu_init(struct mv_vm *vm);
+void mv_mmu_destroy(struct mv_vm *vm);
 int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write);
-void mv_tdp_zap_all(struct mv_vm *vm);
+int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
+		    enum mv_memslot_change change);
+void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
+		     struct mv_tdp_zap *zap);
 
 #endif /* MV_MMU_TDP_H */

@@ -101,9 +101,13 @@ static u32 walk_access_bits(const struct mv_walk_env *env, u32 access)
 {
 	u32 bits = access & (MV_PF_WRITE | MV_PF_USER);
 
-	/* I/D is reported only when NX or SMEP make fetches special */
+	/*
+	 * I/D is reported only when XD (PAE and 4-level paging with NXE) or
+	 * SMEP make fetches special
+	 */
 	if ((access & MV_PF_FETCH) &&
-	    ((env->efer & EFER_NX) || (env->cr4 & X86_CR4_SMEP)))
+	    (((env->efer & EFER_NX) && (env->cr4 & X86_CR4_PAE)) ||
+	     (env->cr4 & X86_CR4_SMEP)))
 		bits |= MV_PF_FETCH;
 	return bits;
 }
@@ -129,13 +133,17 @@ int mv_walk_gva(const struct mv_walk_env *env, const struct mv_walk_ops *ops,
 		void *priv, u64 gva, u32 access, struct mv_walk *w)
 {
 	u64 pte_gpa[4], ptes[4];
-	int level, used, i, r, tries = 0;
+	int level, used, i, r = 0, tries = 0;
 	u64 top, table, pte = 0, gpa;
 	struct walk_mode m;
 	bool rw, us, nx;
 
 	w->error = 0;
 	w->level = 0;
+	w->nr = 0;
+	w->writable = true;
+	w->user = true;
+	w->nx = false;
 	if (!(env->cr0 & X86_CR0_PG)) {
 		w->gpa = env->efer & EFER_LMA ? gva : (u32)gva;
 		return 0;
@@ -167,10 +175,16 @@ retry:
 		else
 			pte_gpa[used] = table + m.size *
 				walk_index(&m, gva, level);
-		r = ops->read(priv, pte_gpa[used], &pte, m.size);
+		if (m.levels == 3 && level == 3 && env->pdptes)
+			pte = env->pdptes[(gva >> 30) & 3];
+		else
+			r = ops->read(priv, pte_gpa[used], &pte, m.size);
 		if (r)
 			return r;
 		ptes[used++] = pte;
+		w->nr = used;
+		w->pte_gpa[used - 1] = pte_gpa[used - 1];
+		w->pte[used - 1] = pte;
 		if (!(pte & PTE_P)) {
 			w->error = walk_access_bits(env, access);
 			return MV_WALK_FAULT;
@@ -204,6 +218,9 @@ retry:
 			table = pte & walk_addr_mask(env);
 	}
 
+	w->writable = rw;
+	w->user = us;
+	w->nx = nx;
 	w->error = walk_check(env, access, rw, us, nx);
 	if (w->error) {
 		w->error |= walk_access_bits(env, access);
@@ -232,6 +249,7 @@ retry:
 			continue;
 		if (i == used - 1 && (access & MV_PF_WRITE))
 			want |= PTE_D;
+		w->pte[i] = want;
 		if (want == ptes[i])
 			continue;
 		r = ops->compare_exchange(priv, pte_gpa[i], ptes[i], want,

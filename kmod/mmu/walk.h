@@ -31,6 +31,8 @@
  * @cpl: the current privilege level
  * @maxphyaddr: the guest's physical address width; entry bits above it
  *	are reserved
+ * @pdptes: PAE paging only: the four PDPTE registers, as loaded with CR3;
+ *	NULL to read the PDPTEs from memory at each walk
  */
 struct mv_walk_env {
 	u64 cr0;
@@ -40,6 +42,7 @@ struct mv_walk_env {
 	u64 rflags;
 	u8 cpl;
 	u8 maxphyaddr;
+	const u64 *pdptes;
 };
 
 /**
@@ -62,11 +65,26 @@ struct mv_walk_ops {
  * @error: the #PF error code (when it faulted)
  * @level: the level of the leaf: 1 for 4 KiB, 2 for 2 or 4 MiB, 3 for
  *	1 GiB; 0 when paging is off
+ * @nr: entries read, from the top (PML4E, PDPTE or 32-bit PDE) down
+ * @pte_gpa: where each of them is (the shadow MMU shadows those tables)
+ * @pte: each entry, as it is after the walk's Accessed/Dirty update
+ * @writable: every entry of the translation allows writes
+ * @user: every entry allows user accesses
+ * @nx: an entry forbids instruction fetches (with EFER.NXE)
+ *
+ * @nr, @pte_gpa, @pte and the three permissions are set when the walk
+ * succeeds and, up to the entry that failed, when it faults.
  */
 struct mv_walk {
 	u64 gpa;
 	u32 error;
 	unsigned int level;
+	unsigned int nr;
+	u64 pte_gpa[4];
+	u64 pte[4];
+	bool writable;
+	bool user;
+	bool nx;
 };
 
 /* mv_walk_gva() returns this when the guest takes a #PF */

@@ -21,7 +21,10 @@
 #include <asm/trapnr.h>
 #include <asm/tsc.h>
 
+#include "../crinsn.h"
 #include "../exit.h"
+#include "../fpu.h"
+#include "../mmu/mmu.h"
 #include "../mmu/tdp.h"
 #include "../msr.h"
 #include "../mv.h"
@@ -68,6 +71,13 @@ static void *svm_iopm, *svm_msrpm;
  * @asid: the ASID it runs with on @asid_cpu
  * @asid_gen: the generation of @asid
  * @asid_cpu: the CPU @asid belongs to
+ * @shadow: the VM runs on shadow tables: NPT is off, and the VMCB holds
+ *	the CR0, CR3, CR4 and EFER the hardware needs; the guest's own are
+ *	@cr0, @cr3, @cr4 and @efer (c)
+ * @cr0: the guest's CR0, under shadow paging
+ * @cr3: the guest's CR3, likewise
+ * @cr4: the guest's CR4, likewise
+ * @efer: the guest's EFER (without SVME), likewise
  */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -78,6 +88,11 @@ struct svm_vcpu {
 	u32 asid;
 	u32 asid_gen;
 	int asid_cpu;
+	bool shadow;
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;
 };
 
 /* NPT entries are long-mode page-table entries, accessed as user. */
@@ -86,6 +101,7 @@ static const struct mv_tdp_format svm_npt_format = {
 	.table = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,
 	.leaf = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY,
 	.leaf_write = _PAGE_RW,
+	.large = _PAGE_PSE,
 };
 
 static void svm_free_cpus(void)
@@ -205,6 +221,34 @@ static void svm_set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
 	seg->attrib = attrib;
 }
 
+/*
+ * Shadow paging: what the hardware runs with, from the guest's registers.
+ * Paging is always on, on the shadow tables (a paging-off guest runs in
+ * SVM's paged real mode, APM vol. 2, 15.19, on a shadow that maps each
+ * address to itself); they are PAE or 4-level, with NX, and write-protect
+ * guest tables even from the guest kernel (WP).  The shadow's U bits are
+ * the guest's, so SMEP and SMAP work, except in paged real mode where all
+ * is supervisor.  PCIDs are not used by the hardware: the MMU flushes on
+ * every root change.
+ */
+static void svm_shadow_hw(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb_save *save = &svm->vmcb->save;
+	u64 cr4 = (svm->cr4 | X86_CR4_PAE) & ~X86_CR4_PCIDE;
+	u64 efer = svm->efer | EFER_NX | EFER_SVME;
+
+	save->cr0 = (svm->cr0 | X86_CR0_PG | X86_CR0_WP) &
+		~(X86_CR0_CD | X86_CR0_NW);
+	if (!(svm->cr0 & X86_CR0_PG))
+		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE);
+	if (!(svm->efer & EFER_LMA))
+		efer &= ~EFER_LME;
+	save->cr4 = cr4;
+	save->efer = efer;
+	vcpu->vm->mmu->paging_changed(vcpu, true);
+}
+
 /* The architectural reset state (APM vol. 2, 14.1.3) and our intercepts. */
 static void svm_init_vmcb(struct mv_vcpu *vcpu)
 {
@@ -226,8 +270,19 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	c->iopm_base_pa = __pa(svm_iopm);
 	c->msrpm_base_pa = __pa(svm_msrpm);
 	c->int_ctl = SVM_INT_CTL_V_INTR_MASKING;
-	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = vcpu->vm->tdp.root_pa;
+	if (svm->shadow) {
+		/*
+		 * No read shadows on SVM: CR0, CR3 and CR4 differ from the
+		 * guest's, so reads are intercepted as well as writes.
+		 */
+		c->intercept_cr = BIT(0) | BIT(3) | BIT(4) |
+			BIT(16 + 0) | BIT(16 + 3) | BIT(16 + 4);
+		c->intercept_exceptions = BIT(X86_TRAP_PF);
+		c->intercept_misc1 |= SVM_I1_INVLPG;
+	} else {
+		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+		c->nested_cr3 = vcpu->vm->tdp.root_pa;
+	}
 
 	svm_set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff,
 		    SVM_ATTR_P | SVM_ATTR_S | 0xb);
@@ -258,6 +313,13 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	c->tsc_offset = -rdtsc();
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
+	if (svm->shadow) {
+		svm->cr0 = save->cr0;
+		svm->cr3 = 0;
+		svm->cr4 = 0;
+		svm->efer = 0;
+		svm_shadow_hw(vcpu);
+	}
 }
 
 static int svm_vcpu_create(struct mv_vcpu *vcpu)
@@ -274,6 +336,7 @@ static int svm_vcpu_create(struct mv_vcpu *vcpu)
 	}
 	svm->vmcb_pa = __pa(svm->vmcb);
 	svm->asid_cpu = -1;
+	svm->shadow = mv_mmu_is_shadow(vcpu->vm);
 	vcpu->priv = svm;
 	svm_init_vmcb(vcpu);
 	return 0;
@@ -404,7 +467,21 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr4 = save->cr4;
 	sr->cr8 = 0;
 	sr->efer = save->efer & ~EFER_SVME;
+	if (svm->shadow) {
+		sr->cr0 = svm->cr0;
+		sr->cr3 = svm->cr3;
+		sr->cr4 = svm->cr4;
+		sr->efer = svm->efer;
+	}
 	sr->apic_base = svm->apic_base;
+}
+
+static u64 svm_get_cr4(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	/* in shadow mode the VMCB has the hardware CR4, not the guest CR4 */
+	return svm->shadow ? svm->cr4 : svm->vmcb->save.cr4;
 }
 
 /* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
@@ -452,6 +529,13 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
 	save->efer = sr->efer | EFER_SVME;
 	svm->apic_base = sr->apic_base;
+	if (svm->shadow) {
+		svm->cr0 = sr->cr0;
+		svm->cr3 = sr->cr3;
+		svm->cr4 = sr->cr4;
+		svm->efer = sr->efer;
+		svm_shadow_hw(vcpu);
+	}
 	return 0;
 }
 
@@ -589,7 +673,7 @@ static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 		*data = save->gs.base;
 		break;
 	case MSR_EFER:
-		*data = save->efer & ~EFER_SVME;
+		*data = svm->shadow ? svm->efer : save->efer & ~EFER_SVME;
 		break;
 	case MSR_IA32_TSC:
 		*data = rdtsc() + svm->vmcb->control.tsc_offset;
@@ -641,18 +725,26 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 			return -EINVAL;
 		svm->apic_base = data;
 		return 0;
-	case MSR_EFER:
+	case MSR_EFER: {
+		u64 cr0 = svm->shadow ? svm->cr0 : save->cr0;
+		u64 cur = svm->shadow ? svm->efer : save->efer;
+
 		if (data & ~SVM_EFER_VALID)
 			return -EINVAL;
 		if (!host) {
 			/* LME cannot change while paging is on; LMA is read-only */
-			if ((save->cr0 & X86_CR0_PG) &&
-			    ((data ^ save->efer) & EFER_LME))
+			if ((cr0 & X86_CR0_PG) && ((data ^ cur) & EFER_LME))
 				return -EINVAL;
-			data = (data & ~EFER_LMA) | (save->efer & EFER_LMA);
+			data = (data & ~EFER_LMA) | (cur & EFER_LMA);
 		}
-		save->efer = data | EFER_SVME;
+		if (svm->shadow) {
+			svm->efer = data;
+			svm_shadow_hw(vcpu);
+		} else {
+			save->efer = data | EFER_SVME;
+		}
 		return 0;
+	}
 	}
 
 	if (!__is_canonical_address(data, 48))
@@ -718,7 +810,15 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	u64 code = svm->vmcb->control.exit_code;
 
+	if (code >= SVM_EXIT_READ_CR0 && code <= SVM_EXIT_WRITE_CR15)
+		return mv_exit_cr_insn(vcpu);
 	switch (code) {
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_PF:
+		/* exit_info_1: the error code, exit_info_2: the address */
+		return mv_exit_guest_pf(vcpu, svm->vmcb->control.exit_info_2,
+					svm->vmcb->control.exit_info_1);
+	case SVM_EXIT_INVLPG:
+		return mv_exit_cr_insn(vcpu);
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
@@ -768,9 +868,11 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
-	case SVM_EXIT_XSETBV:
 		svm_inject_exception(svm, X86_TRAP_UD, false, 0);
 		return 1;
+	case SVM_EXIT_XSETBV:
+		/* 0f 01 d1 */
+		return mv_exit_xsetbv(vcpu, svm->vmcb->save.cpl, 3);
 	case SVM_EXIT_INVALID:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;
@@ -786,7 +888,15 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb *vmcb = svm->vmcb;
-	int cpu;
+	u64 root;
+	int cpu, r;
+
+	if (svm->shadow) {
+		r = vcpu->vm->mmu->root(vcpu, &root);
+		if (r)
+			return r;
+		vmcb->save.cr3 = root;
+	}
 
 	preempt_disable();
 	local_irq_disable();
@@ -800,6 +910,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	svm_pick_asid(svm, cpu);
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	mv_fpu_enter_irqoff(vcpu);
 
 	vmcb->control.clean = 0;
 	/* what the caller sees if VMRUN could not even start */
@@ -817,10 +928,17 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 		     page_to_phys(per_cpu_ptr(&svm_cpu, cpu)->host_vmcb),
 		     svm->regs);
 	raw_local_irq_disable();
+	mv_fpu_exit_irqoff(vcpu);
 	asm volatile("stgi" ::: "memory");
 
 	vmcb->control.tlb_ctl = 0;
-	vmcb->control.event_inj = 0;
+	/*
+	 * An event whose delivery the exit interrupted (a #PF or NPF on the
+	 * IDT or the stack) is delivered again, unless the exit's handler
+	 * queues another.
+	 */
+	vmcb->control.event_inj = vmcb->control.exit_int_info &
+		SVM_EVTINJ_VALID ? vmcb->control.exit_int_info : 0;
 	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
 	local_irq_enable();
 	preempt_enable();
@@ -836,7 +954,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.cpu_enable = svm_cpu_enable,
 	.cpu_disable = svm_cpu_disable,
 	.emergency_disable = svm_emergency_disable,
-	.mmu_modes = MV_MMU_TDP,
+	.mmu_modes = MV_MMU_TDP | MV_MMU_SHADOW,
 	.tdp_format = &svm_npt_format,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
@@ -846,6 +964,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_cr4 = svm_get_cr4,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,

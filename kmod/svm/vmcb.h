@@ -16,6 +16,7 @@
 #define SVM_I1_INIT		BIT(3)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_INVD		BIT(22)
+#define SVM_I1_INVLPG		BIT(25)
 #define SVM_I1_HLT		BIT(24)
 #define SVM_I1_INVLPGA		BIT(26)
 #define SVM_I1_IOIO		BIT(27)
@@ -47,6 +48,8 @@
 #define SVM_EVTINJ_TYPE_EXCEPT	(3ULL << 8)
 
 /* exit codes */
+#define SVM_EXIT_READ_CR0	0x000
+#define SVM_EXIT_WRITE_CR15	0x01f
 #define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
@@ -55,6 +58,7 @@
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
+#define SVM_EXIT_INVLPG		0x079
 #define SVM_EXIT_INVLPGA	0x07a
 #define SVM_EXIT_IOIO		0x07b
 #define SVM_EXIT_MSR		0x07c

@@ -363,6 +363,209 @@ static void walk_bad_table(struct kunit *test)
 			-EFAULT);
 }
 
+/*
+ * The exhaustive check: an oracle written from the SDM (vol. 3, 4.6 and
+ * 4.7) entry by entry, against the walker, over every combination of the
+ * leaf's P, R/W, U/S, XD, A, D, of P, R/W, U/S, XD of one entry above it,
+ * the leaf's size (PS), CR0.WP, CR4.SMEP, CR4.SMAP, EFER.NXE, EFLAGS.AC
+ * and the kind of access; checking fault or not, the error code, and the
+ * Accessed and Dirty bits each entry ends with.
+ */
+struct oracle_case {
+	bool pae_long;		/* 8-byte entries with XD; else 32-bit */
+	int n;			/* entries on the path, top first */
+	u64 e[4];
+	bool wp, smep, smap, nxe, ac;
+	u32 access;
+};
+
+/* Returns true for a fault, with *error; else the entries' final values */
+static bool oracle(const struct oracle_case *c, u32 *error, u64 *after)
+{
+	bool write = c->access & MV_PF_WRITE, user = c->access & MV_PF_USER;
+	bool fetch = c->access & MV_PF_FETCH;
+	bool rw = true, us = true, xd = false, fault;
+	u32 bits = (write ? MV_PF_WRITE : 0) | (user ? MV_PF_USER : 0);
+	int i;
+
+	if (fetch && ((c->nxe && c->pae_long) || c->smep))
+		bits |= MV_PF_FETCH;
+	for (i = 0; i < c->n; i++) {
+		if (!(c->e[i] & P)) {
+			*error = bits;
+			return true;
+		}
+		/* XD is a reserved bit unless EFER.NXE */
+		if (c->pae_long && (c->e[i] & NX) && !c->nxe) {
+			*error = MV_PF_PRESENT | MV_PF_RSVD | bits;
+			return true;
+		}
+		rw = rw && (c->e[i] & RW);
+		us = us && (c->e[i] & US);
+		xd = xd || (c->pae_long && c->nxe && (c->e[i] & NX));
+	}
+	if (user)
+		fault = !us || (write && !rw);
+	else if (fetch)
+		fault = us && c->smep;
+	else
+		fault = (write && !rw && c->wp) || (us && c->smap && !c->ac);
+	fault = fault || (fetch && xd);
+	if (fault) {
+		*error = MV_PF_PRESENT | bits;
+		return true;
+	}
+	for (i = 0; i < c->n; i++)
+		after[i] = c->e[i] | A | (i == c->n - 1 && write ? D : 0);
+	return false;
+}
+
+/* One walk against the oracle; false (and the test failed) on a mismatch */
+static bool oracle_check(struct kunit *test, struct fake_mem *m,
+			 const struct oracle_case *c, const u64 *pte_gpa,
+			 u64 gva)
+{
+	struct mv_walk_env env = {
+		.cr0 = X86_CR0_PE | X86_CR0_PG | (c->wp ? X86_CR0_WP : 0),
+		.cr3 = 0x1000,
+		.cr4 = (c->pae_long ? X86_CR4_PAE : X86_CR4_PSE) |
+			(c->smep ? X86_CR4_SMEP : 0) |
+			(c->smap ? X86_CR4_SMAP : 0),
+		.efer = (c->pae_long ? EFER_LME | EFER_LMA : 0) |
+			(c->nxe ? EFER_NX : 0),
+		.rflags = c->ac ? X86_EFLAGS_AC : 0,
+		.maxphyaddr = 40,
+	};
+	u64 after[4];
+	u32 error = 0;
+	struct mv_walk w;
+	bool fault;
+	int i, r;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->pae_long)
+			put64(m, pte_gpa[i], c->e[i]);
+		else
+			put32(m, pte_gpa[i], c->e[i]);
+	}
+	fault = oracle(c, &error, after);
+	r = mv_walk_gva(&env, &fake_ops, m, gva, c->access, &w);
+	if (r != (fault ? MV_WALK_FAULT : 0) || (fault && w.error != error)) {
+		KUNIT_FAIL(test, "%llx/%llx/%llx/%llx env %d%d%d%d%d %x: %d %x",
+			   c->e[0], c->e[1], c->e[2], c->e[3], c->wp,
+			   c->smep, c->smap, c->nxe, c->ac, c->access, r,
+			   w.error);
+		KUNIT_FAIL(test, "the oracle: fault %d error %x", fault, error);
+		return false;
+	}
+	for (i = 0; i < c->n; i++) {
+		u64 want = fault ? c->e[i] : after[i];
+		u64 got = c->pae_long ? get64(m, pte_gpa[i]) :
+			get64(m, pte_gpa[i]) & 0xffffffff;
+
+		if (got != want) {
+			KUNIT_FAIL(test, "entry %d: %llx, oracle %llx (access %x)",
+				   i, got, want, c->access);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const u32 oracle_access[] = {
+	0, MV_PF_WRITE, MV_PF_FETCH,
+	MV_PF_USER, MV_PF_USER | MV_PF_WRITE, MV_PF_USER | MV_PF_FETCH,
+};
+
+/* Every combination for one path; the varied entries are @leaf and @up */
+static void oracle_run(struct kunit *test, struct fake_mem *m,
+		       struct oracle_case *c, const u64 *pte_gpa, u64 gva,
+		       int up, u64 leaf_base, u64 leaf_bits)
+{
+	unsigned int lb, ub, env, a;
+	int leaf = c->n - 1;
+
+	for (lb = 0; lb < 64; lb++) {
+		u64 lv = leaf_base | leaf_bits | (lb & 1 ? P : 0) |
+			(lb & 2 ? RW : 0) | (lb & 4 ? US : 0) |
+			(lb & 8 ? A : 0) | (lb & 16 ? D : 0);
+
+		if (lb & 32) {
+			if (!c->pae_long)
+				continue;	/* 32-bit entries have no XD */
+			lv |= NX;
+		}
+		/* @up == the leaf: nothing above it to vary */
+		for (ub = 0; ub < (up == leaf ? 1 : 16); ub++) {
+			u64 uv = (c->e[up] & ~(P | RW | US | NX)) |
+				(ub & 1 ? P : 0) | (ub & 2 ? RW : 0) |
+				(ub & 4 ? US : 0);
+
+			if (ub & 8) {
+				if (!c->pae_long)
+					continue;
+				uv |= NX;
+			}
+			for (env = 0; env < 32; env++) {
+				for (a = 0; a < ARRAY_SIZE(oracle_access);
+				     a++) {
+					struct oracle_case k = *c;
+
+					if (up != leaf)
+						k.e[up] = uv;
+					k.e[leaf] = lv;
+					k.wp = env & 1;
+					k.smep = env & 2;
+					k.smap = env & 4;
+					k.nxe = env & 8;
+					k.ac = env & 16;
+					k.access = oracle_access[a];
+					if (!oracle_check(test, m, &k, pte_gpa,
+							  gva))
+						return;
+				}
+			}
+		}
+	}
+}
+
+static void walk_exhaustive_4level(struct kunit *test)
+{
+	/* PML4 0x1000, PDPT 0x2000, PD 0x3000, PT 0x4000; gva 0x5123 */
+	static const u64 pte_gpa[4] = { 0x1000, 0x2000, 0x3000, 0x4000 + 5 * 8 };
+	static const u64 tables[4] = { 0x2000, 0x3000, 0x4000, 0 };
+	struct fake_mem *m = mem(test);
+	int n, up, i;
+
+	/* the leaf at level 1 (4 KiB), 2 (2 MiB, PS), 3 (1 GiB, PS) */
+	for (n = 4; n >= 2; n--) {
+		for (up = 0; up < n - 1; up++) {
+			struct oracle_case c = { .pae_long = true, .n = n };
+			u64 base = n == 4 ? 0x9000 : n == 3 ? 0x200000 :
+				0x40000000;
+
+			for (i = 0; i < n - 1; i++)
+				c.e[i] = tables[i] | P | RW | US;
+			oracle_run(test, m, &c, pte_gpa, 0x5123, up, base,
+				   n == 4 ? 0 : PS);
+		}
+	}
+}
+
+static void walk_exhaustive_32bit(struct kunit *test)
+{
+	/* PD 0x1000, PT 0x2000; gva 0x5123 */
+	static const u64 pte_gpa[2] = { 0x1000, 0x2000 + 5 * 4 };
+	struct fake_mem *m = mem(test);
+	struct oracle_case c = { .pae_long = false, .n = 2 };
+
+	c.e[0] = 0x2000 | P | RW | US;
+	oracle_run(test, m, &c, pte_gpa, 0x5123, 0, 0x9000, 0);
+	/* a 4 MiB page (CR4.PSE is set) */
+	c.n = 1;
+	oracle_run(test, m, &c, pte_gpa, 0x5123, 0, 0x400000, PS);
+}
+
 static struct kunit_case walk_cases[] = {
 	KUNIT_CASE(walk_paging_off),
 	KUNIT_CASE(walk_32bit_4k),
@@ -373,6 +576,8 @@ static struct kunit_case walk_cases[] = {
 	KUNIT_CASE(walk_4level),
 	KUNIT_CASE(walk_ad_races),
 	KUNIT_CASE(walk_bad_table),
+	KUNIT_CASE(walk_exhaustive_4level),
+	KUNIT_CASE(walk_exhaustive_32bit),
 	{}
 };
 

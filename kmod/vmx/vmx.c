@@ -26,12 +26,14 @@
 #define EPT_WRITE		BIT_ULL(1)
 #define EPT_EXEC		BIT_ULL(2)
 #define EPT_MT_WB		(6ULL << 3)
+#define EPT_LARGE		BIT_ULL(7)
 
 static const struct mv_tdp_format vmx_ept_format = {
 	.present = EPT_READ | EPT_WRITE | EPT_EXEC,
 	.table = EPT_READ | EPT_WRITE | EPT_EXEC,
 	.leaf = EPT_READ | EPT_EXEC | EPT_MT_WB,
 	.leaf_write = EPT_WRITE,
+	.large = EPT_LARGE,
 };
 
 /* (c) from IA32_VMX_BASIC at setup */

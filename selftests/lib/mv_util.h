@@ -33,6 +33,22 @@ static inline int mv_open_dev(void)
 }
 
 /* Load the module file at @path; returns 0 or -errno. */
+/*
+ * MV_MMU=shadow or MV_MMU=tdp in the environment puts a new VM in that MMU
+ * mode (minivisor's MV_CAP_MMU_MODE); unset, the VM keeps the default.
+ * Returns 0 or -1 with errno set.
+ */
+static inline int mv_vm_choose_mmu(int vm)
+{
+	const char *mmu = getenv("MV_MMU");
+	struct kvm_enable_cap cap = { .cap = MV_CAP_MMU_MODE };
+
+	if (!mmu || !*mmu)
+		return 0;
+	cap.args[0] = strcmp(mmu, "shadow") ? MV_MMU_TDP : MV_MMU_SHADOW;
+	return ioctl(vm, KVM_ENABLE_CAP, &cap);
+}
+
 static inline int mv_load_module(const char *path, const char *params)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

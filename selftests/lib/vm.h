@@ -50,6 +50,8 @@ static inline int mv_guest_create(struct mv_guest *g, __u64 gpa, size_t size)
 	g->vm = ioctl(g->dev, KVM_CREATE_VM, 0);
 	if (g->vm < 0)
 		return -errno;
+	if (mv_vm_choose_mmu(g->vm))
+		return -errno;
 	g->mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->mem == MAP_FAILED)

@@ -7,7 +7,12 @@
  *    operation on many pseudo-random operands, executed by the emulator
  *    (with a memory destination, sometimes LOCKed) and by the CPU, must
  *    leave the same result, registers and flags (the flags the SDM calls
- *    undefined masked: AF after logic operations, all but CF after BT*).
+ *    undefined masked: AF after logic operations, all but CF after BT*);
+ *  - random instructions (prefixes and opcodes of the emulator's set, any
+ *    bytes after them) in every mode, with callbacks that answer at random:
+ *    the emulator keeps its side of the callback contract (sizes, pages,
+ *    counts), commits all or nothing, and, built with the sanitizers as
+ *    the Makefile does, never reads or writes out of bounds.
  *
  *   emulate_test [-v]      -v: say why a case failed, and more
  */
@@ -432,6 +437,257 @@ static void host_compare_bti(void)
 	}
 }
 
+/* ------------------------------------------------ random instructions */
+
+#define FUZZ_ROUNDS	200000
+
+static char fz_why[256];
+static unsigned int fz_results[MV_EMUL_UNHANDLED + 1];
+static unsigned int fz_pending;		/* size of a read userspace answers */
+static int fz_last_user;		/* 1 read, 2 pio_in, 3 a write */
+
+static void fz_fail(const char *what, u64 a, u64 b)
+{
+	if (!fz_why[0])
+		snprintf(fz_why, sizeof(fz_why), "%s (%#llx, %#llx)", what,
+			 (unsigned long long)a, (unsigned long long)b);
+}
+
+/* Mostly OK; sometimes userspace, a #PF, a refusal or a retry */
+static int fz_answer(struct mv_emul_ctxt *ctxt, bool may_user)
+{
+	unsigned int r = rnd() % 32;
+
+	if (r < 24)
+		return MV_EMUL_OK;
+	if (r < 28 && may_user)
+		return MV_EMUL_USER;
+	if (r < 30) {
+		ctxt->exception.vector = 14;
+		ctxt->exception.has_error = true;
+		return MV_EMUL_EXCEPTION;
+	}
+	return r == 30 ? MV_EMUL_UNHANDLED : MV_EMUL_RETRY;
+}
+
+static void fz_fill(void *val, unsigned int n)
+{
+	u8 *p = val;
+
+	while (n--)
+		*p++ = rnd();
+}
+
+static void fz_check_access(u64 la, unsigned int size)
+{
+	if (!size || size > 4096 || (la & 4095) + size > 4096)
+		fz_fail("a memory access out of its page", la, size);
+}
+
+static int fz_read(struct mv_emul_ctxt *ctxt, u64 la, void *val,
+		   unsigned int size)
+{
+	int rc = fz_answer(ctxt, true);
+
+	fz_check_access(la, size);
+	fz_fill(val, size);
+	if (rc == MV_EMUL_USER) {
+		fz_pending = size;
+		fz_last_user = 1;
+	}
+	return rc;
+}
+
+static int fz_write(struct mv_emul_ctxt *ctxt, u64 la, const void *val,
+		    unsigned int size)
+{
+	int rc = fz_answer(ctxt, true);
+
+	fz_check_access(la, size);
+	if (rc == MV_EMUL_USER)
+		fz_last_user = 3;
+	return rc;
+}
+
+static int fz_cmpxchg(struct mv_emul_ctxt *ctxt, u64 la, void *old,
+		      const void *new, unsigned int size)
+{
+	int rc = fz_answer(ctxt, true);
+
+	fz_check_access(la, size);
+	if (size != 1 && size != 2 && size != 4 && size != 8 && size != 16)
+		fz_fail("a cmpxchg of an odd size", la, size);
+	if (rnd() & 1)
+		fz_fill(old, size);	/* another CPU was there */
+	if (rc == MV_EMUL_USER)
+		fz_last_user = 3;
+	return rc;
+}
+
+static void fz_check_pio(unsigned int size, unsigned int count)
+{
+	if ((size != 1 && size != 2 && size != 4) || !count ||
+	    size * count > 4096)
+		fz_fail("a port access of an odd size", size, count);
+}
+
+static int fz_pio_in(struct mv_emul_ctxt *ctxt, u16 port, unsigned int size,
+		     unsigned int count, void *val)
+{
+	int rc = fz_answer(ctxt, true);
+
+	fz_check_pio(size, count);
+	fz_fill(val, size * count);
+	if (rc == MV_EMUL_USER)
+		fz_last_user = 2;
+	return rc;
+}
+
+static int fz_pio_out(struct mv_emul_ctxt *ctxt, u16 port,
+		      unsigned int size, unsigned int count, const void *val)
+{
+	int rc = fz_answer(ctxt, true);
+
+	fz_check_pio(size, count);
+	if (rc == MV_EMUL_USER)
+		fz_last_user = 3;
+	return rc;
+}
+
+static const struct mv_emul_ops fz_ops = {
+	.read = fz_read, .write = fz_write, .compare_exchange = fz_cmpxchg,
+	.pio_in = fz_pio_in, .pio_out = fz_pio_out,
+};
+
+static const struct mv_emul_ops fz_ops_nocmpxchg = {
+	.read = fz_read, .write = fz_write,
+	.pio_in = fz_pio_in, .pio_out = fz_pio_out,
+};
+
+/* Bytes that look like the emulator's instructions, then anything */
+static unsigned int fz_bytes(u8 *b)
+{
+	static const u8 prefixes[] = {
+		0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64,
+		0x65, 0x40, 0x41, 0x42, 0x44, 0x48, 0x4c, 0x4f,
+	};
+	static const u8 opcodes[] = {
+		0x00, 0x01, 0x02, 0x03, 0x09, 0x11, 0x1b, 0x21, 0x29, 0x31,
+		0x38, 0x3b, 0x63, 0x6c, 0x6d, 0x6e, 0x6f, 0x80, 0x81, 0x82,
+		0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0xa0,
+		0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac,
+		0xad, 0xae, 0xaf, 0xc6, 0xc7, 0xf6, 0xf7, 0xfe, 0xff,
+	};
+	static const u8 opcodes0f[] = {
+		0xa3, 0xab, 0xb0, 0xb1, 0xb3, 0xb6, 0xb7, 0xba, 0xbb, 0xbe,
+		0xbf, 0xc0, 0xc1, 0xc3, 0xc7,
+	};
+	unsigned int n = 0, i, np = rnd() % 5;
+
+	for (i = 0; i < np; i++)
+		b[n++] = prefixes[rnd() % sizeof(prefixes)];
+	switch (rnd() % 8) {
+	case 0:
+		b[n++] = rnd();
+		break;
+	case 1:
+	case 2:
+		b[n++] = 0x0f;
+		b[n++] = opcodes0f[rnd() % sizeof(opcodes0f)];
+		break;
+	default:
+		b[n++] = opcodes[rnd() % sizeof(opcodes)];
+		break;
+	}
+	while (n < MV_EMUL_MAX_INSN)
+		b[n++] = rnd();
+	return rnd() % 8 ? MV_EMUL_MAX_INSN : rnd() % (MV_EMUL_MAX_INSN + 1);
+}
+
+/* One instruction, emulated until done as the kernel would */
+static void fz_one(struct mv_emul_ctxt *ctxt)
+{
+	static u8 data[4096];
+	u64 gpr[MV_NR_GPRS], rip, rflags;
+	unsigned int tries;
+	int rc;
+
+	for (tries = 0; tries < 8; tries++) {
+		memcpy(gpr, ctxt->gpr, sizeof(gpr));
+		rip = ctxt->rip;
+		rflags = ctxt->rflags;
+		fz_last_user = 0;
+		rc = mv_emulate(ctxt);
+		if (rc >= MV_EMUL_OK && rc <= MV_EMUL_UNHANDLED)
+			fz_results[rc]++;
+		if (rc < MV_EMUL_OK || rc > MV_EMUL_UNHANDLED)
+			fz_fail("an unknown result", rc, 0);
+		if (rc == MV_EMUL_OK || (rc == MV_EMUL_USER && fz_last_user == 3)) {
+			u64 len = ctxt->rip - rip;
+
+			if (ctxt->mode != MV_EMUL_MODE64)
+				len = (u32)len;
+			if (len && len != ctxt->insn.len)
+				fz_fail("RIP moved by other than the length", rip,
+					ctxt->rip);
+			if (!ctxt->insn.len || ctxt->insn.len > MV_EMUL_MAX_INSN ||
+			    ctxt->insn.len > ctxt->insn_avail)
+				fz_fail("a length out of the bytes", ctxt->insn.len,
+					ctxt->insn_avail);
+			if (ctxt->nr_cached)
+				fz_fail("a read cache left after a commit",
+					ctxt->nr_cached, 0);
+			if ((ctxt->rflags ^ rflags) & ~HF_ARITH)
+				fz_fail("RFLAGS beyond the arithmetic ones", rflags,
+					ctxt->rflags);
+			return;
+		}
+		if (memcmp(gpr, ctxt->gpr, sizeof(gpr)) || rip != ctxt->rip ||
+		    rflags != ctxt->rflags)
+			fz_fail("registers changed without a commit", rc, rip);
+		if (rc != MV_EMUL_USER)
+			return;
+		if (fz_last_user == 1) {
+			fz_fill(data, fz_pending);
+			mv_emul_complete_read(ctxt, data, fz_pending);
+		} else if (fz_last_user != 2) {
+			fz_fail("MV_EMUL_USER with no access out", rc, 0);
+			return;
+		}
+	}
+	mv_emul_reset(ctxt);	/* userspace kept answering: give up */
+}
+
+static void fuzz(void)
+{
+	static struct mv_emul_ctxt ctxt;
+	unsigned int i, r;
+	char name[80];
+
+	for (i = 0; i < FUZZ_ROUNDS && !fz_why[0]; i++) {
+		memset(&ctxt, 0, sizeof(ctxt));
+		ctxt.ops = rnd() % 4 ? &fz_ops : &fz_ops_nocmpxchg;
+		ctxt.mode = rnd() % 3;
+		for (r = 0; r < MV_NR_GPRS; r++)
+			ctxt.gpr[r] = rnd() % 3 ? rnd() % 0x10000 : rnd();
+		ctxt.gpr[MV_RCX] = rnd() % 4 ? rnd() % 8 : rnd();
+		ctxt.rip = rnd() % 2 ? rnd() : rnd() % 0x10000;
+		ctxt.rflags = (rnd() & (HF_ARITH | 0x400)) | 2;
+		for (r = 0; r < MV_NR_SEGS; r++)
+			ctxt.seg_base[r] = rnd() % 2 ? 0 : rnd() % 0x100000;
+		ctxt.insn_avail = fz_bytes(ctxt.insn_bytes);
+		fz_one(&ctxt);
+	}
+	snprintf(name, sizeof(name), "random instructions: %u, the contract kept",
+		 FUZZ_ROUNDS);
+	tap(!fz_why[0], name, fz_why);
+	if (verbose)
+		printf("# ok %u, user %u, exception %u, retry %u, unhandled %u\n",
+		       fz_results[MV_EMUL_OK], fz_results[MV_EMUL_USER],
+		       fz_results[MV_EMUL_EXCEPTION], fz_results[MV_EMUL_RETRY],
+		       fz_results[MV_EMUL_UNHANDLED]);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int ncases = sizeof(ec_cases) / sizeof(ec_cases[0]) +
@@ -442,13 +698,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(host_ops) / sizeof(host_ops[0]); i++)
 		for (s = 0; s < 4; s++)
 			nhost += !!host_ops[i].fn[s];
-	printf("TAP version 13\n1..%u\n", ncases + nhost + 4);
+	printf("TAP version 13\n1..%u\n", ncases + nhost + 5);
 	run_cases();
 	for (i = 0; i < sizeof(host_ops) / sizeof(host_ops[0]); i++)
 		for (s = 0; s < 4; s++)
 			if (host_ops[i].fn[s])
 				host_compare(&host_ops[i], s);
 	host_compare_bti();
+	fuzz();
 	if (verbose)
 		printf("# %u cases, %u host comparisons\n", ncases,
 		       tap_n - ncases);

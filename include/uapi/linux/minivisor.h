@@ -21,6 +21,14 @@
 /* Capabilities, for KVM_CHECK_EXTENSION. */
 #define MV_CAP_BASE			0x4d560000	/* "MV" */
 #define MV_CAP_INFO			(MV_CAP_BASE + 0)	/* MV_GET_INFO */
+/*
+ * The MMU mode of a VM.  KVM_CHECK_EXTENSION answers the MV_MMU_* bits of
+ * the modes this host can run; KVM_ENABLE_CAP on a VM fd, before its first
+ * vCPU, with args[0] one MV_MMU_* bit, selects that mode for the VM
+ * (-EINVAL for a mode the host cannot run, -EBUSY once vCPUs exist).  A VM
+ * that does not choose gets the module parameter "mmu"'s mode.
+ */
+#define MV_CAP_MMU_MODE			(MV_CAP_BASE + 1)
 
 /* struct minivisor_info.backend */
 #define MV_BACKEND_VMX			1	/* Intel VT-x */

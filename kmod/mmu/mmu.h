@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The MMU interface: what the core and the vendor backends call, whichever
+ * way guest memory is virtualized.  Two implementations:
+ *  - TDP (tdp_mm.c): the hardware's second-level tables (NPT, EPT) map
+ *    guest-physical to host-physical; the guest's own page tables are live.
+ *  - shadow (shadow.c): the hardware runs on tables minivisor builds from
+ *    the guest's, mapping guest-virtual straight to host-physical.
+ *
+ * The mode is chosen per VM before its first vCPU (MV_CAP_MMU_MODE, or the
+ * module parameter "mmu").  A backend asks mv_mmu_is_shadow() only to know
+ * what to program (NPT/EPT on or off, the CR3, #PF and INVLPG intercepts)
+ * and calls the ops below; it never sees how either mode works.
+ */
+#ifndef MV_MMU_MMU_H
+#define MV_MMU_MMU_H
+
+#include <linux/types.h>
+
+struct mv_vcpu;
+struct mv_vm;
+struct mv_tdp_zap;
+
+/**
+ * struct mv_mmu_ops - one MMU mode
+ * @mode: MV_MMU_SHADOW or MV_MMU_TDP
+ * @name: "shadow" or "tdp"
+ * @vcpu_init: set up a new vCPU's MMU state; 0 or a negative errno
+ * @vcpu_destroy: free it (the VM is going, no vCPU runs)
+ * @page_fault: a fault the hardware reported: for TDP a second-level
+ *	fault at guest-physical @addr, for shadow a #PF at guest-virtual
+ *	@addr with the #PF @error code.  Returns what vcpu_run() returns.
+ * @paging_changed: the guest's CR0, CR3, CR4 or EFER changed (a write
+ *	the backend intercepted, or KVM_SET_SREGS); @flush is false for a
+ *	CR3 load with the PCID no-flush bit.  Called before the next entry.
+ * @invlpg: the guest ran INVLPG (or INVPCID for one address) on @gva
+ * @flush: the guest's TLB must be flushed entirely (e.g. CR4.PGE toggled)
+ * @root: the table the hardware walks: the NPT/EPT root for TDP, the
+ *	shadow root, for the guest's CR3, for shadow.  Called before every
+ *	entry, with preemption on; may load a new shadow root (and so may
+ *	fail with a negative errno).
+ * @write_gpa: the emulator wrote @size bytes of guest RAM at @gpa (the
+ *	shadow MMU updates the shadows of a guest table written there)
+ * @zap_gfns: the guest frames [start, end) go (slot deleted or moved,
+ *	mmu_notifier invalidation): drop every mapping of them.  Called with
+ *	the VM's mmu lock (tdp.lock) held; may not sleep; counts what it
+ *	zapped in @zap so the caller flushes the vCPUs.
+ */
+struct mv_mmu_ops {
+	u32 mode;
+	const char *name;
+	int (*vcpu_init)(struct mv_vcpu *vcpu);
+	void (*vcpu_destroy)(struct mv_vcpu *vcpu);
+	int (*page_fault)(struct mv_vcpu *vcpu, u64 addr, u32 error);
+	void (*paging_changed)(struct mv_vcpu *vcpu, bool flush);
+	void (*invlpg)(struct mv_vcpu *vcpu, u64 gva);
+	void (*flush)(struct mv_vcpu *vcpu);
+	int (*root)(struct mv_vcpu *vcpu, u64 *root_pa);
+	void (*write_gpa)(struct mv_vcpu *vcpu, u64 gpa, unsigned int size);
+	void (*zap_gfns)(struct mv_vm *vm, u64 start, u64 end,
+			 struct mv_tdp_zap *zap);
+};
+
+extern const struct mv_mmu_ops mv_tdp_mmu_ops;
+extern const struct mv_mmu_ops mv_shadow_mmu_ops;
+
+bool mv_mmu_is_shadow(const struct mv_vm *vm);
+int mv_mmu_set_mode(struct mv_vm *vm, u64 mode);
+u32 mv_mmu_default_mode(void);
+
+#endif /* MV_MMU_MMU_H */

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the shadow MMU's role computation (which shadow page a shadow
+ * entry must point to, in every paging mode), and its hash, rmap and
+ * parent links under insertion and removal, on a VM without vCPUs.
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+
+#include "../mmu/shadow.h"
+#include "../mmu/walk.h"
+#include "../vm.h"
+
+#define P	0x1ULL
+#define RW	0x2ULL
+#define US	0x4ULL
+#define PS	0x80ULL
+#define NX	BIT_ULL(63)
+#define SPTE_RW	0x2ULL
+
+/* host frames no memory has: nothing is marked dirty when they go */
+#define FAKE_PFN(n)	(BIT_ULL(39) + (n))
+
+static const struct mv_walk_env env_long = {
+	.cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP,
+	.cr4 = X86_CR4_PAE, .efer = EFER_LME | EFER_LMA | EFER_NX,
+	.maxphyaddr = 40,
+};
+
+static union mv_sp_role role_of(int level, int gmode, bool direct, u32 acc)
+{
+	union mv_sp_role r = { .word = 0 };
+
+	r.level = level;
+	r.gmode = gmode;
+	r.direct = direct;
+	r.access = acc;
+	return r;
+}
+
+/* a parent shadow page that is only read: gfn and role */
+static struct mv_sp *fake_parent(struct kunit *test, u64 gfn,
+				 union mv_sp_role role)
+{
+	struct mv_sp *sp = kunit_kzalloc(test, sizeof(*sp), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	sp->gfn = gfn;
+	sp->role = role;
+	return sp;
+}
+
+static void shadow_role_long(struct kunit *test)
+{
+	union mv_sp_role top = role_of(4, MV_GMODE_LONG, false, MV_ACC_ALL);
+	struct mv_sp *pml4, *pdpt, *pd, *dir;
+	union mv_sp_role r;
+	u64 gfn;
+
+	top.cr0_wp = 1;
+	top.nxe = 1;
+	pml4 = fake_parent(test, 0x10, top);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, pml4, 4, 3,
+						     0x5000 | P | RW | US,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x5ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.level, 3U);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 0U);
+	KUNIT_EXPECT_EQ(test, (u32)r.access, (u32)MV_ACC_ALL);
+	KUNIT_EXPECT_EQ(test, (u32)r.cr0_wp, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.nxe, 1U);
+	/* a read-only, supervisor, no-execute entry restricts the child */
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, pml4, 4, 3,
+						     0x5000 | P | NX,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, (u32)r.access, 0U);
+	KUNIT_EXPECT_FALSE(test, mv_shadow_test_child(&env_long, pml4, 4, 3,
+						      0x5000 | RW, &gfn, &r));
+
+	/* a 1 GiB page: a direct level-2 page at its first frame */
+	r = role_of(3, MV_GMODE_LONG, false, MV_ACC_WRITE | MV_ACC_EXEC);
+	pdpt = fake_parent(test, 0x5, r);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, pdpt, 3, 0,
+						     0x80000000ULL | P | RW |
+						     US | PS, &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x80000ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.level, 2U);
+	KUNIT_EXPECT_EQ(test, (u32)r.access, (u32)(MV_ACC_WRITE | MV_ACC_EXEC));
+	/* a 2 MiB page */
+	r = role_of(2, MV_GMODE_LONG, false, MV_ACC_ALL);
+	pd = fake_parent(test, 0x6, r);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, pd, 2, 7,
+						     0x600000 | P | PS,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x600ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.access, (u32)MV_ACC_EXEC);
+	/* below a direct page, its frames in order */
+	r = role_of(2, MV_GMODE_LONG, true, MV_ACC_ALL);
+	dir = fake_parent(test, 0x80000, r);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, dir, 2, 5, 0,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x80000ULL + 5 * 512);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.level, 1U);
+}
+
+static void shadow_role_legacy(struct kunit *test)
+{
+	struct mv_walk_env env = {
+		.cr0 = X86_CR0_PE | X86_CR0_PG, .cr4 = X86_CR4_PSE,
+		.maxphyaddr = 36,
+	};
+	union mv_sp_role r;
+	struct mv_sp *pd;
+	u64 gfn;
+
+	/* 32-bit: the PAE root's entries are the guest PD's quadrants */
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, NULL, 3, 2,
+						     0x7000, &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x7ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.quadrant, 2U);
+	KUNIT_EXPECT_EQ(test, (u32)r.level, 2U);
+	KUNIT_EXPECT_EQ(test, (u32)r.gmode, (u32)MV_GMODE_32);
+	/* a guest PT is two shadow PTs: the quadrant is the half */
+	pd = fake_parent(test, 0x7, r);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, pd, 2, 9,
+						     0x8000 | P | RW,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x8ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.quadrant, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 0U);
+	/* a 4 MiB page (PSE-36: bits 39:32 in 20:13): two direct halves */
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, pd, 2, 9,
+						     0xc00000 | (3 << 13) | P |
+						     PS, &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0xc00ULL + (3ULL << 20) + 512);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
+	/* without CR4.PSE, PS means nothing */
+	env.cr4 = 0;
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, pd, 2, 8,
+						     0xc00000 | P | PS,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 0U);
+	KUNIT_EXPECT_EQ(test, gfn, 0xc00ULL);
+
+	/* PAE: the root's entries follow the PDPTEs */
+	env.cr4 = X86_CR4_PAE;
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, NULL, 3, 1,
+						     0x9000 | P, &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x9ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.gmode, (u32)MV_GMODE_PAE);
+	KUNIT_EXPECT_EQ(test, (u32)r.quadrant, 0U);
+	KUNIT_EXPECT_FALSE(test, mv_shadow_test_child(&env, NULL, 3, 1,
+						      0x9000, &gfn, &r));
+
+	/* paging off: direct, each entry a GiB of frames */
+	env.cr0 = X86_CR0_PE;
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, NULL, 3, 3, 0,
+						     &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 3ULL << 18);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.gmode, (u32)MV_GMODE_OFF);
+}
+
+/* What differs in the registers makes a different role */
+static void shadow_role_registers(struct kunit *test)
+{
+	struct mv_walk_env env = env_long;
+	union mv_sp_role a, b;
+	u64 gfn;
+
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, NULL, 3, 0,
+						     0x1000 | P, &gfn, &a));
+	env.cr0 &= ~X86_CR0_WP;
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, NULL, 3, 0,
+						     0x1000 | P, &gfn, &b));
+	KUNIT_EXPECT_NE(test, a.word, b.word);
+	env = env_long;
+	env.efer &= ~EFER_NX;
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env, NULL, 3, 0,
+						     0x1000 | P, &gfn, &b));
+	KUNIT_EXPECT_NE(test, a.word, b.word);
+}
+
+struct shadow_ctx {
+	struct mv_vm *vm;
+	struct mv_shadow_vcpu *sv;
+};
+
+static int shadow_test_init(struct kunit *test)
+{
+	struct shadow_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->vm = kzalloc(sizeof(*ctx->vm), GFP_KERNEL);
+	ctx->sv = kunit_kzalloc(test, sizeof(*ctx->sv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vm);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->sv);
+	spin_lock_init(&ctx->vm->tdp.lock);
+	KUNIT_ASSERT_EQ(test, mv_shadow_vm_init(ctx->vm), 0);
+	test->priv = ctx;
+	return 0;
+}
+
+static void shadow_test_exit(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+
+	mv_shadow_vm_destroy(ctx->vm);
+	mv_shadow_test_drain(ctx->sv);
+	kfree(ctx->vm);
+}
+
+static struct mv_sp *get(struct kunit *test, u64 gfn, union mv_sp_role r,
+			 bool *created)
+{
+	struct shadow_ctx *ctx = test->priv;
+	bool flush = false;
+
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	return mv_shadow_test_get(ctx->vm, ctx->sv, gfn, r, &flush, created);
+}
+
+/* The hash finds by (gfn, role), keeps count, forgets what is zapped */
+static void shadow_hash(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role r1 = role_of(1, MV_GMODE_LONG, false, MV_ACC_ALL);
+	union mv_sp_role r2 = role_of(1, MV_GMODE_LONG, false, MV_ACC_EXEC);
+	struct mv_sp *sp[64], *a, *b;
+	bool created;
+	int i;
+
+	a = get(test, 10, r1, &created);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_TRUE(test, created);
+	KUNIT_EXPECT_PTR_EQ(test, get(test, 10, r1, &created), a);
+	KUNIT_EXPECT_FALSE(test, created);
+	b = get(test, 10, r2, &created);
+	KUNIT_EXPECT_TRUE(test, created);
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 2ULL);
+
+	/* many, with frames 1024 apart (the bucket count) */
+	for (i = 0; i < 64; i++) {
+		sp[i] = get(test, 1000 + 1024 * i, r1, &created);
+		KUNIT_ASSERT_NOT_NULL(test, sp[i]);
+		KUNIT_EXPECT_TRUE(test, created);
+	}
+	for (i = 0; i < 64; i += 2)
+		mv_shadow_test_zap(ctx->vm, sp[i]);
+	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 2ULL + 32);
+	for (i = 0; i < 64; i++) {
+		struct mv_sp *again = get(test, 1000 + 1024 * i, r1, &created);
+
+		KUNIT_EXPECT_EQ(test, created, !(i & 1));
+		if (i & 1)
+			KUNIT_EXPECT_PTR_EQ(test, again, sp[i]);
+	}
+	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 2ULL + 64);
+	KUNIT_EXPECT_EQ(test, ctx->vm->stats.sp_zapped, 32ULL);
+}
+
+/*
+ * The rmap: leaves by guest frame; a new shadow of a guest table makes
+ * its leaves read-only; unsync and sync; the notifier's zap of a range.
+ */
+static void shadow_rmap(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role leaf = role_of(1, MV_GMODE_LONG, true, MV_ACC_ALL);
+	union mv_sp_role table = role_of(1, MV_GMODE_LONG, false, MV_ACC_ALL);
+	struct mv_sp *sp, *t;
+	bool flush = false, created;
+	int i;
+
+	sp = get(test, 0x100, leaf, &created);
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+		mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, i, 7,
+				    FAKE_PFN(i), true);
+	}
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, 3, 8, FAKE_PFN(3), true);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 7), 3U);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 8), 1U);
+	KUNIT_EXPECT_FALSE(test, mv_shadow_test_protected(ctx->vm, 7));
+
+	/* frame 7 becomes a guest table: its leaves lose RW */
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	t = mv_shadow_test_get(ctx->vm, ctx->sv, 7, table, &flush, &created);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_TRUE(test, flush);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 7));
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, sp->spt[i] & SPTE_RW, 0ULL);
+	KUNIT_EXPECT_EQ(test, sp->spt[3] & SPTE_RW, SPTE_RW);
+
+	/* the guest writes it: unsync, unprotected; a flush protects again */
+	mv_shadow_test_unsync(ctx->vm, 7);
+	KUNIT_EXPECT_FALSE(test, mv_shadow_test_protected(ctx->vm, 7));
+	KUNIT_EXPECT_EQ(test, ctx->vm->stats.sp_unsynced, 1ULL);
+	mv_shadow_test_sync(ctx->vm);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 7));
+
+	/* the notifier drops frames [7, 8): the three leaves go */
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 7, 8), 3UL);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 7), 0U);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, sp->spt[i], 0ULL);
+	/* a range wider than the buckets takes the other way */
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 0, 1 << 20),
+			1UL);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 8), 0U);
+
+	/* zapping a page takes its leaves out of the rmap */
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, 9, 9, FAKE_PFN(9), false);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 9), 1U);
+	mv_shadow_test_zap(ctx->vm, sp);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 9), 0U);
+}
+
+/* Parent links: a zapped child leaves no dangling entry above it */
+static void shadow_parents(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role r2 = role_of(2, MV_GMODE_LONG, false, MV_ACC_ALL);
+	union mv_sp_role r1 = role_of(1, MV_GMODE_LONG, false, MV_ACC_ALL);
+	struct mv_sp *pd, *pt, *pt2;
+	bool created;
+
+	pd = get(test, 0x20, r2, &created);
+	pt = get(test, 0x21, r1, &created);
+	pt2 = get(test, 0x22, r1, &created);
+	KUNIT_ASSERT_NOT_NULL(test, pd);
+	KUNIT_ASSERT_NOT_NULL(test, pt);
+	KUNIT_ASSERT_NOT_NULL(test, pt2);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_link(ctx->sv, pd, 0, pt);
+	mv_shadow_test_link(ctx->sv, pd, 1, pt);
+	mv_shadow_test_link(ctx->sv, pd, 2, pt2);
+	KUNIT_EXPECT_NE(test, pd->spt[0], 0ULL);
+	mv_shadow_test_zap(ctx->vm, pt);
+	KUNIT_EXPECT_EQ(test, pd->spt[0], 0ULL);
+	KUNIT_EXPECT_EQ(test, pd->spt[1], 0ULL);
+	KUNIT_EXPECT_NE(test, pd->spt[2], 0ULL);
+	/* the parent goes: the child stays cached, without a parent */
+	mv_shadow_test_zap(ctx->vm, pd);
+	KUNIT_EXPECT_PTR_EQ(test, get(test, 0x22, r1, &created), pt2);
+	KUNIT_EXPECT_FALSE(test, created);
+	KUNIT_EXPECT_TRUE(test, hlist_empty(&pt2->parents));
+	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 1ULL);
+}
+
+static struct kunit_case shadow_cases[] = {
+	KUNIT_CASE(shadow_role_long),
+	KUNIT_CASE(shadow_role_legacy),
+	KUNIT_CASE(shadow_role_registers),
+	KUNIT_CASE(shadow_hash),
+	KUNIT_CASE(shadow_rmap),
+	KUNIT_CASE(shadow_parents),
+	{}
+};
+
+static struct kunit_suite shadow_suite = {
+	.name = "minivisor_shadow",
+	.init = shadow_test_init,
+	.exit = shadow_test_exit,
+	.test_cases = shadow_cases,
+};
+
+kunit_test_suite(shadow_suite);

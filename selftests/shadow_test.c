@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow paging (MV_CAP_MMU_MODE = MV_MMU_SHADOW): the mode capability,
+ * guests in every paging mode, #PF error codes and CR2 delivered to a guest
+ * handler, Accessed/Dirty bits, a guest changing its own page tables and
+ * INVLPG, 64 address spaces switched round-robin with and without the root
+ * cache, host MADV_DONTNEED and slot deletion under a running guest, and
+ * two vCPUs sharing one address space.  Each checks the counters of
+ * KVM_GET_STATS_FD it expects to move.
+ */
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "lib/vm.h"
+#include "shadow_guest.h"
+
+#define MEM_SIZE	0x400000ULL	/* 4 MiB of guest memory at 0 */
+#define CODE		0x1000ULL
+#define GDT		0x3000ULL
+#define IDT		0x4000ULL
+#define MBOX		0x5000ULL	/* the #PF handler's CR2, error, resume */
+#define STACK		0x9000ULL
+#define PML4		0x10000ULL
+#define PDPT		0x11000ULL
+#define PD		0x12000ULL
+#define PT		0x13000ULL
+#define PD32		0x14000ULL	/* 32-bit guests' PD */
+#define PDPT_PAE	0x15000ULL	/* PAE guests' PDPT (32-byte) */
+#define PT2		0x16000ULL	/* 32-bit and PAE guests' second PT */
+#define DATA		0x20000ULL	/* pages the tests play with */
+#define AS_BASE		0x100000ULL	/* the 64 address spaces' tables */
+#define NR_AS		64
+#define PORT		0x10
+
+#define P	0x1ULL
+#define RW	0x2ULL
+#define US	0x4ULL
+#define A	0x20ULL
+#define D	0x40ULL
+#define PS	0x80ULL
+#define NX	_BITULL(63)
+#define BIT51	_BITULL(51)
+
+FIXTURE(shadow) {
+	struct mv_guest g;
+	int stats;
+};
+
+static int vm_stats_fd(int vm)
+{
+	return ioctl(vm, KVM_GET_STATS_FD, NULL);
+}
+
+/* A statistic by name from a stats fd; -ENOENT when there is none. */
+static int stat_get(int fd, const char *name, __u64 *val)
+{
+	struct kvm_stats_header h;
+	size_t dsize;
+	char *descs;
+	int r = -ENOENT;
+
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		return -EIO;
+	dsize = sizeof(struct kvm_stats_desc) + h.name_size;
+	descs = malloc(dsize * h.num_desc);
+	if (!descs)
+		return -ENOMEM;
+	if (pread(fd, descs, dsize * h.num_desc, h.desc_offset) !=
+	    (ssize_t)(dsize * h.num_desc)) {
+		free(descs);
+		return -EIO;
+	}
+	for (__u32 i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)(descs + i * dsize);
+
+		if (strcmp(d->name, name))
+			continue;
+		r = pread(fd, val, sizeof(*val), h.data_offset + d->offset) ==
+			sizeof(*val) ? 0 : -EIO;
+		break;
+	}
+	free(descs);
+	return r;
+}
+
+static __u64 stat_value(struct __test_metadata *_metadata, int fd,
+			const char *name)
+{
+	__u64 v = 0;
+
+	EXPECT_EQ(0, stat_get(fd, name, &v)) TH_LOG("stat %s", name);
+	return v;
+}
+
+#define STAT(name) stat_value(_metadata, self->stats, name)
+
+/* Does this host run VMs on shadow tables? */
+static bool have_shadow(void)
+{
+	int dev = mv_open_dev(), r;
+
+	if (dev < 0)
+		return false;
+	r = ioctl(dev, KVM_CHECK_EXTENSION, MV_CAP_MMU_MODE);
+	close(dev);
+	return r > 0 && (r & MV_MMU_SHADOW);
+}
+
+FIXTURE_SETUP(shadow)
+{
+	int r;
+
+	self->stats = -1;
+	if (!have_shadow())
+		SKIP(return, "no shadow paging on this host");
+	setenv("MV_MMU", "shadow", 1);
+	r = mv_guest_create(&self->g, 0, MEM_SIZE);
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "this backend does not run vCPUs yet");
+	ASSERT_EQ(0, r) TH_LOG("guest: %s", strerror(-r));
+	self->stats = vm_stats_fd(self->g.vm);
+	ASSERT_LE(0, self->stats);
+}
+
+FIXTURE_TEARDOWN(shadow)
+{
+	if (self->stats >= 0)
+		close(self->stats);
+	mv_guest_destroy(&self->g);
+}
+
+static __u64 *gmem64(struct mv_guest *g, __u64 gpa)
+{
+	return (__u64 *)(g->mem + gpa);
+}
+
+static __u32 *gmem32(struct mv_guest *g, __u64 gpa)
+{
+	return (__u32 *)(g->mem + gpa);
+}
+
+static struct kvm_segment seg(__u16 sel, __u8 type, bool code, bool l)
+{
+	return (struct kvm_segment) {
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .s = 1, .l = code && l, .db = !(code && l),
+		.g = 1,
+	};
+}
+
+static void set_cpuid(struct __test_metadata *_metadata, struct mv_guest *g,
+		      int vcpu)
+{
+	struct kvm_cpuid2 *cpuid;
+
+	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
+	ASSERT_NE(NULL, cpuid);
+	cpuid->nent = 256;
+	ASSERT_EQ(0, ioctl(g->dev, KVM_GET_SUPPORTED_CPUID, cpuid));
+	ASSERT_EQ(0, ioctl(vcpu, KVM_SET_CPUID2, cpuid));
+	free(cpuid);
+}
+
+/* The flat segments and the registers of a vCPU starting at CODE. */
+static void start_vcpu(struct __test_metadata *_metadata, struct mv_guest *g,
+		       int vcpu, __u64 cr0, __u64 cr3, __u64 cr4, __u64 efer,
+		       __u64 rsp, __u64 rdi)
+{
+	bool lm = efer & 0x400;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	set_cpuid(_metadata, g, vcpu);
+	ASSERT_EQ(0, ioctl(vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs = seg(0x8, 0xb, true, lm);
+	sregs.ds = seg(0x10, 0x3, false, lm);
+	sregs.es = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.tr = (struct kvm_segment) {
+		.selector = 0x18, .limit = 0x67, .type = 0xb, .present = 1,
+	};
+	sregs.gdt.base = GDT;
+	sregs.gdt.limit = 0x1f;
+	sregs.idt.base = IDT;
+	sregs.idt.limit = 0xfff;
+	sregs.cr0 = cr0;
+	sregs.cr3 = cr3;
+	sregs.cr4 = cr4;
+	sregs.efer = efer;
+	ASSERT_EQ(0, ioctl(vcpu, KVM_SET_SREGS, &sregs));
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = CODE;
+	regs.rsp = rsp;
+	regs.rdi = rdi;
+	regs.rflags = 2;
+	ASSERT_EQ(0, ioctl(vcpu, KVM_SET_REGS, &regs));
+}
+
+/*
+ * A 64-bit guest: the first 2 MiB identity-mapped with 4 KiB pages
+ * (supervisor, writable, Accessed and Dirty clear), page 0 not mapped;
+ * GDT; @code at CODE.
+ */
+static void long_mode(struct __test_metadata *_metadata, struct mv_guest *g,
+		      const unsigned char *code, const unsigned char *end)
+{
+	__u64 *gdt = gmem64(g, GDT);
+	int i;
+
+	*gmem64(g, PML4) = PDPT | P | RW;
+	*gmem64(g, PDPT) = PD | P | RW;
+	*gmem64(g, PD) = PT | P | RW;
+	for (i = 1; i < 512; i++)
+		gmem64(g, PT)[i] = ((__u64)i << 12) | P | RW;
+	gdt[1] = 0x00af9b000000ffffULL;	/* 64-bit code */
+	gdt[2] = 0x00cf93000000ffffULL;	/* data */
+	gdt[3] = 0x00008b000000ffffULL;	/* TSS */
+	mv_guest_put(g, CODE, code, end - code);
+	/* PG, WP, ET, PE; PAE; NXE, LMA, LME */
+	start_vcpu(_metadata, g, g->vcpu, 0x80010011, PML4, 0x20, 0xd00,
+		   STACK, 0);
+}
+
+/* The next exit is OUT to PORT; returns its value. */
+static __u32 next_out(struct __test_metadata *_metadata, struct mv_guest *g)
+{
+	int r = mv_guest_run(g);
+
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(KVM_EXIT_IO, g->run->exit_reason)
+		TH_LOG("exit %u, internal %u", g->run->exit_reason,
+		       g->run->internal.suberror);
+	if (r || g->run->exit_reason != KVM_EXIT_IO)
+		return 0xdeadbeef;
+	EXPECT_EQ(PORT, g->run->io.port);
+	return mv_guest_io_data(g);
+}
+
+#define OUT() next_out(_metadata, &self->g)
+
+static void expect_hlt(struct __test_metadata *_metadata, struct mv_guest *g)
+{
+	ASSERT_EQ(0, mv_guest_run(g));
+	EXPECT_EQ(KVM_EXIT_HLT, g->run->exit_reason);
+}
+
+/* The capability: both modes announced; the mode is fixed by the vCPU. */
+TEST(mode_cap)
+{
+	struct kvm_enable_cap cap = { .cap = MV_CAP_MMU_MODE };
+	int dev, vm, vcpu, modes;
+
+	if (!have_shadow())
+		SKIP(return, "no shadow paging on this host");
+	dev = mv_open_dev();
+	ASSERT_LE(0, dev);
+	modes = ioctl(dev, KVM_CHECK_EXTENSION, MV_CAP_MMU_MODE);
+	EXPECT_NE(0, modes & MV_MMU_SHADOW);
+	vm = ioctl(dev, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	EXPECT_EQ(modes, ioctl(vm, KVM_CHECK_EXTENSION, MV_CAP_MMU_MODE));
+	cap.args[0] = 3;		/* both at once: not a mode */
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EINVAL, errno);
+	cap.args[0] = 0;
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EINVAL, errno);
+	cap.args[0] = MV_MMU_SHADOW;
+	EXPECT_EQ(0, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	if (modes & MV_MMU_TDP) {
+		cap.args[0] = MV_MMU_TDP;
+		EXPECT_EQ(0, ioctl(vm, KVM_ENABLE_CAP, &cap));
+		cap.args[0] = MV_MMU_SHADOW;
+		EXPECT_EQ(0, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	}
+	cap.flags = 1;
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EINVAL, errno);
+	cap.flags = 0;
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, vcpu);
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EBUSY, errno);
+	close(vcpu);
+	close(vm);
+	close(dev);
+}
+
+static int write_param(const char *name, const char *val)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/sys/module/minivisor/parameters/%s",
+		 name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * A VM that does not choose gets the "mmu" parameter's mode: an unmodified
+ * KVM client runs on shadow tables with mmu=shadow.
+ */
+TEST(mmu_parameter)
+{
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_sregs sregs;
+	struct mv_guest g;
+	__u64 faults = 0;
+	int stats, r;
+
+	if (!have_shadow())
+		SKIP(return, "no shadow paging on this host");
+	if (access("/sys/module/minivisor/parameters/mmu", W_OK))
+		SKIP(return, "no mmu parameter (not minivisor)");
+	EXPECT_EQ(-EINVAL, write_param("mmu", "npt"));
+	ASSERT_EQ(0, write_param("mmu", "shadow"));
+	unsetenv("MV_MMU");
+	r = mv_guest_create(&g, 0, MEM_SIZE);
+	write_param("mmu", "tdp");
+	ASSERT_EQ(0, r);
+	/* real mode at 0x1000: OUT 0x10, AL; HLT */
+	mv_guest_put(&g, 0x1000, "\xe6\x10\xf4", 3);
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, mv_guest_run(&g));
+	EXPECT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	stats = vm_stats_fd(g.vm);
+	ASSERT_LE(0, stats);
+	EXPECT_EQ(0, stat_get(stats, "shadow_faults", &faults));
+	/* paging off: the code page, mapped by the identity shadow */
+	EXPECT_LE(1ULL, faults);
+	close(stats);
+	mv_guest_destroy(&g);
+}
+
+/* #PF error codes and CR2, as the guest's own handler sees them. */
+TEST_F(shadow, pf_error_codes)
+{
+	__u64 *idt = gmem64(&self->g, IDT);
+	__u64 handler = CODE + (lm_pf_handler - lm_pf_start);
+	__u64 injected;
+
+	long_mode(_metadata, &self->g, lm_pf_start, lm_pf_end);
+	/* vector 14: a 64-bit interrupt gate to the handler */
+	idt[28] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
+		((handler >> 16 & 0xffff) << 48);
+	idt[29] = handler >> 32;
+	gmem64(&self->g, PT)[0x20] = DATA | P;			/* read-only */
+	gmem64(&self->g, PT)[0x21] = 0x21000 | P | RW | NX;
+	gmem64(&self->g, PT)[0x22] = 0x22000 | P | RW | BIT51;
+	*gmem32(&self->g, DATA) = 0x7e57;
+	*gmem32(&self->g, 0x21000) = 0xc3;			/* ret */
+
+	EXPECT_EQ(0x0U, OUT());		/* not present, supervisor read */
+	EXPECT_EQ(0x400000U, OUT());
+	EXPECT_EQ(0x3U, OUT());		/* protection, write */
+	EXPECT_EQ(0x20000U, OUT());
+	EXPECT_EQ(0x11U, OUT());	/* protection, fetch */
+	EXPECT_EQ(0x21000U, OUT());
+	EXPECT_EQ(0x9U, OUT());		/* reserved bit */
+	EXPECT_EQ(0x22008U, OUT());
+	EXPECT_EQ(0x7e57U, OUT());
+	expect_hlt(_metadata, &self->g);
+
+	injected = STAT("shadow_pf_injected");
+	EXPECT_EQ(4ULL, injected);
+	EXPECT_LT(injected, STAT("shadow_faults"));
+	EXPECT_LE(4ULL, STAT("shadow_pages_created"));
+	EXPECT_LE(1ULL, STAT("root_cache_misses"));
+}
+
+/* The walker sets Accessed and Dirty in the guest's entries. */
+TEST_F(shadow, accessed_dirty)
+{
+	__u64 *pt = gmem64(&self->g, PT);
+
+	long_mode(_metadata, &self->g, lm_ad_start, lm_ad_end);
+	*gmem32(&self->g, 0x23000) = 0x1234;
+	EXPECT_EQ(0x1234U, OUT());
+	expect_hlt(_metadata, &self->g);
+
+	EXPECT_EQ(A, pt[0x23] & (A | D));		/* read: A only */
+	EXPECT_EQ(A | D, pt[0x24] & (A | D));		/* written */
+	EXPECT_EQ(0ULL, pt[0x25] & (A | D));		/* untouched */
+	EXPECT_EQ(A, *gmem64(&self->g, PD) & (A | D));
+	EXPECT_EQ(0x5a5aU, *gmem32(&self->g, 0x24000));
+	EXPECT_LE(3ULL, STAT("shadow_faults"));
+	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
+}
+
+/*
+ * The guest rewrites a PTE in its own (write-protected) page table, which
+ * maps itself: the write is emulated and the new entry (accessed, so it can
+ * be) mapped at once; INVLPG, then a CR3 load, make the new mappings seen.
+ */
+TEST_F(shadow, guest_pte_write_invlpg)
+{
+	__u64 faults;
+	int vstats;
+
+	vstats = ioctl(self->g.vcpu, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, vstats);
+	long_mode(_metadata, &self->g, lm_invlpg_start, lm_invlpg_end);
+	*gmem32(&self->g, 0x26000) = 0x1111;
+	*gmem32(&self->g, 0x27000) = 0x2222;
+	EXPECT_EQ(0x1111U, OUT());
+	faults = stat_value(_metadata, vstats, "shadow_faults");
+	EXPECT_EQ(0x2222U, OUT());
+	/* the write to the table; the read after INVLPG found it mapped */
+	EXPECT_EQ(faults + 1, stat_value(_metadata, vstats, "shadow_faults"));
+	EXPECT_EQ(0x1111U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0x26003ULL, *gmem64(&self->g, PT + 0x26 * 8) & ~(A | D));
+	EXPECT_EQ(2ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_unsynced"));
+	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
+
+	/* the vCPU's own counters: the INVLPG and the CR3 load flushed */
+	EXPECT_LE(3ULL, stat_value(_metadata, vstats, "tlb_flushes"));
+	/* the VM counts those that got as far as the host page */
+	EXPECT_LE(STAT("shadow_faults"),
+		  stat_value(_metadata, vstats, "shadow_faults"));
+	EXPECT_LT(0ULL, stat_value(_metadata, vstats, "shadow_faults"));
+	close(vstats);
+}
+
+/*
+ * A page that stops being a page table: after its PD entry is cleared
+ * the guest fills it with data; the first writes are emulated, then the
+ * shadow is dropped as flooded and the rest go straight to memory.
+ */
+TEST_F(shadow, flooded_table)
+{
+	__u64 *pt2 = gmem64(&self->g, 0x14000);
+	int i;
+
+	long_mode(_metadata, &self->g, lm_flood_start, lm_flood_end);
+	gmem64(&self->g, PD)[1] = 0x14000 | P | RW;
+	pt2[0] = 0x26000 | P | RW;
+	*gmem32(&self->g, 0x26000) = 0xf00d;
+	EXPECT_EQ(0xf00dU, OUT());
+	EXPECT_EQ(15U, OUT());
+	expect_hlt(_metadata, &self->g);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ((__u64)i, pt2[i]);
+	EXPECT_EQ(1ULL, STAT("shadow_pages_flooded"));
+	/* the PD entry, then the data until the flood: 1 + 4 */
+	EXPECT_EQ(5ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_unsynced"));
+}
+
+/* Builds the 64 address spaces of lm_as: private PDPT, PD, PT, page. */
+static void build_spaces(struct mv_guest *g)
+{
+	int i;
+
+	for (i = 0; i < NR_AS; i++) {
+		__u64 base = AS_BASE + i * 0x5000ULL;
+
+		gmem64(g, base)[0] = PDPT | P | RW;	/* the shared low 2 MiB */
+		gmem64(g, base)[1] = (base + 0x1000) | P | RW;
+		gmem64(g, base + 0x1000)[0] = (base + 0x2000) | P | RW;
+		gmem64(g, base + 0x2000)[0] = (base + 0x3000) | P | RW;
+		gmem64(g, base + 0x3000)[0] = (base + 0x4000) | P | RW;
+		*gmem32(g, base + 0x4000) = i + 1;
+	}
+}
+
+static void set_root_cache(bool on)
+{
+	int fd = open("/sys/module/minivisor/parameters/root_cache", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, on ? "Y" : "N", 1) != 1)
+			perror("root_cache");
+		close(fd);
+	}
+}
+
+/*
+ * 64 address spaces round-robin: after the first round every CR3 load
+ * finds its root, and no shadow page is built again.
+ */
+TEST_F(shadow, address_spaces_cached)
+{
+	__u64 created, hits, misses;
+	int round;
+
+	long_mode(_metadata, &self->g, lm_as_start, lm_as_end);
+	build_spaces(&self->g);
+	EXPECT_EQ(64U * 65 / 2, OUT());
+	created = STAT("shadow_pages_created");
+	misses = STAT("root_cache_misses");
+	hits = STAT("root_cache_hits");
+	EXPECT_LE((__u64)NR_AS, misses);
+	/* a root, a PDPT, a PD and a PT of its own for each */
+	EXPECT_LE(4ULL * NR_AS, created);
+	for (round = 0; round < 3; round++)
+		EXPECT_EQ(64U * 65 / 2, OUT());
+	EXPECT_EQ(created, STAT("shadow_pages_created"));
+	EXPECT_EQ(misses, STAT("root_cache_misses"));
+	EXPECT_EQ(hits + 3ULL * NR_AS, STAT("root_cache_hits"));
+	TH_LOG("first round: %llu shadow pages, %llu misses; then %llu hits",
+	       (unsigned long long)created, (unsigned long long)misses,
+	       (unsigned long long)(STAT("root_cache_hits") - hits));
+}
+
+/* The same without the root cache: every round builds it all again. */
+TEST_F(shadow, address_spaces_uncached)
+{
+	__u64 created, zapped;
+	int round;
+
+	if (access("/sys/module/minivisor/parameters/root_cache", W_OK))
+		SKIP(return, "no root_cache parameter to turn off");
+	set_root_cache(false);
+	long_mode(_metadata, &self->g, lm_as_start, lm_as_end);
+	build_spaces(&self->g);
+	EXPECT_EQ(64U * 65 / 2, OUT());
+	created = STAT("shadow_pages_created");
+	zapped = STAT("shadow_pages_zapped");
+	for (round = 0; round < 2; round++)
+		EXPECT_EQ(64U * 65 / 2, OUT());
+	set_root_cache(true);
+	EXPECT_LE(created + 2ULL * 4 * NR_AS, STAT("shadow_pages_created"));
+	EXPECT_LE(zapped + 2ULL * 4 * NR_AS, STAT("shadow_pages_zapped"));
+	EXPECT_EQ(0ULL, STAT("root_cache_hits"));
+}
+
+/*
+ * A budget of 64 shadow pages for 64 address spaces of 4 each: the least
+ * recently used are reclaimed, the guest sees nothing of it.
+ */
+TEST(address_spaces_budget)
+{
+	struct mv_guest g;
+	__u64 pages = 0, reclaimed = 0;
+	int stats, round, r;
+
+	if (!have_shadow())
+		SKIP(return, "no shadow paging on this host");
+	if (write_param("shadow_pages", "64"))
+		SKIP(return, "no shadow_pages parameter (not minivisor)");
+	setenv("MV_MMU", "shadow", 1);
+	r = mv_guest_create(&g, 0, MEM_SIZE);
+	write_param("shadow_pages", "4096");
+	ASSERT_EQ(0, r);
+	long_mode(_metadata, &g, lm_as_start, lm_as_end);
+	build_spaces(&g);
+	for (round = 0; round < 2; round++)
+		EXPECT_EQ(64U * 65 / 2, next_out(_metadata, &g));
+	stats = vm_stats_fd(g.vm);
+	ASSERT_LE(0, stats);
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages", &pages));
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages_reclaimed", &reclaimed));
+	EXPECT_GE(64ULL, pages);
+	EXPECT_LT(64ULL, reclaimed);
+	TH_LOG("%llu shadow pages, %llu reclaimed",
+	       (unsigned long long)pages, (unsigned long long)reclaimed);
+	close(stats);
+	mv_guest_destroy(&g);
+}
+
+/* The host drops a page under the guest: the guest sees the new one. */
+TEST_F(shadow, host_madv_dontneed)
+{
+	__u64 inval;
+
+	long_mode(_metadata, &self->g, lm_loop_start, lm_loop_end);
+	*gmem32(&self->g, 0x28000) = 0xabcd;
+	EXPECT_EQ(0xabcdU, OUT());
+	EXPECT_EQ(0xabcdU, OUT());
+	inval = STAT("mmu_notifier_invalidations");
+	if (madvise(self->g.mem + 0x28000, 0x1000, MADV_DONTNEED)) {
+		/* a kernel without madvise(): drop it by mapping anew */
+		ASSERT_EQ(self->g.mem + 0x28000,
+			  mmap(self->g.mem + 0x28000, 0x1000,
+			       PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	}
+	EXPECT_LT(inval, STAT("mmu_notifier_invalidations"));
+	EXPECT_EQ(0U, OUT());			/* a fresh zero page */
+	*gmem32(&self->g, 0x28000) = 0x4321;
+	EXPECT_EQ(0x4321U, OUT());
+}
+
+/* A slot deleted while the guest maps it: its accesses become MMIO. */
+TEST_F(shadow, slot_delete)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 1, .guest_phys_addr = 0x28000 + MEM_SIZE,
+		.memory_size = 0x1000,
+	};
+	void *page = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u64 zaps;
+
+	ASSERT_NE(MAP_FAILED, page);
+	long_mode(_metadata, &self->g, lm_loop_start, lm_loop_end);
+	/* gva 0x28000 maps the page of slot 1, above slot 0 */
+	gmem64(&self->g, PT)[0x28] = (0x28000 + MEM_SIZE) | P | RW;
+	region.userspace_addr = (unsigned long)page;
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &region));
+	*(__u32 *)page = 0x5107;
+	EXPECT_EQ(0x5107U, OUT());
+	zaps = STAT("tdp_zaps");
+	region.memory_size = 0;
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &region));
+	EXPECT_LT(zaps, STAT("tdp_zaps"));
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	/* MMIO now: the emulator's exit, or its failure while it has none */
+	EXPECT_TRUE(self->g.run->exit_reason == KVM_EXIT_MMIO ||
+		    self->g.run->exit_reason == KVM_EXIT_INTERNAL_ERROR);
+	if (self->g.run->exit_reason == KVM_EXIT_MMIO)
+		EXPECT_EQ(0x28000 + MEM_SIZE, self->g.run->mmio.phys_addr);
+	munmap(page, 0x1000);
+}
+
+/* 32-bit paging, with a 4 MiB page (PSE) and a 4 KiB one. */
+TEST_F(shadow, paging_32bit)
+{
+	__u32 *pd = gmem32(&self->g, PD32), *pt = gmem32(&self->g, PT);
+	__u64 *gdt = gmem64(&self->g, GDT);
+	int i;
+
+	gdt[1] = 0x00cf9b000000ffffULL;	/* 32-bit code */
+	gdt[2] = 0x00cf93000000ffffULL;
+	gdt[3] = 0x00008b000000ffffULL;
+	pd[0] = PT | P | RW;		/* 0-4 MiB: 4 KiB pages, identity */
+	for (i = 1; i < 1024; i++)
+		pt[i] = (i << 12) | P | RW;
+	pd[1] = 0x000000 | P | RW | PS;	/* 4-8 MiB: the 4 MiB page at 0 */
+	pd[2] = PT2 | P | RW;		/* 8 MiB: 4 KiB pages */
+	gmem32(&self->g, PT2)[0] = 0x29000 | P | RW;
+	*gmem32(&self->g, 0x10) = 0x4a4a;
+	mv_guest_put(&self->g, CODE, pm_start, pm_end - pm_start);
+	/* PG, ET, PE; PSE */
+	start_vcpu(_metadata, &self->g, self->g.vcpu, 0x80000011, PD32, 0x10,
+		   0, STACK, 0);
+	EXPECT_EQ(0x4a4aU, OUT());
+	EXPECT_EQ(0x32323232U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(A | D, gmem32(&self->g, PT2)[0] & (A | D));
+	EXPECT_EQ(A, pd[1] & (A | D));
+	EXPECT_LE(3ULL, STAT("shadow_pages_created"));
+	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
+}
+
+/* PAE paging, with a 2 MiB page and a 4 KiB one. */
+TEST_F(shadow, paging_pae)
+{
+	__u64 *pdpt = gmem64(&self->g, PDPT_PAE), *pd = gmem64(&self->g, PD);
+	__u64 *pt = gmem64(&self->g, PT), *gdt = gmem64(&self->g, GDT);
+	int i;
+
+	gdt[1] = 0x00cf9b000000ffffULL;
+	gdt[2] = 0x00cf93000000ffffULL;
+	gdt[3] = 0x00008b000000ffffULL;
+	pdpt[0] = PD | P;
+	pd[0] = PT | P | RW;		/* 0-2 MiB: 4 KiB pages */
+	for (i = 1; i < 512; i++)
+		pt[i] = ((__u64)i << 12) | P | RW;
+	pd[2] = 0x000000 | P | RW | PS;	/* 4-6 MiB: the 2 MiB page at 0 */
+	pd[4] = PT2 | P | RW;		/* 8 MiB */
+	gmem64(&self->g, PT2)[0] = 0x29000 | P | RW;
+	*gmem32(&self->g, 0x10) = 0x5a5a;
+	mv_guest_put(&self->g, CODE, pm_start, pm_end - pm_start);
+	/* PG, ET, PE; PAE */
+	start_vcpu(_metadata, &self->g, self->g.vcpu, 0x80000011, PDPT_PAE,
+		   0x20, 0, STACK, 0);
+	EXPECT_EQ(0x5a5aU, OUT());
+	EXPECT_EQ(0x32323232U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(A | D, gmem64(&self->g, PT2)[0] & (A | D));
+	EXPECT_EQ(A, pd[2] & (A | D));
+	EXPECT_LE(3ULL, STAT("shadow_pages_created"));
+}
+
+struct share_arg {
+	struct mv_guest *g;
+	int vcpu;
+	struct kvm_run *run;
+	__u32 result;
+	int exit_reason;
+};
+
+static void *share_thread(void *p)
+{
+	struct share_arg *a = p;
+
+	a->result = 0xffffffff;
+	if (ioctl(a->vcpu, KVM_RUN, 0))
+		return NULL;
+	a->exit_reason = a->run->exit_reason;
+	if (a->run->exit_reason == KVM_EXIT_IO)
+		memcpy(&a->result, (char *)a->run + a->run->io.data_offset, 4);
+	return NULL;
+}
+
+/* Two vCPUs rewrite entries of one shared page table, concurrently. */
+TEST_F(shadow, two_vcpus_share)
+{
+	struct share_arg args[2];
+	pthread_t th[2];
+	int i, vcpu1;
+
+	long_mode(_metadata, &self->g, lm_share_start, lm_share_end);
+	vcpu1 = ioctl(self->g.vm, KVM_CREATE_VCPU, 1);
+	ASSERT_LE(0, vcpu1);
+	start_vcpu(_metadata, &self->g, vcpu1, 0x80010011, PML4, 0x20, 0xd00,
+		   STACK - 0x800, 1);
+	/* vCPU 0 starts with RDI = 0 */
+	gmem64(&self->g, PD)[1] = 0x14000 | P | RW;
+	for (i = 0; i < 4; i++)
+		*gmem64(&self->g, 0x30000 + i * 0x1000) = 0x30000 + i * 0x1000;
+	args[0] = (struct share_arg){ .g = &self->g, .vcpu = self->g.vcpu,
+				      .run = self->g.run };
+	args[1] = (struct share_arg){ .g = &self->g, .vcpu = vcpu1 };
+	args[1].run = mmap(NULL, self->g.run_size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED, vcpu1, 0);
+	ASSERT_NE(MAP_FAILED, args[1].run);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, share_thread,
+					    &args[i]));
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(KVM_EXIT_IO, args[i].exit_reason);
+		EXPECT_EQ(200U, args[i].result) TH_LOG("vCPU %d", i);
+	}
+	EXPECT_LE(2ULL, STAT("pte_writes_emulated") +
+		  STAT("shadow_pages_unsynced"));
+	munmap(args[1].run, self->g.run_size);
+	close(vcpu1);
+}
+
+TEST_HARNESS_MAIN
