@@ -113,6 +113,27 @@ trace)
 		"vmctl: exit io out port 0x3f8 size 1 count 1" "vmctl: exit hlt"
 	[ "$(grep -c 'exit io' $T/err)" -eq 47 ] || fail "not 47 io exits"
 	;;
+mmu)
+	# minivisor: each format on shadow paging (MV_CAP_MMU_MODE)
+	$V run --mmu shadow $G/hello.bin > $T/out 2>&1
+	rc=$?
+	expect 0 $T/out "Hello from a guest of minivisor, in real mode."
+	$V run --mmu shadow $G/hello64.elf > $T/out 2>&1
+	rc=$?
+	expect 0 $T/out \
+		"Hello from a 64-bit ELF guest of minivisor, in long mode."
+	$V run --mmu shadow --append shadow $G/multiboot.elf > $T/out 2>&1
+	rc=$?
+	expect 67 $T/out "cmdline: $G/multiboot.elf shadow"
+	# KVM offers no choice: tdp is its default, shadow is refused
+	both --mmu tdp $G/hello.bin
+	expect 0 $T/out "Hello from a guest of minivisor, in real mode."
+	/init on-kvm $V run --dev /dev/kvm --mmu shadow $G/hello.bin \
+		> $T/out 2>&1
+	rc=$?
+	expect 1 $T/out \
+		"vmctl: --mmu shadow: this device offers no way to choose the MMU mode (only its default, tdp)"
+	;;
 stdin)
 	# the UART receives vmctl's stdin; the guest echoes a line
 	printf 'typed on stdin\n' | timeout 60 $V run $G/echo.bin > $T/out 2>&1
@@ -163,11 +184,9 @@ errors)
 	rc=$?
 	expect 1 $T/out \
 		"vmctl: /dev/null: not a KVM device: Inappropriate ioctl for device"
-	# no device offers a choice of MMU yet: shadow is refused
-	$V run --mmu shadow $G/hello.bin > $T/out 2>&1
+	$V run --mmu nested $G/hello.bin > $T/out 2>&1
 	rc=$?
-	expect 1 $T/out \
-		"vmctl: --mmu shadow: this device offers no way to choose the MMU mode (only its default, tdp)"
+	expect 1 $T/out "vmctl: --mmu nested: not shadow or tdp"
 	$V run --cpus 2 $G/hello.bin > $T/out 2>&1
 	rc=$?
 	expect 2 $T/out "vmctl: --cpus 2: only 1 vCPU until SMP lands"
