@@ -152,7 +152,8 @@ stats)
 	rc=$?
 	sed 's/^/# /' $T/err
 	if grep -q "^vmctl: vm stats:" $T/err; then
-		expect 0 $T/err
+		expect 0 $T/err "vmctl: vcpu 0 stats:" "  io_exits = 47" \
+			"  halt_exits = 1"
 	else
 		expect 0 $T/err "vmctl: exits = 48" "vmctl: exits.io = 47" \
 			"vmctl: exits.hlt = 1"
