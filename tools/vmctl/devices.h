@@ -31,7 +31,10 @@ struct port_access {
 	int exit_status;
 };
 
+/* Each device: DEV_UNHANDLED for a port it does not own. */
 enum dev_result uart_io(struct port_access *a);
 enum dev_result debug_exit_io(struct port_access *a);
+enum dev_result rtc_io(struct port_access *a);
+enum dev_result post_io(struct port_access *a);
 
 #endif /* VMCTL_DEVICES_H */

@@ -3,7 +3,7 @@
  * vmctl: the VMM that drives minivisor (or KVM) through the KVM ABI.
  *
  *   vmctl info [--dev PATH]
- *   vmctl run [--dev PATH] [--mem SIZE] [--at ADDR] [--trace] [--stats] IMAGE
+ *   vmctl run [OPTIONS] IMAGE
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,11 +23,58 @@ static void show_help(FILE *out)
 {
 	fprintf(out,
 		"usage: vmctl info [--dev PATH]\n"
-		"       vmctl run [--dev PATH] [--mem SIZE] [--at ADDR] [--trace] [--stats] IMAGE\n"
+		"       vmctl run [OPTIONS] IMAGE\n"
 		"  info   describe the hypervisor behind PATH (default /dev/minivisor)\n"
-		"  run    run a flat real-mode IMAGE loaded at ADDR (default 0x1000)\n"
-		"         with SIZE bytes of memory (default 1M); port 0x3f8 is a\n"
-		"         16550 on stdout, writing V to port 0xf4 exits (V << 1) | 1\n");
+		"  run    run IMAGE on one vCPU:\n"
+		"         a Multiboot 1 kernel: 32-bit protected mode, EAX the magic,\n"
+		"           EBX the information (memory map, command line)\n"
+		"         a 64-bit ELF: long mode on identity page tables of the low 4G\n"
+		"         anything else: a flat binary, real mode at --at\n"
+		"options of run:\n"
+		"  --dev PATH       the device (default /dev/minivisor; /dev/kvm works)\n"
+		"  --mmu MODE       shadow or tdp (default: the device's, tdp)\n"
+		"  --mem SIZE       guest memory, K, M or G suffix (default 16M, 1M-2G)\n"
+		"  --cpus N         vCPUs (only 1 until SMP lands)\n"
+		"  --at ADDR        load address of a flat image (default 0x1000)\n"
+		"  --append CMDLINE the command line of a Multiboot kernel\n"
+		"  --trace          print each exit, and unhandled ports and MMIO once\n"
+		"  --stats          print the device's statistics (or vmctl's exit\n"
+		"                   counts) at the end\n"
+		"devices: a 16550 at 0x3f8 on stdout and stdin, the RTC at 0x70,\n"
+		"  POST port 0x80 ignored, isa-debug-exit at 0xf4; other ports and\n"
+		"  MMIO read all-ones\n"
+		"exit status: 0 the guest halted, (V << 1) | 1 it wrote V to 0xf4,\n"
+		"  1 vmctl could not run it (no device, bad image), 2 usage,\n"
+		"  4 the guest shut down (triple fault), 6 an internal error or\n"
+		"  failed entry in the hypervisor\n");
+}
+
+static int parse_size(const char *arg, size_t *size)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	switch (*end) {
+	case 'G':
+	case 'g':
+		v <<= 10;
+		fallthrough;
+	case 'M':
+	case 'm':
+		v <<= 10;
+		fallthrough;
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
+	}
+	if (errno || *end || v < (1 << 20) || v > (2ull << 30) || v % 4096)
+		return -1;
+	*size = v;
+	return 0;
 }
 
 static const char *backend_name(__u32 backend)
@@ -94,6 +141,9 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "mem", required_argument, NULL, 'm' },
+		{ "mmu", required_argument, NULL, 'u' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "append", required_argument, NULL, 'A' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "trace", no_argument, NULL, 't' },
 		{ "stats", no_argument, NULL, 's' },
@@ -101,7 +151,8 @@ int main(int argc, char **argv)
 		{ }
 	};
 	struct run_options ro = {
-		.dev = "/dev/minivisor", .mem = 1 << 20, .at = 0x1000,
+		.dev = "/dev/minivisor", .mem = 16 << 20, .at = 0x1000,
+		.cpus = 1,
 	};
 	const char *cmd;
 	char *end;
@@ -113,21 +164,33 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:m:a:tsh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:u:c:A:a:tsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			ro.dev = optarg;
 			break;
 		case 'm':
-			ro.mem = strtoul(optarg, &end, 0);
-			if (*end == 'K' || *end == 'k')
-				ro.mem <<= 10;
-			else if (*end == 'M' || *end == 'm')
-				ro.mem <<= 20;
-			if (!ro.mem || ro.mem % 4096 || ro.mem > (1UL << 30)) {
-				fprintf(stderr, "vmctl: bad --mem %s\n", optarg);
+			if (parse_size(optarg, &ro.mem)) {
+				fprintf(stderr,
+					"vmctl: bad --mem %s (1M to 2G, in pages)\n",
+					optarg);
 				return 2;
 			}
+			break;
+		case 'u':
+			ro.mmu = optarg;
+			break;
+		case 'c':
+			ro.cpus = strtoul(optarg, &end, 0);
+			if (*end || ro.cpus != 1) {
+				fprintf(stderr,
+					"vmctl: --cpus %s: only 1 vCPU until SMP lands\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'A':
+			ro.append = optarg;
 			break;
 		case 'a':
 			ro.at = strtoul(optarg, &end, 0);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmctl run: load a flat real-mode image and run it on one vCPU, through
- * the KVM ABI, on /dev/minivisor or /dev/kvm.
+ * vmctl run: load an image, build a VM with one vCPU through the KVM ABI
+ * (on /dev/minivisor or /dev/kvm alike), and serve its exits until the
+ * guest halts, exits through the debug-exit port, or fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -18,11 +18,29 @@
 #include "devices.h"
 #include "vmctl.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 static enum dev_result (*const devices[])(struct port_access *) = {
 	uart_io,
 	debug_exit_io,
+	rtc_io,
+	post_io,
+};
+
+/**
+ * struct vm - what one run holds
+ * @dev: the device fd
+ * @vm: the VM fd
+ * @vcpu: the vCPU fd
+ * @run: the vCPU's kvm_run page
+ * @run_size: its mapped size
+ * @img: the image and guest memory
+ * @counts: exits by reason
+ */
+struct vm {
+	int dev, vm, vcpu;
+	struct kvm_run *run;
+	long run_size;
+	struct image img;
+	struct exit_counts counts;
 };
 
 /* One element of a KVM_EXIT_IO; returns DEV_EXIT to end the run. */
@@ -33,24 +51,77 @@ static enum dev_result port_io(const struct run_options *o,
 	enum dev_result r = DEV_UNHANDLED;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(devices); i++) {
+	for (i = 0; i < ARRAY_SIZE(devices) && r == DEV_UNHANDLED; i++)
 		r = devices[i](a);
-		if (r != DEV_UNHANDLED)
-			break;
+	if (r != DEV_UNHANDLED)
+		return r;
+	if (a->in)
+		*a->data = 0xffffffff;	/* nothing there */
+	if (o->trace && !(logged[a->port / 8] & (1 << a->port % 8))) {
+		fprintf(stderr, "vmctl: unhandled port %#x (%s), ignored\n",
+			a->port, a->in ? "in" : "out");
+		logged[a->port / 8] |= 1 << a->port % 8;
 	}
-	if (a->port == 0x80)			/* POST codes */
-		r = DEV_OK;
-	if (r == DEV_UNHANDLED) {
-		if (a->in)
-			*a->data = 0xffffffff;	/* nothing there */
-		if (o->trace && !(logged[a->port / 8] & (1 << a->port % 8))) {
-			fprintf(stderr, "vmctl: unhandled port %#x (%s)\n",
-				a->port, a->in ? "in" : "out");
-			logged[a->port / 8] |= 1 << a->port % 8;
-		}
-		r = DEV_OK;
+	return DEV_OK;
+}
+
+static int exit_io(const struct run_options *o, struct kvm_run *run)
+{
+	unsigned char *p = (unsigned char *)run + run->io.data_offset;
+	unsigned int i;
+
+	for (i = 0; i < run->io.count; i++, p += run->io.size) {
+		uint32_t v = 0;
+		struct port_access a = {
+			.port = run->io.port,
+			.size = run->io.size,
+			.in = run->io.direction == KVM_EXIT_IO_IN,
+			.data = &v,
+		};
+
+		if (!a.in)
+			memcpy(&v, p, a.size);
+		if (port_io(o, &a) == DEV_EXIT)
+			return a.exit_status;
+		if (a.in)
+			memcpy(p, &v, a.size);
 	}
-	return r;
+	return -1;
+}
+
+/* No MMIO devices: reads return all-ones, writes are dropped. */
+static void exit_mmio(const struct run_options *o, struct kvm_run *run)
+{
+	static uint64_t logged[64];
+	static unsigned int nlogged;
+	unsigned int i;
+
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+	if (!o->trace)
+		return;
+	for (i = 0; i < nlogged; i++)
+		if (logged[i] == run->mmio.phys_addr)
+			return;
+	if (nlogged < ARRAY_SIZE(logged))
+		logged[nlogged++] = run->mmio.phys_addr;
+	fprintf(stderr, "vmctl: unhandled MMIO %#llx (%s), ignored\n",
+		(unsigned long long)run->mmio.phys_addr,
+		run->mmio.is_write ? "write" : "read");
+}
+
+static void trace_exit(const struct kvm_run *run)
+{
+	fprintf(stderr, "vmctl: exit %s", exit_name(run->exit_reason));
+	if (run->exit_reason == KVM_EXIT_IO)
+		fprintf(stderr, " %s port %#x size %u count %u",
+			run->io.direction == KVM_EXIT_IO_IN ? "in" : "out",
+			run->io.port, run->io.size, run->io.count);
+	else if (run->exit_reason == KVM_EXIT_MMIO)
+		fprintf(stderr, " %s %#llx len %u",
+			run->mmio.is_write ? "write" : "read",
+			(unsigned long long)run->mmio.phys_addr, run->mmio.len);
+	fputc('\n', stderr);
 }
 
 static void print_regs(int vcpu)
@@ -58,8 +129,10 @@ static void print_regs(int vcpu)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vcpu, KVM_GET_REGS, &r) || ioctl(vcpu, KVM_GET_SREGS, &s))
+	if (ioctl(vcpu, KVM_GET_REGS, &r) || ioctl(vcpu, KVM_GET_SREGS, &s)) {
+		perror("vmctl: reading the registers");
 		return;
+	}
 	fprintf(stderr,
 		"  rip %016llx rflags %08llx cs %04x:%016llx\n"
 		"  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
@@ -69,162 +142,198 @@ static void print_regs(int vcpu)
 		r.rdx, r.rsi, r.rdi, r.rsp, r.rbp, s.cr0, s.cr3, s.cr4, s.efer);
 }
 
-static int load_image(const char *path, unsigned char *mem, size_t size,
-		      size_t at)
+static void internal_error(const struct kvm_run *run)
 {
-	struct stat st;
-	ssize_t n;
-	int fd;
+	unsigned int i, n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "vmctl: %s: %s\n", path, strerror(errno));
-		return -1;
+	fprintf(stderr, "vmctl: internal error in the hypervisor, suberror %u%s\n",
+		run->internal.suberror,
+		run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			" (emulation failed)" : "");
+	if (run->emulation_failure.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    run->emulation_failure.ndata >= 3 &&
+	    run->emulation_failure.flags &
+	    KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) {
+		n = run->emulation_failure.insn_size;
+		if (n > sizeof(run->emulation_failure.insn_bytes))
+			n = sizeof(run->emulation_failure.insn_bytes);
+		fprintf(stderr, "  instruction bytes:");
+		for (i = 0; i < n; i++)
+			fprintf(stderr, " %02x",
+				run->emulation_failure.insn_bytes[i]);
+		fputc('\n', stderr);
+		return;
 	}
-	if (fstat(fd, &st) || st.st_size == 0 || (size_t)st.st_size > size - at) {
-		fprintf(stderr, "vmctl: %s: not an image that fits at %#zx\n",
-			path, at);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, mem + at, st.st_size);
-	close(fd);
-	return n == st.st_size ? 0 : -1;
+	n = run->internal.ndata;
+	if (n > ARRAY_SIZE(run->internal.data))
+		n = ARRAY_SIZE(run->internal.data);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "  data[%u] %#llx\n", i,
+			(unsigned long long)run->internal.data[i]);
 }
 
-/* Runs until the guest halts or asks to exit; returns the exit status. */
-static int run_loop(const struct run_options *o, int vcpu,
-		    struct kvm_run *run)
+/* Runs until the guest halts, exits or fails; returns the exit status. */
+static int run_loop(const struct run_options *o, struct vm *v)
 {
-	unsigned long exits = 0;
+	struct kvm_run *run = v->run;
+	int status;
 
 	for (;;) {
-		if (ioctl(vcpu, KVM_RUN, 0) && errno != EINTR) {
+		if (ioctl(v->vcpu, KVM_RUN, 0) && errno != EINTR) {
 			fprintf(stderr, "vmctl: KVM_RUN: %s\n", strerror(errno));
-			return 1;
+			return STATUS_ERROR;
 		}
-		exits++;
+		v->counts.total++;
+		if (run->exit_reason < ARRAY_SIZE(v->counts.reason))
+			v->counts.reason[run->exit_reason]++;
 		if (o->trace)
-			fprintf(stderr, "vmctl: exit %u\n", run->exit_reason);
+			trace_exit(run);
 		switch (run->exit_reason) {
-		case KVM_EXIT_IO: {
-			unsigned char *p = (unsigned char *)run +
-				run->io.data_offset;
-			unsigned int i;
-
-			for (i = 0; i < run->io.count; i++) {
-				uint32_t v = 0;
-				struct port_access a = {
-					.port = run->io.port,
-					.size = run->io.size,
-					.in = run->io.direction == KVM_EXIT_IO_IN,
-					.data = &v,
-				};
-
-				if (!a.in)
-					memcpy(&v, p, a.size);
-				if (port_io(o, &a) == DEV_EXIT)
-					return a.exit_status;
-				if (a.in)
-					memcpy(p, &v, a.size);
-				p += a.size;
-			}
+		case KVM_EXIT_IO:
+			status = exit_io(o, run);
+			if (status >= 0)
+				return status;
 			break;
-		}
+		case KVM_EXIT_MMIO:
+			exit_mmio(o, run);
+			break;
 		case KVM_EXIT_HLT:
-			if (o->stats)
-				fprintf(stderr, "vmctl: %lu exits\n", exits);
 			return 0;
 		case KVM_EXIT_INTR:
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			fprintf(stderr, "vmctl: the guest shut down (triple fault)\n");
-			print_regs(vcpu);
-			return 3;
+			fprintf(stderr,
+				"vmctl: the guest shut down (triple fault); its registers:\n");
+			print_regs(v->vcpu);
+			return STATUS_SHUTDOWN;
+		case KVM_EXIT_SYSTEM_EVENT:
+			fprintf(stderr, "vmctl: the guest asked for system event %u\n",
+				run->system_event.type);
+			return STATUS_SHUTDOWN;
 		case KVM_EXIT_FAIL_ENTRY:
-			fprintf(stderr, "vmctl: entry failed, hardware reason %#llx\n",
+			fprintf(stderr,
+				"vmctl: entry failed, hardware reason %#llx\n",
 				run->fail_entry.hardware_entry_failure_reason);
-			print_regs(vcpu);
-			return 4;
+			print_regs(v->vcpu);
+			return STATUS_INTERNAL;
 		case KVM_EXIT_INTERNAL_ERROR:
-			fprintf(stderr, "vmctl: internal error, suberror %u\n",
-				run->internal.suberror);
-			print_regs(vcpu);
-			return 4;
+			internal_error(run);
+			print_regs(v->vcpu);
+			return STATUS_INTERNAL;
 		default:
-			fprintf(stderr, "vmctl: unexpected exit %u\n",
-				run->exit_reason);
-			print_regs(vcpu);
-			return 4;
+			fprintf(stderr, "vmctl: unexpected exit %u (%s)\n",
+				run->exit_reason, exit_name(run->exit_reason));
+			print_regs(v->vcpu);
+			return STATUS_INTERNAL;
 		}
 	}
 }
 
+static int open_dev(const char *path)
+{
+	int fd, api;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vmctl: %s: %s%s\n", path, strerror(errno),
+			errno == ENOENT ?
+			" (no such device node: is the module loaded?)" : "");
+		return -1;
+	}
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (api != KVM_API_VERSION) {
+		if (api < 0)
+			fprintf(stderr, "vmctl: %s: not a KVM device: %s\n",
+				path, strerror(errno));
+		else
+			fprintf(stderr, "vmctl: %s: KVM API version %d, not %d\n",
+				path, api, KVM_API_VERSION);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The VM, its memory and its vCPU; 0 or -1 after printing why not. */
+static int create_vm(const struct run_options *o, struct vm *v)
+{
+	struct kvm_userspace_memory_region region = {
+		.memory_size = v->img.mem_size,
+		.userspace_addr = (unsigned long)v->img.mem,
+	};
+
+	v->vm = ioctl(v->dev, KVM_CREATE_VM, 0);
+	if (v->vm < 0) {
+		perror("vmctl: KVM_CREATE_VM");
+		return -1;
+	}
+	if (mmu_select(v->dev, v->vm, o->mmu))
+		return -1;
+	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region)) {
+		perror("vmctl: guest memory");
+		return -1;
+	}
+	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	if (v->vcpu < 0) {
+		perror("vmctl: KVM_CREATE_VCPU");
+		return -1;
+	}
+	if (cpuid_setup(v->dev, v->vcpu))
+		return -1;
+	v->run_size = ioctl(v->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (v->run_size <= 0) {
+		perror("vmctl: KVM_GET_VCPU_MMAP_SIZE");
+		return -1;
+	}
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->vcpu, 0);
+	if (v->run == MAP_FAILED) {
+		perror("vmctl: mapping kvm_run");
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * cmd_run() - vmctl run
+ * @o: the options
+ *
+ * Return: the exit status of vmctl: the guest's, or a STATUS_* of vmctl's.
+ */
 int cmd_run(const struct run_options *o)
 {
-	struct kvm_userspace_memory_region region;
-	int dev, vm = -1, vcpu = -1, status = 1;
-	struct kvm_run *run = MAP_FAILED;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	unsigned char *mem;
-	long run_size = 0;
+	struct vm v = { .dev = -1, .vm = -1, .vcpu = -1, .run = MAP_FAILED };
+	int status = STATUS_ERROR;
+	struct boot b = { 0 };
 
-	dev = open(o->dev, O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		fprintf(stderr, "vmctl: %s: %s\n", o->dev, strerror(errno));
-		return 1;
+	v.img.mem_size = o->mem;
+	v.img.mem = mmap(NULL, o->mem, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (v.img.mem == MAP_FAILED) {
+		perror("vmctl: guest memory");
+		return STATUS_ERROR;
 	}
-	mem = mmap(NULL, o->mem, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED || load_image(o->image, mem, o->mem, o->at))
+	if (load_image(o, &v.img, &b))
 		goto out;
+	v.dev = open_dev(o->dev);
+	if (v.dev < 0 || create_vm(o, &v) || boot_setup(v.vcpu, &v.img, &b))
+		goto out;
+	if (o->trace)
+		fprintf(stderr, "vmctl: %s image %s, entry %#llx\n", b.format,
+			o->image, (unsigned long long)b.entry);
 
-	vm = ioctl(dev, KVM_CREATE_VM, 0);
-	if (vm < 0) {
-		fprintf(stderr, "vmctl: KVM_CREATE_VM: %s\n", strerror(errno));
-		goto out;
-	}
-	region = (struct kvm_userspace_memory_region) {
-		.memory_size = o->mem, .userspace_addr = (unsigned long)mem,
-	};
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region)) {
-		fprintf(stderr, "vmctl: guest memory: %s\n", strerror(errno));
-		goto out;
-	}
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	run_size = ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vcpu < 0 || run_size <= 0) {
-		fprintf(stderr, "vmctl: KVM_CREATE_VCPU: %s\n", strerror(errno));
-		goto out;
-	}
-	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		goto out;
-
-	/* real mode, CS = 0, entered at the load address */
-	if (ioctl(vcpu, KVM_GET_SREGS, &sregs))
-		goto out;
-	sregs.cs.selector = 0;
-	sregs.cs.base = 0;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = o->at;
-	regs.rflags = 2;
-	regs.rsp = o->at;
-	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) ||
-	    ioctl(vcpu, KVM_SET_REGS, &regs))
-		goto out;
-
-	status = run_loop(o, vcpu, run);
+	status = run_loop(o, &v);
+	if (o->stats)
+		stats_print(v.dev, v.vm, v.vcpu, &v.counts);
 out:
-	if (run != MAP_FAILED)
-		munmap(run, run_size);
-	if (mem != MAP_FAILED)
-		munmap(mem, o->mem);
-	if (vcpu >= 0)
-		close(vcpu);
-	if (vm >= 0)
-		close(vm);
-	close(dev);
+	if (v.run != MAP_FAILED)
+		munmap(v.run, v.run_size);
+	if (v.vcpu >= 0)
+		close(v.vcpu);
+	if (v.vm >= 0)
+		close(v.vm);
+	if (v.dev >= 0)
+		close(v.dev);
+	munmap(v.img.mem, o->mem);
 	return status;
 }
