@@ -163,9 +163,16 @@ while read -r kind name arg; do
 		rc=$?
 		;;
 	shadow-selftest)
-		# the same selftest, its VMs on shadow paging (MV_CAP_MMU_MODE)
-		(cd /mv/tests && MV_MMU=shadow "./$name" $arg) >&3 2>&1
-		rc=$?
+		# the same selftest, its VMs on shadow paging (MV_CAP_MMU_MODE);
+		# the VMX backend has no shadow paging yet
+		if [ "$MV_BACKEND" = svm ]; then
+			(cd /mv/tests && MV_MMU=shadow "./$name" $arg) >&3 2>&1
+			rc=$?
+		else
+			tap "1..1"
+			tap "ok 1 $name # SKIP no shadow paging on $MV_BACKEND yet"
+			rc=0
+		fi
 		;;
 	kvm-selftest)
 		# the same selftest against the reference, KVM, on /dev/kvm
