@@ -109,3 +109,23 @@ long mv_msr_ioctl(struct mv_vcpu *vcpu, void __user *uarg, bool set)
 	kfree(e);
 	return r;
 }
+
+/**
+ * mv_msr_pat_valid() - may IA32_PAT hold this value?
+ * @pat: the value
+ *
+ * Return: true when each of its eight bytes is a memory type: UC, WC, WT,
+ * WP, WB or UC-.
+ */
+bool mv_msr_pat_valid(u64 pat)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (8 * i);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}

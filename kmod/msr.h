@@ -17,5 +17,6 @@ struct mv_vcpu;
 long mv_msr_index_list(void __user *uarg);
 long mv_msr_ioctl(struct mv_vcpu *vcpu, void __user *uarg, bool set);
 bool mv_msr_known(u32 index);
+bool mv_msr_pat_valid(u64 pat);
 
 #endif /* MV_MSR_H */

@@ -622,20 +622,6 @@ static int svm_handle_npf(struct mv_vcpu *vcpu)
 /* EFER bits a guest may have: SCE, LME, LMA, NXE */
 #define SVM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-/* Every byte of PAT must be a memory type: UC, WC, WT, WP, WB or UC-. */
-static bool svm_pat_valid(u64 pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (8 * i);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
 static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct svm_vcpu *svm = vcpu->priv;
@@ -715,7 +701,7 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 		svm->vmcb->control.tsc_offset = data - rdtsc();
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!svm_pat_valid(data))
+		if (!mv_msr_pat_valid(data))
 			return -EINVAL;
 		save->g_pat = data;
 		return 0;

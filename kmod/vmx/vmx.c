@@ -1177,20 +1177,6 @@ static struct vmx_msr_entry *vmx_guest_msr(struct vmx_vcpu *vmx, u32 index)
 	return NULL;
 }
 
-/* Every byte of PAT must be a memory type: UC, WC, WT, WP, WB or UC-. */
-static bool vmx_pat_valid(u64 pat)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (8 * i);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
 static int vmx_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_msr_entry *e;
@@ -1266,7 +1252,7 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 		vmx_wr(vmx, TSC_OFFSET, data - rdtsc());
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!vmx_pat_valid(data))
+		if (!mv_msr_pat_valid(data))
 			return -EINVAL;
 		vmx_wr(vmx, GUEST_IA32_PAT, data);
 		return 0;
