@@ -190,6 +190,24 @@ const struct mv_walk_ops *mv_insn_walk_ops(void)
 	return &insn_walk_ops;
 }
 
+/* The walker's view of the registers the caller already read */
+static int insn_walk_env(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs,
+			 const struct kvm_regs *regs, struct mv_walk_env *env)
+{
+	const struct kvm_cpuid_entry2 *e;
+
+	env->cr0 = sregs->cr0;
+	env->cr3 = sregs->cr3;
+	env->cr4 = sregs->cr4;
+	env->efer = sregs->efer;
+	env->rflags = regs->rflags;
+	env->cpl = sregs->cr0 & X86_CR0_PE ? sregs->ss.dpl : 0;
+	e = mv_cpuid_find(&vcpu->cpuid, 0x80000008, 0);
+	env->maxphyaddr = e && (e->eax & 0xff) >= 32 && (e->eax & 0xff) <= 52 ?
+		e->eax & 0xff : boot_cpu_data.x86_phys_bits;
+	return env->cpl;
+}
+
 /**
  * mv_insn_walk_env() - the paging state of a vCPU, for the walker
  * @vcpu: the vCPU
@@ -199,22 +217,12 @@ const struct mv_walk_ops *mv_insn_walk_ops(void)
  */
 int mv_insn_walk_env(struct mv_vcpu *vcpu, struct mv_walk_env *env)
 {
-	const struct kvm_cpuid_entry2 *e;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
 	mv_ops->get_sregs(vcpu, &sregs);
 	mv_ops->get_regs(vcpu, &regs);
-	env->cr0 = sregs.cr0;
-	env->cr3 = sregs.cr3;
-	env->cr4 = sregs.cr4;
-	env->efer = sregs.efer;
-	env->rflags = regs.rflags;
-	env->cpl = sregs.cr0 & X86_CR0_PE ? sregs.ss.dpl : 0;
-	e = mv_cpuid_find(&vcpu->cpuid, 0x80000008, 0);
-	env->maxphyaddr = e && (e->eax & 0xff) >= 32 && (e->eax & 0xff) <= 52 ?
-		e->eax & 0xff : boot_cpu_data.x86_phys_bits;
-	return env->cpl;
+	return insn_walk_env(vcpu, &sregs, &regs, env);
 }
 
 /*
@@ -507,7 +515,7 @@ static int insn_emulate(struct mv_vcpu *vcpu, bool may_fail)
 
 	mv_ops->get_regs(vcpu, &regs);
 	mv_ops->get_sregs(vcpu, &sregs);
-	ie.user = mv_insn_walk_env(vcpu, &ie.walk) == 3;
+	ie.user = insn_walk_env(vcpu, &sregs, &regs, &ie.walk) == 3;
 
 	ctxt->ops = &insn_emul_ops;
 	ctxt->priv = &ie;
