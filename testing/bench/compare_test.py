@@ -54,7 +54,7 @@ def expect_status(got, want, err):
 
 
 def raw_results(names):
-    """The fixtures' rows, as this test reads them: {(cfg,wl,var,metric): row}"""
+    """The fixtures' rows: {(config, workload, variant, metric): fields}"""
     rows = {}
     for n in names:
         with open(fixture(n + ".csv")) as f:
@@ -109,8 +109,9 @@ def run_all(names, *extra):
     with tempfile.TemporaryDirectory() as d:
         out_csv = os.path.join(d, "out.csv")
         out_svg = os.path.join(d, "out.svg")
-        rc, out, err = vmctl("--compare", *[fixture(n + ".csv") for n in names],
-                             "--csv", out_csv, "--svg", out_svg, *extra)
+        files = [fixture(n + ".csv") for n in names]
+        rc, out, err = vmctl("--compare", *files, "--csv", out_csv,
+                             "--svg", out_svg, *extra)
         expect_status(rc, 0, err)
         with open(out_csv) as f:
             table = list(csv.reader(f))
@@ -210,9 +211,10 @@ def svg_bars_log2():
     check(len(b) == 35, "%d bars, expected 35" % len(b))
     groups = [g for g in svg.iter(SVG + "g") if g.get("class") == "group"]
     check(len(groups) == 9, "%d groups, expected 9" % len(groups))
-    missing = [t for t in svg.iter(SVG + "text") if t.get("class") == "missing"]
+    texts = list(svg.iter(SVG + "text"))
+    missing = [t for t in texts if t.get("class") == "missing"]
     check(len(missing) == 1, "%d missing marks, expected 1" % len(missing))
-    labels = [t.text for t in svg.iter(SVG + "text") if t.get("class") == "ratio"]
+    labels = [t.text for t in texts if t.get("class") == "ratio"]
     check(len(labels) == 35 and "x53.33" in labels and
           labels.count("x1.00") == 9, "ratio labels %s" % labels)
     axis = [g for g in svg.iter(SVG + "g") if g.get("class") == "axis"]
@@ -225,7 +227,8 @@ def svg_bars_log2():
                for r in b}
     check(heights["minivisor-shadow faults/4k"] >
           heights["kvm-shadow faults/4k"] >
-          heights["minivisor-tdp faults/4k"] > heights["kvm-tdp faults/4k"] > 0,
+          heights["minivisor-tdp faults/4k"] >
+          heights["kvm-tdp faults/4k"] > 0,
           "bar heights not in the order of the ratios")
 
 
