@@ -4,6 +4,7 @@
  *
  *   vmctl info [--dev PATH]
  *   vmctl run [OPTIONS] IMAGE
+ *   vmctl bench --compare FILE... [--csv OUT] [--svg OUT]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@ static void show_help(FILE *out)
 	fprintf(out,
 		"usage: vmctl info [--dev PATH]\n"
 		"       vmctl run [OPTIONS] IMAGE\n"
+		"       vmctl bench --compare FILE... [--csv OUT] [--svg OUT]\n"
 		"  info   describe the hypervisor behind PATH (default /dev/minivisor)\n"
 		"  run    run IMAGE on one vCPU:\n"
 		"         a Multiboot 1 kernel: 32-bit protected mode, EAX the magic,\n"
@@ -46,7 +48,8 @@ static void show_help(FILE *out)
 		"exit status: 0 the guest halted, (V << 1) | 1 it wrote V to 0xf4,\n"
 		"  1 vmctl could not run it (no device, bad image), 2 usage,\n"
 		"  4 the guest shut down (triple fault), 6 an internal error or\n"
-		"  failed entry in the hypervisor\n");
+		"  failed entry in the hypervisor\n"
+		"  bench --compare: see vmctl bench --compare --help\n");
 }
 
 static int parse_size(const char *arg, size_t *size)
@@ -136,6 +139,18 @@ static int cmd_info(const char *dev)
 	return api == KVM_API_VERSION ? 0 : 1;
 }
 
+/* Until the runner lands, "vmctl bench" is only --compare. */
+static int cmd_bench(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--compare"))
+			return bench_compare_main(argc, argv);
+	fprintf(stderr, "vmctl bench: only --compare is built yet\n");
+	return STATUS_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,6 +178,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[1];
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "d:m:u:c:A:a:tsh", opts, NULL)) != -1) {
 		switch (c) {
