@@ -177,6 +177,46 @@ lm_share_start:
 	hlt
 lm_share_end:
 /*
+ * A 2 MiB guest page at gva 0x600000: sums a dword of each of its 32
+ * pages 64 KiB apart, writes the sum to its last page, and reports it.
+ */
+	.globl lm_2m_start, lm_2m_end
+lm_2m_start:
+	mov rbx, 0x600000
+	xor ecx, ecx
+	xor edx, edx
+1:	add edx, [rbx + rcx]
+	add ecx, 0x10000
+	cmp ecx, 0x200000
+	jne 1b
+	mov [rbx + 0x1ff000], edx
+	mov eax, edx
+	out 0x10, eax
+	hlt
+lm_2m_end:
+/*
+ * The same 2 MiB page, which holds the page table of gva 0x800000 (at
+ * offset 0x10000): written through the large page, read through the
+ * table; the guest then rewrites the table's entry 0 through the large
+ * page, INVLPGs, and reads both again.
+ */
+	.globl lm_2m_wp_start, lm_2m_wp_end
+lm_2m_wp_start:
+	mov dword ptr [0x600000 + 0x30000], 0x3333
+	mov eax, [0x600000 + 0x30000]
+	out 0x10, eax
+	mov eax, [0x800000]
+	out 0x10, eax
+	mov rax, 0x40030023
+	mov [0x600000 + 0x10000], rax
+	invlpg [0x800000]
+	mov eax, [0x800000]
+	out 0x10, eax
+	mov eax, [0x600000 + 0x50000]
+	out 0x10, eax
+	hlt
+lm_2m_wp_end:
+/*
  * 32-bit protected mode, paging set up by the VMM (32-bit or PAE):
  * reads gva 0x400000 (a 4 MiB / 2 MiB page at gpa 0x200000), writes
  * gva 0x800000 (a 4 KiB page at gpa 0x29000), reports both.
