@@ -51,6 +51,7 @@
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
+#include "../event.h"
 #include "../exit.h"
 #include "../insn.h"
 #include "../mv.h"
@@ -924,7 +925,8 @@ static int shadow_inject_pf(struct mv_vcpu *vcpu, u64 gva, u32 error)
 {
 	vcpu->vm->stats.shadow_pf_injected++;
 	vcpu->stats.shadow_pf_injected++;
-	mv_ops->inject_exception(vcpu, X86_TRAP_PF, true, error, gva);
+	/* a #DF if the #PF came while delivering a #PF, say */
+	mv_inject_exception(vcpu, X86_TRAP_PF, true, error, gva);
 	return 1;
 }
 
@@ -980,11 +982,16 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	seq = vm->mn_seq;
 	spin_unlock(&vm->tdp.lock);
 
-	if (!found)
-		return mv_insn_emulate(vcpu);	/* MMIO */
-	writable = !(slot.flags & KVM_MEM_READONLY);
-	if ((access & MV_PF_WRITE) && !writable)
-		return mv_insn_emulate(vcpu);
+	writable = found && !(slot.flags & KVM_MEM_READONLY);
+	if (!found || ((access & MV_PF_WRITE) && !writable)) {
+		const u64 data[2] = { gva, w.gpa };
+
+		/* MMIO: the instruction's, unless an event's delivery made it */
+		if (!mv_event_delivering(vcpu))
+			return mv_insn_emulate(vcpu);
+		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
+					data, ARRAY_SIZE(data));
+	}
 	hva = slot.userspace_addr + ((gfn - slot.base_gfn) << PAGE_SHIFT);
 	r = get_user_pages_fast(hva, 1, writable ? FOLL_WRITE : 0, &page);
 	if (r != 1 && writable && !(access & MV_PF_WRITE)) {
@@ -1010,11 +1017,14 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	/*
 	 * The guest writes one of its write-protected tables: emulate the
 	 * write, which updates the shadows in place (shadow_write_gpa()).
+	 * A write an event's delivery makes (a stack push) is not the
+	 * instruction's: the table is unsynced and the delivery runs again.
 	 */
 	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn)) {
 		spin_unlock(&vm->tdp.lock);
 		put_page(page);
-		r = mv_insn_emulate_write(vcpu);
+		r = mv_event_delivering(vcpu) ? -EOPNOTSUPP :
+			mv_insn_emulate_write(vcpu);
 		if (r != -EOPNOTSUPP)
 			return r;
 		/* an instruction the emulator does not know: unsync */
