@@ -852,6 +852,82 @@ TEST_F(shadow, large_page_wp)
 	put_slot_2m(&s);
 }
 
+/*
+ * 1 GiB guest pages: over the THP-backed slot a 2 MiB leaf under the
+ * direct shadow of the 1 GiB page; over slot 0's 4 KiB pages, 4 KiB ones.
+ */
+TEST_F(shadow, large_page_1g)
+{
+	__u64 *pdpt = gmem64(&self->g, PDPT);
+	struct slot_2m s;
+	long huge;
+
+	huge = add_slot_2m(_metadata, &self->g, &s, MADV_HUGEPAGE);
+	if (huge < (long)(SZ_2M >> 10)) {
+		put_slot_2m(&s);
+		SKIP(return, "no THP for the slot (%ld kB)", huge);
+	}
+	long_mode(_metadata, &self->g, lm_1g_start, lm_1g_end);
+	pdpt[1] = SLOT1 | P | RW | PS;		/* gva 1 GiB: gpa 1 GiB */
+	pdpt[2] = 0 | P | RW | PS;		/* gva 2 GiB: gpa 0 */
+	*gmem32(&self->g, DATA) = 0x1616;
+	EXPECT_EQ(sum_2m(), OUT());
+	EXPECT_EQ(0x1616U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(sum_2m(), *(__u32 *)(s.data + 0x1ff000));
+	EXPECT_EQ(A | D, pdpt[1] & (A | D));
+	EXPECT_EQ(A, pdpt[2] & (A | D));
+	EXPECT_EQ(1ULL, STAT("shadow_pages_2m"));
+	EXPECT_GT(10ULL, STAT("shadow_faults"));
+	put_slot_2m(&s);
+}
+
+/*
+ * Copy-on-write done by the guest kernel: a page shared read-only by two
+ * address spaces is copied by the #PF handler of the one that writes it,
+ * which remaps it writable there (an emulated write to its write-protected
+ * page table) and INVLPGs; the other space keeps the original.
+ */
+TEST_F(shadow, guest_cow)
+{
+	__u64 *idt = gmem64(&self->g, IDT);
+	__u64 handler = CODE + (lm_cow_handler - lm_cow_start);
+	int i;
+
+	long_mode(_metadata, &self->g, lm_cow_start, lm_cow_end);
+	idt[28] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
+		((handler >> 16 & 0xffff) << 48);
+	idt[29] = handler >> 32;
+	/* space A (CR3 0x10000): gva 0x200000 through the table at 0x14000 */
+	gmem64(&self->g, PD)[1] = 0x14000 | P | RW;
+	gmem64(&self->g, 0x14000)[0] = 0x30000 | P;
+	/* space B (CR3 0x17000): the same low 2 MiB, its own table 0x1a000 */
+	*gmem64(&self->g, 0x17000) = 0x18000 | P | RW;
+	*gmem64(&self->g, 0x18000) = 0x19000 | P | RW;
+	gmem64(&self->g, 0x19000)[0] = PT | P | RW;
+	gmem64(&self->g, 0x19000)[1] = 0x1a000 | P | RW;
+	gmem64(&self->g, 0x1a000)[0] = 0x30000 | P;
+	for (i = 0; i < 1024; i++)
+		gmem32(&self->g, 0x30000)[i] = 0xc0c0 + i;
+
+	EXPECT_EQ(0xc0c0U, OUT());	/* read: its table is shadowed */
+	EXPECT_EQ(0x3U, OUT());		/* protection, write */
+	EXPECT_EQ(0x200000U, OUT());
+	EXPECT_EQ(0x1111U, OUT());	/* space A: its copy */
+	EXPECT_EQ(0xc0c0U, OUT());	/* space B: the shared page */
+	EXPECT_EQ(0x1111U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0xc0c0U, *gmem32(&self->g, 0x30000));
+	EXPECT_EQ(0x1111U, *gmem32(&self->g, 0x31000));
+	for (i = 1; i < 1024; i++)
+		EXPECT_EQ(0xc0c0U + i, gmem32(&self->g, 0x31000)[i]);
+	EXPECT_EQ(0x31000 | P | RW | A | D, gmem64(&self->g, 0x14000)[0]);
+	EXPECT_EQ(0x30000 | P | A, gmem64(&self->g, 0x1a000)[0]);
+	EXPECT_EQ(1ULL, STAT("shadow_pf_injected"));
+	EXPECT_EQ(1ULL, STAT("pte_writes_emulated"));
+	EXPECT_LE(2ULL, STAT("root_cache_misses"));
+}
+
 struct share_arg {
 	struct mv_guest *g;
 	int vcpu;
