@@ -89,12 +89,14 @@ int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
  * @write: the access was a write
  *
  * Maps the memory there, or, where there is none, emulates the access.
+ * Second-level tables are the TDP mode's, also when a shadow-mode VM's
+ * vCPU runs on them with paging off (the phys_root MMU op).
  *
  * Return: what vcpu_run() returns.
  */
 int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 {
-	return vcpu->vm->mmu->page_fault(vcpu, gpa, write ? MV_PF_WRITE : 0);
+	return mv_tdp_mmu_ops.page_fault(vcpu, gpa, write ? MV_PF_WRITE : 0);
 }
 
 /**

@@ -109,12 +109,8 @@ TEST_F(dev, get_info)
 			  info.backend);
 		/* both test machines have EPT or NPT */
 		EXPECT_NE(0U, info.features & (MV_FEAT_EPT | MV_FEAT_NPT));
-		/*
-		 * What runs today: guests on NPT or shadow tables with SVM, on
-		 * EPT with VMX (shadow paging on VMX comes with its issue).
-		 */
-		EXPECT_EQ(strcmp(want, "svm") ? MV_MMU_TDP :
-			  MV_MMU_TDP | MV_MMU_SHADOW, info.mmu_modes);
+		/* guests on NPT or EPT, or on shadow tables, with either */
+		EXPECT_EQ(MV_MMU_TDP | MV_MMU_SHADOW, info.mmu_modes);
 	}
 }
 

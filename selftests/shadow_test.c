@@ -326,8 +326,21 @@ TEST(mmu_parameter)
 	r = mv_guest_create(&g, 0, MEM_SIZE);
 	write_param("mmu", "tdp");
 	ASSERT_EQ(0, r);
-	/* real mode at 0x1000: OUT 0x10, AL; HLT */
-	mv_guest_put(&g, 0x1000, "\xe6\x10\xf4", 3);
+	/*
+	 * Real mode at 0x1000 turns paging on (32-bit, one 4 MiB page at 0
+	 * from the PD at 0x2000), then OUT 0x10, AL; HLT.  On VMX the first
+	 * part runs on EPT, the rest on a shadow root.
+	 */
+	mv_guest_put(&g, 0x1000,
+		     "\x66\xb8\x10\x00\x00\x00"	/* mov eax, 0x10 (PSE) */
+		     "\x0f\x22\xe0"			/* mov cr4, eax */
+		     "\x66\xb8\x00\x20\x00\x00"	/* mov eax, 0x2000 */
+		     "\x0f\x22\xd8"			/* mov cr3, eax */
+		     "\x0f\x20\xc0"			/* mov eax, cr0 */
+		     "\x66\x0d\x01\x00\x00\x80"	/* or eax, PG | PE */
+		     "\x0f\x22\xc0"			/* mov cr0, eax */
+		     "\xe6\x10\xf4", 0x21);		/* out 0x10, al; hlt */
+	mv_guest_put(&g, 0x2000, "\x83\x00\x00\x00", 4);	/* P RW PS */
 	ASSERT_EQ(0, ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
 	sregs.cs.selector = 0;
 	sregs.cs.base = 0;
@@ -335,10 +348,15 @@ TEST(mmu_parameter)
 	ASSERT_EQ(0, ioctl(g.vcpu, KVM_SET_REGS, &regs));
 	ASSERT_EQ(0, mv_guest_run(&g));
 	EXPECT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	EXPECT_EQ(0x10, g.run->io.port);
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0x80000001ULL, sregs.cr0 & 0x80000001ULL);
+	EXPECT_EQ(0x2000ULL, sregs.cr3);
+	EXPECT_EQ(0x10ULL, sregs.cr4);
 	stats = vm_stats_fd(g.vm);
 	ASSERT_LE(0, stats);
 	EXPECT_EQ(0, stat_get(stats, "shadow_faults", &faults));
-	/* paging off: the code page, mapped by the identity shadow */
+	/* paging on: the code page, mapped by a shadow of the guest's PD */
 	EXPECT_LE(1ULL, faults);
 	close(stats);
 	mv_guest_destroy(&g);
@@ -625,6 +643,64 @@ TEST_F(shadow, slot_delete)
 	if (self->g.run->exit_reason == KVM_EXIT_MMIO)
 		EXPECT_EQ(0x28000 + MEM_SIZE, self->g.run->mmio.phys_addr);
 	munmap(page, 0x1000);
+}
+
+/*
+ * A guest turns paging off and on again from real mode, rewriting a page
+ * table meanwhile: its next access goes through the new entry.  (On VMX
+ * the paging-off part runs on EPT, where the write is not seen: the
+ * shadows are unsync meanwhile.  On SVM it runs on an identity shadow,
+ * where the write is emulated.)
+ */
+TEST_F(shadow, paging_off_and_on)
+{
+	static const unsigned char code[] = {
+		0x66, 0xb8, 0x00, 0x20, 0x00, 0x00,	/* mov eax, 0x2000 */
+		0x0f, 0x22, 0xd8,			/* mov cr3, eax */
+		0x0f, 0x20, 0xc0,			/* mov eax, cr0 */
+		0x66, 0x0d, 0x01, 0x00, 0x00, 0x80,	/* or eax, PG | PE */
+		0x0f, 0x22, 0xc0,			/* mov cr0, eax */
+		0x66, 0xa1, 0x00, 0x50,			/* mov eax, [0x5000] */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0x0f, 0x20, 0xc0,			/* mov eax, cr0 */
+		0x66, 0x25, 0xfe, 0xff, 0xff, 0x7f,	/* and eax, ~(PG|PE) */
+		0x0f, 0x22, 0xc0,			/* mov cr0, eax */
+		/* mov dword [0x3014], 0x6003: PT[5] maps 0x6000 */
+		0x66, 0xc7, 0x06, 0x14, 0x30, 0x03, 0x60, 0x00, 0x00,
+		0x0f, 0x20, 0xc0,			/* mov eax, cr0 */
+		0x66, 0x0d, 0x01, 0x00, 0x00, 0x80,	/* or eax, PG | PE */
+		0x0f, 0x22, 0xc0,			/* mov cr0, eax */
+		0x66, 0xa1, 0x00, 0x50,			/* mov eax, [0x5000] */
+		0x66, 0xe7, 0x10,			/* out 0x10, eax */
+		0xf4,					/* hlt */
+	};
+	struct kvm_regs regs = { .rip = 0x1000, .rflags = 2 };
+	struct kvm_sregs sregs;
+	__u32 *pt = gmem32(&self->g, 0x3000);
+	int i;
+
+	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
+	*gmem32(&self->g, 0x2000) = 0x3000 | P | RW;	/* 32-bit PD */
+	for (i = 0; i < 1024; i++)
+		pt[i] = (i << 12) | P | RW;
+	*gmem32(&self->g, 0x5000) = 0x11111111;
+	*gmem32(&self->g, 0x6000) = 0x22222222;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
+
+	EXPECT_EQ(0x11111111U, OUT());
+	EXPECT_EQ(0x22222222U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0x6003U, pt[5] & ~0x60U);	/* the guest's, A and D aside */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0x80000001ULL, sregs.cr0 & 0x80000001ULL);
+	/* the write was emulated (SVM) or made while untracked (VMX) */
+	EXPECT_LE(1ULL, STAT("pte_writes_emulated") +
+		  STAT("shadow_pages_unsynced"));
+	EXPECT_LE(2ULL, STAT("shadow_faults"));
 }
 
 /* 32-bit paging, with a 4 MiB page (PSE) and a 4 KiB one. */

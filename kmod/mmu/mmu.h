@@ -39,6 +39,13 @@ struct mv_tdp_zap;
  *	shadow root, for the guest's CR3, for shadow.  Called before every
  *	entry, with preemption on; may load a new shadow root (and so may
  *	fail with a negative errno).
+ * @phys_root: instead of @root, for a backend that runs a guest with
+ *	paging off on second-level tables (VMX in shadow mode: unrestricted
+ *	guest needs EPT): the root of the VM's tables mapping guest-physical
+ *	to host-physical, whose faults the backend reports with
+ *	mv_exit_tdp_fault() in either mode.  Called before every such entry,
+ *	with preemption on; 0 or a negative errno.  The next @root leaves
+ *	them.
  * @write_gpa: the emulator wrote @size bytes of guest RAM at @gpa (the
  *	shadow MMU updates the shadows of a guest table written there)
  * @zap_gfns: the guest frames [start, end) go (slot deleted or moved,
@@ -56,6 +63,7 @@ struct mv_mmu_ops {
 	void (*invlpg)(struct mv_vcpu *vcpu, u64 gva);
 	void (*flush)(struct mv_vcpu *vcpu);
 	int (*root)(struct mv_vcpu *vcpu, u64 *root_pa);
+	int (*phys_root)(struct mv_vcpu *vcpu, u64 *root_pa);
 	void (*write_gpa)(struct mv_vcpu *vcpu, u64 gpa, unsigned int size);
 	void (*zap_gfns)(struct mv_vm *vm, u64 start, u64 end,
 			 struct mv_tdp_zap *zap);

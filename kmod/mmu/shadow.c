@@ -11,8 +11,9 @@
  *    maps a range of guest frames (paging off, guest large pages).
  *  - The hardware's tables are always 64-bit entries: a 4-level root for a
  *    4-level guest, and a per-vCPU PAE root (four PDPTEs) for the others,
- *    run in PAE mode (paging-off guests in SVM's paged real mode).  Leaves
- *    are 4 KiB, or 2 MiB where a guest large page is backed by a 2 MiB host
+ *    run in PAE mode (paging-off guests in SVM's paged real mode, or on
+ *    VMX on the second-level tables: shadow_phys_root()).  Leaves are
+ *    4 KiB, or 2 MiB where a guest large page is backed by a 2 MiB host
  *    page and covers no write-protected guest table.
  *  - Guest tables below the top level are write-protected: a leaf mapping
  *    their frame is made read-only (the rmap finds them), so that a guest
@@ -463,6 +464,16 @@ static bool shadow_range_protected(struct mv_vm *vm, u64 base)
 	return false;
 }
 
+/* @sp, the shadow of a guest table, stops being write-protected */
+static void shadow_make_unsync(struct mv_vm *vm, struct mv_sp *sp)
+{
+	if (sp->role.direct || sp->top || sp->unsync || sp->invalid)
+		return;
+	sp->unsync = true;
+	list_add_tail(&sp->unsync_link, &vm->shadow.unsync);
+	vm->stats.sp_unsynced++;
+}
+
 /*
  * The guest writes guest table @gfn: its shadows stop being
  * write-protected (the write goes through) and become unsync.
@@ -471,36 +482,48 @@ static void shadow_unsync_gfn(struct mv_vm *vm, u64 gfn)
 {
 	struct mv_sp *sp;
 
-	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link) {
-		if (sp->gfn != gfn || sp->role.direct || sp->top ||
-		    sp->unsync)
-			continue;
-		sp->unsync = true;
-		list_add_tail(&sp->unsync_link, &vm->shadow.unsync);
-		vm->stats.sp_unsynced++;
-	}
+	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link)
+		if (sp->gfn == gfn)
+			shadow_make_unsync(vm, sp);
 }
 
 /*
  * Brings every unsync page in step with the guest: it is emptied (what
- * the guest maps now comes back fault by fault) and protected again.
+ * the guest maps now comes back fault by fault) and protected again;
+ * unless a vCPU writes guest memory unseen (mv_shadow.untracked), when
+ * it stays unsync.
  */
 static void shadow_sync_unsync(struct mv_vm *vm, struct list_head *freed,
 			       bool *flush)
 {
+	bool protect = !vm->shadow.untracked;
+	LIST_HEAD(pending);
 	struct mv_sp *sp;
 	unsigned int i;
 
-	while (!list_empty(&vm->shadow.unsync)) {
-		sp = list_first_entry(&vm->shadow.unsync, struct mv_sp,
-				      unsync_link);
-		list_del(&sp->unsync_link);
-		sp->unsync = false;
-		for (i = 0; i < 512; i++)
-			if (sp->spt[i] & SPTE_P)
-				shadow_drop_spte(vm, sp, i, freed);
-		shadow_write_protect(vm, sp->gfn);
-		*flush = true;
+	/*
+	 * Dropping an entry can zap another unsync page (no root cache):
+	 * take them from a private list, always its first.
+	 */
+	list_splice_init(&vm->shadow.unsync, &pending);
+	while (!list_empty(&pending)) {
+		sp = list_first_entry(&pending, struct mv_sp, unsync_link);
+		if (protect) {
+			list_del(&sp->unsync_link);
+			sp->unsync = false;
+		} else {
+			list_move_tail(&sp->unsync_link, &vm->shadow.unsync);
+		}
+		for (i = 0; i < 512; i++) {
+			if (!(sp->spt[i] & SPTE_P))
+				continue;
+			shadow_drop_spte(vm, sp, i, freed);
+			*flush = true;
+		}
+		if (protect) {
+			shadow_write_protect(vm, sp->gfn);
+			*flush = true;
+		}
 	}
 }
 
@@ -553,7 +576,9 @@ static struct mv_sp *shadow_get(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	list_add_tail(&sp->lru, &vm->shadow.lru);
 	vm->shadow.nr_pages++;
 	vm->stats.sp_created++;
-	if (!role.direct && !sp->top && shadow_write_protect(vm, gfn))
+	if (vm->shadow.untracked)
+		shadow_make_unsync(vm, sp);	/* see shadow_phys_root() */
+	else if (!role.direct && !sp->top && shadow_write_protect(vm, gfn))
 		*flush = true;
 	return sp;
 }
@@ -1260,11 +1285,44 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * A vCPU starts writing guest memory unseen (see shadow_phys_root()):
+ * every shadow of a guest table becomes unsync.  [MMU lock]
+ */
+static void shadow_untrack(struct mv_vm *vm)
+{
+	struct mv_sp *sp;
+
+	vm->shadow.untracked++;
+	list_for_each_entry(sp, &vm->shadow.lru, lru)
+		shadow_make_unsync(vm, sp);
+}
+
+/*
+ * The vCPU leaves the second-level tables for a shadow root: its writes
+ * are seen again.  The load that follows (need_load is set) empties and
+ * protects again the shadows it may have written meanwhile.
+ */
+static void shadow_leave_phys(struct mv_vcpu *vcpu)
+{
+	struct mv_shadow_vcpu *sv = to_sv(vcpu);
+	struct mv_vm *vm = vcpu->vm;
+
+	spin_lock(&vm->tdp.lock);
+	sv->phys = false;
+	vm->shadow.untracked--;
+	spin_unlock(&vm->tdp.lock);
+	sv->need_load = true;
+	sv->noflush = false;
+}
+
 static int shadow_root(struct mv_vcpu *vcpu, u64 *root_pa)
 {
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	int r;
 
+	if (sv->phys)
+		shadow_leave_phys(vcpu);
 	if (sv->need_load || (sv->root && READ_ONCE(sv->root->invalid)) ||
 	    (!sv->root && !sv->root_pa)) {
 		r = shadow_load_root(vcpu);
@@ -1272,6 +1330,34 @@ static int shadow_root(struct mv_vcpu *vcpu, u64 *root_pa)
 			return r;
 	}
 	*root_pa = sv->root_pa;
+	return 0;
+}
+
+/*
+ * A backend that cannot run a paging-off guest on a shadow root (VMX:
+ * unrestricted guest needs EPT) runs it on the VM's second-level tables,
+ * which map guest-physical addresses as the TDP mode does (their faults go
+ * to the TDP fault path, their zaps come with shadow_zap_gfns()).  The
+ * guest's writes to its page tables then reach memory unseen: every
+ * shadow of a guest table becomes unsync, and so does every one made
+ * while such a vCPU exists, until the last leaves (shadow_leave_phys()).
+ * The vCPUs still on shadow roots see the guest's changes at their next
+ * CR3 load, INVLPG or flush, as the architecture says they must.
+ */
+static int shadow_phys_root(struct mv_vcpu *vcpu, u64 *root_pa)
+{
+	struct mv_shadow_vcpu *sv = to_sv(vcpu);
+	struct mv_vm *vm = vcpu->vm;
+
+	if (!sv->phys) {
+		spin_lock(&vm->tdp.lock);
+		sv->phys = true;
+		shadow_untrack(vm);
+		spin_unlock(&vm->tdp.lock);
+		/* a shadow root is loaded, and synced, when it comes back */
+		sv->need_load = true;
+	}
+	*root_pa = vm->tdp.root_pa;
 	return 0;
 }
 
@@ -1512,6 +1598,9 @@ static void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 	unsigned int b, nb = 1U << MV_SHADOW_HASH_BITS;
 	u64 gfn;
 
+	/* what vCPUs with paging off mapped there (shadow_phys_root()) */
+	if (vm->tdp.root)
+		mv_tdp_zap_range(&vm->tdp, start, end, zap);
 	if (!vm->shadow.rmap)
 		return;
 	if (end - start > nb) {
@@ -1579,6 +1668,8 @@ static void shadow_vcpu_destroy(struct mv_vcpu *vcpu)
 	if (!sv)
 		return;
 	spin_lock(&vm->tdp.lock);
+	if (sv->phys)
+		vm->shadow.untracked--;
 	shadow_drop_roots(vm, sv, &freed);
 	for (i = 0; i < MV_SHADOW_PREV_ROOTS; i++)
 		if (sv->prev[i])
@@ -1658,6 +1749,7 @@ const struct mv_mmu_ops mv_shadow_mmu_ops = {
 	.invlpg = shadow_invlpg,
 	.flush = shadow_flush,
 	.root = shadow_root,
+	.phys_root = shadow_phys_root,
 	.write_gpa = shadow_write_gpa,
 	.zap_gfns = shadow_zap_gfns,
 };
@@ -1862,6 +1954,21 @@ void mv_shadow_test_sync(struct mv_vm *vm)
 	shadow_free_list(&freed);
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_sync);
+
+/**
+ * mv_shadow_test_untrack() - a vCPU starts or stops running on the
+ *	second-level tables, writing guest memory unseen (phys_root)
+ * @vm: the VM
+ * @on: starts (true) or stops
+ */
+void mv_shadow_test_untrack(struct mv_vm *vm, bool on)
+{
+	if (on)
+		shadow_untrack(vm);
+	else
+		vm->shadow.untracked--;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_untrack);
 
 /**
  * mv_shadow_test_zap_gfns() - the mmu_notifier's zap of [@start, @end)

@@ -125,6 +125,9 @@ struct mv_rmap {
  * @max_pages: the budget; over it the least recently used are zapped
  * @nr_2m: 2 MiB leaves in the shadow tables (guest large pages the host
  *	backs with 2 MiB pages)
+ * @untracked: vCPUs the backend runs on the second-level tables (paging
+ *	off, see the phys_root op): their writes to guest tables are not
+ *	seen, so while there is one every shadow of a guest table is unsync
  *
  * All [vm->tdp.lock], the VM's MMU lock.
  */
@@ -136,6 +139,7 @@ struct mv_shadow {
 	u64 nr_pages;
 	u64 max_pages;
 	u64 nr_2m;
+	unsigned int untracked;
 };
 
 /**
@@ -148,6 +152,8 @@ struct mv_shadow {
  * @root_role: the role it was built for
  * @need_load: the guest's CR3 or paging mode changed: load a root before
  *	the next entry
+ * @phys: the backend runs the vCPU on the second-level tables, not on a
+ *	shadow root (counted in mv_shadow.untracked) [also vm->tdp.lock]
  * @noflush: the CR3 load had the PCID no-flush bit: the guest keeps its
  *	translations, so the top-level shadows are not synced
  * @pdptes: the PAE PDPTE registers, loaded with CR3 as the hardware does
@@ -171,6 +177,7 @@ struct mv_shadow_vcpu {
 	union mv_sp_role root_role;
 	bool need_load;
 	bool noflush;
+	bool phys;
 	u64 pdptes[4];
 	struct mv_sp *prev[MV_SHADOW_PREV_ROOTS];
 	u64 prev_cr3[MV_SHADOW_PREV_ROOTS];
@@ -209,6 +216,7 @@ void mv_shadow_test_zap(struct mv_vm *vm, struct mv_sp *sp);
 void mv_shadow_test_unsync(struct mv_vm *vm, u64 gfn);
 void mv_shadow_test_sync(struct mv_vm *vm);
 unsigned long mv_shadow_test_zap_gfns(struct mv_vm *vm, u64 start, u64 end);
+void mv_shadow_test_untrack(struct mv_vm *vm, bool on);
 #endif
 
 #endif /* MV_MMU_SHADOW_H */

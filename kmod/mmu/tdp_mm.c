@@ -479,6 +479,7 @@ const struct mv_mmu_ops mv_tdp_mmu_ops = {
 	.invlpg = tdp_invlpg,
 	.flush = tdp_flush,
 	.root = tdp_root,
+	.phys_root = tdp_root,
 	.write_gpa = tdp_write_gpa,
 	.zap_gfns = tdp_zap_gfns,
 };

@@ -385,6 +385,56 @@ static void shadow_rmap_2m(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 0x400), 0U);
 }
 
+/*
+ * While a vCPU writes guest memory unseen (VMX, paging off, on EPT), every
+ * shadow of a guest table is unsync, old or new, and a sync leaves it so;
+ * once none does, the next sync protects them all again.
+ */
+static void shadow_untracked(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role leaf = role_of(1, MV_GMODE_LONG, true, MV_ACC_ALL);
+	union mv_sp_role table = role_of(1, MV_GMODE_LONG, false, MV_ACC_ALL);
+	struct mv_sp *sp, *t7, *t8;
+	bool created;
+
+	sp = get(test, 0x100, leaf, &created);
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, 0, 7, FAKE_PFN(0), true);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, 1, 8, FAKE_PFN(1), true);
+	t7 = get(test, 7, table, &created);
+	KUNIT_ASSERT_NOT_NULL(test, t7);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 7));
+
+	mv_shadow_test_untrack(ctx->vm, true);
+	/* the old shadow (and the leaf page, direct, is left alone) */
+	KUNIT_EXPECT_TRUE(test, t7->unsync);
+	KUNIT_EXPECT_FALSE(test, sp->unsync);
+	KUNIT_EXPECT_FALSE(test, mv_shadow_test_protected(ctx->vm, 7));
+	/* a new one: its frame stays writable */
+	t8 = get(test, 8, table, &created);
+	KUNIT_ASSERT_NOT_NULL(test, t8);
+	KUNIT_EXPECT_TRUE(test, t8->unsync);
+	KUNIT_EXPECT_EQ(test, sp->spt[1] & SPTE_RW, SPTE_RW);
+	KUNIT_EXPECT_EQ(test, ctx->vm->stats.sp_unsynced, 2ULL);
+	/* a flush meanwhile empties them but cannot protect them */
+	mv_shadow_test_sync(ctx->vm);
+	KUNIT_EXPECT_TRUE(test, t7->unsync);
+	KUNIT_EXPECT_TRUE(test, t8->unsync);
+	KUNIT_EXPECT_FALSE(test, mv_shadow_test_protected(ctx->vm, 8));
+
+	mv_shadow_test_untrack(ctx->vm, false);
+	mv_shadow_test_sync(ctx->vm);
+	KUNIT_EXPECT_FALSE(test, t7->unsync);
+	KUNIT_EXPECT_FALSE(test, t8->unsync);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 7));
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 8));
+	KUNIT_EXPECT_EQ(test, sp->spt[0] & SPTE_RW, 0ULL);
+	KUNIT_EXPECT_EQ(test, sp->spt[1] & SPTE_RW, 0ULL);
+}
+
 /* Parent links: a zapped child leaves no dangling entry above it */
 static void shadow_parents(struct kunit *test)
 {
@@ -425,6 +475,7 @@ static struct kunit_case shadow_cases[] = {
 	KUNIT_CASE(shadow_rmap),
 	KUNIT_CASE(shadow_rmap_2m),
 	KUNIT_CASE(shadow_parents),
+	KUNIT_CASE(shadow_untracked),
 	{}
 };
 

@@ -213,6 +213,15 @@ static void vmx_ctls_invariants_test(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, ctls.exit & VM_EXIT_HOST_ADDR_SPACE_SIZE);
 		KUNIT_EXPECT_FALSE(test, ctls.entry & VM_ENTRY_IA32E_MODE);
 		KUNIT_EXPECT_TRUE(test, ctls.entry & VM_ENTRY_LOAD_IA32_EFER);
+		/* shadow paging everywhere; its exits only in its VMs */
+		KUNIT_EXPECT_TRUE(test, ctls.shadow);
+		KUNIT_EXPECT_EQ(test, ctls.shadow_proc,
+				(u32)(CPU_BASED_CR3_LOAD_EXITING |
+				      CPU_BASED_CR3_STORE_EXITING |
+				      CPU_BASED_INVLPG_EXITING));
+		if (vmx_ctls_cases[i].caps.basic & BIT_ULL(55))
+			KUNIT_EXPECT_FALSE(test, ctls.proc &
+					   CPU_BASED_INVLPG_EXITING);
 	}
 }
 

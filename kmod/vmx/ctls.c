@@ -69,6 +69,11 @@ static const struct vmx_need entry_need[] = {
 	{ VM_ENTRY_IA32E_MODE, "VMX: the CPU cannot enter 64-bit guests" },
 };
 
+/* What shadow paging intercepts: guest CR3 loads and reads, INVLPG */
+#define PROC_SHADOW	(CPU_BASED_CR3_LOAD_EXITING | \
+			 CPU_BASED_CR3_STORE_EXITING | \
+			 CPU_BASED_INVLPG_EXITING)
+
 /* Controls that help but are not needed: the MSR bitmap, RDPMC, VPID. */
 #define PROC_WANT	(CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_RDPMC_EXITING)
 #define PROC2_WANT	SECONDARY_EXEC_ENABLE_VPID
@@ -108,6 +113,8 @@ static bool vmx_adjust(u64 cap, const struct vmx_need *need, size_t n,
  * and VPIDs (with single-context INVVPID) when the CPU has them.  Every
  * other control is 0 unless the CPU forces it to 1; the TRUE_* MSRs, when
  * IA32_VMX_BASIC says they exist, let fewer be forced (CR3 exiting).
+ * Shadow paging is possible when CR3-load, CR3-store and INVLPG exiting
+ * may be set and EPT and unrestricted guest may be clear (never forced).
  *
  * Return: 0, or -EIO when the CPU lacks a control minivisor needs.
  */
@@ -158,6 +165,12 @@ int mv_vmx_compute_ctls(const struct mv_vmx_cap_msrs *caps,
 		((ept >> 32) & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT);
 	if (!ctls->vpid)
 		ctls->proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+
+	ctls->shadow_proc = PROC_SHADOW;
+	ctls->shadow = !(~(u32)((has_true ? caps->true_procbased :
+				 caps->procbased) >> 32) & PROC_SHADOW) &&
+		!((u32)caps->procbased2 & (SECONDARY_EXEC_ENABLE_EPT |
+					   SECONDARY_EXEC_UNRESTRICTED_GUEST));
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_vmx_compute_ctls);

@@ -45,6 +45,10 @@ struct mv_vmx_cap_msrs {
  * @vpid: VPIDs can be used (the control, and INVVPID single-context)
  * @invept_single: INVEPT can flush one EPT context (else all of them)
  * @ept_2m: EPT may map 2 MiB pages
+ * @shadow_proc: the primary controls shadow paging adds to @proc: CR3-load,
+ *	CR3-store and INVLPG exiting (EPT and unrestricted guest, in @proc2,
+ *	are then on only while the guest has paging off)
+ * @shadow: the CPU allows all of @shadow_proc: shadow paging can run
  * @why: when the CPU lacks a control minivisor needs, which one
  */
 struct mv_vmx_ctls {
@@ -52,6 +56,8 @@ struct mv_vmx_ctls {
 	bool vpid;
 	bool invept_single;
 	bool ept_2m;
+	u32 shadow_proc;
+	bool shadow;
 	const char *why;
 };
 

@@ -45,14 +45,17 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
+#include "../crinsn.h"
 #include "../exit.h"
 #include "../fpu.h"
 #include "../memslot.h"
+#include "../mmu/mmu.h"
 #include "../mmu/tdp.h"
 #include "../msr.h"
 #include "../mv.h"
 #include "../ops.h"
 #include "../vcpu.h"
+#include "../virt.h"
 #include "../vm.h"
 #include "ctls.h"
 #include "vmenter.h"
@@ -146,6 +149,14 @@ struct vmx_msr_areas {
  * @host_cr3: what HOST_CR3 holds
  * @host_cr4: what HOST_CR4 holds
  * @host_fs_base: what HOST_FS_BASE holds
+ * @shadow: the VM runs on shadow tables (see vmx_shadow_hw()); the guest's
+ *	own CR0, CR3, CR4 and EFER are then @cr0, @cr3, @cr4, @efer (c)
+ * @phys: shadow paging, with the guest's paging off: it runs on EPT, as an
+ *	unrestricted guest, not on a shadow root
+ * @cr0: the guest's CR0, under shadow paging
+ * @cr3: the guest's CR3, likewise
+ * @cr4: the guest's CR4, likewise
+ * @efer: the guest's EFER, likewise
  */
 struct vmx_vcpu {
 	struct mv_vcpu *vcpu;
@@ -170,6 +181,12 @@ struct vmx_vcpu {
 	unsigned long host_cr3;
 	unsigned long host_cr4;
 	unsigned long host_fs_base;
+	bool shadow;
+	bool phys;
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;
 };
 
 /* (c) from IA32_VMX_BASIC at setup */
@@ -446,6 +463,9 @@ static int vmx_hardware_setup(const struct mv_cpu_caps *caps)
 		vmx_msr_passthrough(vmx_passthrough_msrs[i]);
 	bitmap_zero(vmx_vpids, MV_NR_VPIDS);
 	__set_bit(0, vmx_vpids);
+	/* a CPU that cannot intercept CR3 and INVLPG offers TDP only */
+	if (!vmx_ctls.shadow)
+		mv_caps.mmu_modes &= ~MV_MMU_SHADOW;
 
 	for_each_possible_cpu(cpu) {
 		INIT_LIST_HEAD(per_cpu_ptr(&vmx_loaded, cpu));
@@ -674,6 +694,22 @@ static unsigned long vmx_cr4_host_owned(void)
 		X86_CR4_VMXE | X86_CR4_SMXE;
 }
 
+/*
+ * The CR0 and CR4 guest/host masks of a vCPU.  Under shadow paging every
+ * bit is the host's: the CPU runs with PG, PE, WP and PAE the guest may
+ * not have, and all of CR0 and CR4 go through the shadow MMU (a CLTS or a
+ * write of TS alone exits too, which guests with eager FPU never do).
+ */
+static unsigned long vmx_cr0_mask(const struct vmx_vcpu *vmx)
+{
+	return vmx->shadow ? ~0UL : vmx_cr0_host_owned();
+}
+
+static unsigned long vmx_cr4_mask(const struct vmx_vcpu *vmx)
+{
+	return vmx->shadow ? ~0UL : vmx_cr4_host_owned();
+}
+
 /* The CR0 the CPU runs the guest with when the guest sees @cr0. */
 static unsigned long vmx_hw_cr0(unsigned long cr0)
 {
@@ -706,7 +742,7 @@ static void vmx_write_cr4(struct vmx_vcpu *vmx, unsigned long cr4)
  */
 static unsigned long vmx_read_cr0(struct vmx_vcpu *vmx)
 {
-	unsigned long own = vmx_cr0_host_owned();
+	unsigned long own = vmx_cr0_mask(vmx);
 
 	return (vmx_rd(vmx, GUEST_CR0) & ~own) |
 		(vmx_rd(vmx, CR0_READ_SHADOW) & own);
@@ -714,7 +750,7 @@ static unsigned long vmx_read_cr0(struct vmx_vcpu *vmx)
 
 static unsigned long vmx_read_cr4(struct vmx_vcpu *vmx)
 {
-	unsigned long own = vmx_cr4_host_owned();
+	unsigned long own = vmx_cr4_mask(vmx);
 
 	return (vmx_rd(vmx, GUEST_CR4) & ~own) |
 		(vmx_rd(vmx, CR4_READ_SHADOW) & own);
@@ -723,7 +759,9 @@ static unsigned long vmx_read_cr4(struct vmx_vcpu *vmx)
 /* The get_cr4 op: the guest's CR4, as it reads it; the VMCS is loaded */
 static u64 vmx_get_cr4(struct mv_vcpu *vcpu)
 {
-	return vmx_read_cr4(vcpu->priv);
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	return vmx->shadow ? vmx->cr4 : vmx_read_cr4(vmx);
 }
 
 /* EFER, and the IA-32e mode guest entry control that must match LMA. */
@@ -732,6 +770,68 @@ static void vmx_write_efer(struct vmx_vcpu *vmx, u64 efer)
 	vmx_wr(vmx, GUEST_IA32_EFER, efer);
 	vmx_wr(vmx, VM_ENTRY_CONTROLS, vmx_ctls.entry |
 	       (efer & EFER_LMA ? VM_ENTRY_IA32E_MODE : 0));
+}
+
+/*
+ * Shadow paging on VMX: what the CPU runs with, from the guest's CR0, CR3,
+ * CR4 and EFER (@vmx->cr0...), which the read shadows give back to it.
+ *
+ * With paging on, the guest runs on the shadow root the MMU gives before
+ * each entry (GUEST_CR3), EPT off: PG, PE and WP always set (WP so that
+ * write-protection holds against the guest kernel too), CD and NW clear,
+ * PAE set (the shadow is PAE or 4-level) and PCIDE clear (the MMU flushes
+ * on every root change), NX on for the shadow's XD bits, LME only with
+ * LMA.  #PF, CR3 loads and stores, INVLPG and every CR0/CR4 write exit.
+ *
+ * With paging off (real mode, or protected mode without paging) there is
+ * nothing to shadow, but VMX runs such a guest only as an unrestricted
+ * guest, which needs EPT.  So it runs as in the TDP mode, on EPT, on the
+ * second-level tables of the VM (the phys_root MMU op; their faults go to
+ * the TDP fault path), with its own CR0, CR3 and CR4.  CR0.PG is the
+ * host's, so the guest setting it exits: the secondary controls then turn
+ * EPT and unrestricted guest off again.  Every switch flushes the VPID's
+ * and the EPT's mappings.  The shadow MMU knows nothing of this but that
+ * the vCPU asked for phys_root rather than root; this backend knows
+ * nothing of how shadow pages work.
+ */
+static void vmx_shadow_hw(struct vmx_vcpu *vmx)
+{
+	struct mv_vcpu *vcpu = vmx->vcpu;
+	bool paged = vmx->cr0 & X86_CR0_PG;
+	unsigned long cr0 = vmx->cr0, cr4 = vmx->cr4;
+	u64 efer = vmx->efer;
+	u32 proc2 = vmx_ctls.proc2;
+
+	if (paged) {
+		u32 cs_ar = vmx_rd(vmx, GUEST_CS_AR_BYTES);
+
+		/*
+		 * A guest that set PE and PG from real mode still has a CS
+		 * loaded there, a data segment to VMX, which only an
+		 * unrestricted guest may have: make it the code segment it
+		 * is used as (until the guest's far jump loads its own).
+		 */
+		if ((cs_ar & (VMCS_AR_UNUSABLE | VMCS_AR_S | 0x8)) == VMCS_AR_S)
+			vmx_wr(vmx, GUEST_CS_AR_BYTES, cs_ar | 0xa);
+		proc2 &= ~(SECONDARY_EXEC_ENABLE_EPT |
+			   SECONDARY_EXEC_UNRESTRICTED_GUEST);
+		cr0 |= X86_CR0_PG | X86_CR0_PE | X86_CR0_WP;
+		cr4 = (cr4 | X86_CR4_PAE) & ~X86_CR4_PCIDE;
+		efer |= EFER_NX;
+		if (!(efer & EFER_LMA))
+			efer &= ~EFER_LME;
+	} else {
+		vmx_wr(vmx, GUEST_CR3, vmx->cr3);
+	}
+	vmx_wr(vmx, SECONDARY_VM_EXEC_CONTROL, proc2);
+	vmx_wr(vmx, CR0_READ_SHADOW, vmx->cr0);
+	vmx_wr(vmx, GUEST_CR0, vmx_hw_cr0(cr0));
+	vmx_wr(vmx, CR4_READ_SHADOW, vmx->cr4);
+	vmx_wr(vmx, GUEST_CR4, vmx_hw_cr4(cr4));
+	vmx_write_efer(vmx, efer);
+	vmx->phys = !paged;
+	vmx->flush = true;
+	vcpu->vm->mmu->paging_changed(vcpu, true);
 }
 
 /* Is the guest in PAE paging outside long mode, for @cr0, @cr4, @efer? */
@@ -835,6 +935,13 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	/* the guest's TSC counts from about zero */
 	vmx_wr(vmx, TSC_OFFSET, -rdtsc());
 	vmx->flush = true;
+	if (vmx->shadow) {
+		vmx->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+		vmx->cr3 = 0;
+		vmx->cr4 = 0;
+		vmx->efer = 0;
+		vmx_shadow_hw(vmx);
+	}
 }
 
 /* The controls and the host state every CPU shares; VMCS current. */
@@ -844,16 +951,18 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	u64 v;
 
 	vmx_wr(vmx, PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
-	vmx_wr(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.proc);
+	vmx_wr(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.proc |
+	       (vmx->shadow ? vmx_ctls.shadow_proc : 0));
 	vmx_wr(vmx, SECONDARY_VM_EXEC_CONTROL, vmx_ctls.proc2);
 	vmx_wr(vmx, VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmx_wr(vmx, VM_ENTRY_CONTROLS, vmx_ctls.entry);
-	vmx_wr(vmx, EXCEPTION_BITMAP, 0);
+	/* shadow paging: every #PF (the error-code mask and match are 0) */
+	vmx_wr(vmx, EXCEPTION_BITMAP, vmx->shadow ? BIT(X86_TRAP_PF) : 0);
 	vmx_wr(vmx, PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmx_wr(vmx, PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmx_wr(vmx, CR3_TARGET_COUNT, 0);
-	vmx_wr(vmx, CR0_GUEST_HOST_MASK, vmx_cr0_host_owned());
-	vmx_wr(vmx, CR4_GUEST_HOST_MASK, vmx_cr4_host_owned());
+	vmx_wr(vmx, CR0_GUEST_HOST_MASK, vmx_cr0_mask(vmx));
+	vmx_wr(vmx, CR4_GUEST_HOST_MASK, vmx_cr4_mask(vmx));
 	vmx_wr(vmx, MSR_BITMAP, __pa(vmx_msr_bitmap));
 	vmx_wr(vmx, EPT_POINTER, vm->tdp.root_pa | VMX_EPTP_PWL_4 |
 	       VMX_EPTP_MT_WB);
@@ -933,6 +1042,7 @@ static int vmx_vcpu_create(struct mv_vcpu *vcpu)
 	}
 	if (vmx_ctls.vpid)
 		vmx->vpid = vmx_alloc_vpid();
+	vmx->shadow = mv_mmu_is_shadow(vcpu->vm);
 	vcpu->priv = vmx;
 
 	vmx_get(vcpu);
@@ -1100,6 +1210,12 @@ static void vmx_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr4 = vmx_read_cr4(vmx);
 	sr->cr8 = vmx->cr8;
 	sr->efer = vmx_rd(vmx, GUEST_IA32_EFER);
+	if (vmx->shadow) {
+		sr->cr0 = vmx->cr0;
+		sr->cr3 = vmx->cr3;
+		sr->cr4 = vmx->cr4;
+		sr->efer = vmx->efer;
+	}
 	sr->apic_base = vmx->apic_base;
 	vmx_put();
 }
@@ -1128,13 +1244,16 @@ static bool vmx_sregs_valid(const struct kvm_sregs *sr)
 
 static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 {
-	bool pae = vmx_pae_paging(sr->cr0, sr->cr4, sr->efer);
+	struct vmx_vcpu *vmx = vcpu->priv;
+	bool pae = !vmx->shadow && vmx_pae_paging(sr->cr0, sr->cr4, sr->efer);
 	u64 pdpte[4] = { };
-	struct vmx_vcpu *vmx;
 
 	if (!vmx_sregs_valid(sr))
 		return mv_fail(-EINVAL);
-	/* as KVM: PAE paging needs the PDPTEs where CR3 says */
+	/*
+	 * As KVM: PAE paging needs the PDPTEs where CR3 says.  Under shadow
+	 * paging the MMU loads them with the root.
+	 */
 	if (pae && vmx_read_pdptrs(vcpu, sr->cr3, pdpte))
 		return mv_fail(-EINVAL);
 
@@ -1153,10 +1272,18 @@ static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	vmx_wr(vmx, GUEST_GDTR_LIMIT, sr->gdt.limit);
 	vmx_wr(vmx, GUEST_IDTR_BASE, sr->idt.base);
 	vmx_wr(vmx, GUEST_IDTR_LIMIT, sr->idt.limit);
-	vmx_write_cr0(vmx, sr->cr0);
-	vmx_write_cr4(vmx, sr->cr4);
-	vmx_wr(vmx, GUEST_CR3, sr->cr3);
-	vmx_write_efer(vmx, sr->efer);
+	if (vmx->shadow) {
+		vmx->cr0 = sr->cr0;
+		vmx->cr3 = sr->cr3;
+		vmx->cr4 = sr->cr4;
+		vmx->efer = sr->efer;
+		vmx_shadow_hw(vmx);
+	} else {
+		vmx_write_cr0(vmx, sr->cr0);
+		vmx_write_cr4(vmx, sr->cr4);
+		vmx_wr(vmx, GUEST_CR3, sr->cr3);
+		vmx_write_efer(vmx, sr->efer);
+	}
 	vmx->cr2 = sr->cr2;
 	vmx->cr8 = sr->cr8;
 	vmx->apic_base = sr->apic_base;
@@ -1206,7 +1333,7 @@ static int vmx_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 		*data = vmx_rd(vmx, GUEST_GS_BASE);
 		break;
 	case MSR_EFER:
-		*data = vmx_rd(vmx, GUEST_IA32_EFER);
+		*data = vmx->shadow ? vmx->efer : vmx_rd(vmx, GUEST_IA32_EFER);
 		break;
 	case MSR_IA32_TSC:
 		*data = rdtsc() + vmx_rd(vmx, TSC_OFFSET);
@@ -1265,7 +1392,7 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 	case MSR_EFER:
 		if (data & ~(u64)VMX_EFER_VALID)
 			return -EINVAL;
-		efer = vmx_rd(vmx, GUEST_IA32_EFER);
+		efer = vmx->shadow ? vmx->efer : vmx_rd(vmx, GUEST_IA32_EFER);
 		if (!host) {
 			/* LME cannot change while paging is on; LMA is read-only */
 			if ((vmx_read_cr0(vmx) & X86_CR0_PG) &&
@@ -1273,7 +1400,12 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 				return -EINVAL;
 			data = (data & ~EFER_LMA) | (efer & EFER_LMA);
 		}
-		vmx_write_efer(vmx, data);
+		if (vmx->shadow) {
+			vmx->efer = data;
+			vmx_shadow_hw(vmx);
+		} else {
+			vmx_write_efer(vmx, data);
+		}
 		return 0;
 	}
 
@@ -1494,6 +1626,13 @@ static int vmx_handle_cr(struct mv_vcpu *vcpu, u32 reason)
 	unsigned long val = vmx->regs[gpr];
 	int r = 0;
 
+	/*
+	 * Shadow paging: CR0, CR3 and CR4 accesses, CLTS and LMSW are the
+	 * shadow MMU's business, done as on SVM (the checks are there).
+	 */
+	if (vmx->shadow && (cr != 8 || type > 1))
+		return mv_exit_cr_insn(vcpu);
+
 	if (type == 0) {		/* MOV to CR */
 		switch (cr) {
 		case 0:
@@ -1638,12 +1777,21 @@ static int vmx_handle_exit(struct mv_vcpu *vcpu, u32 reason)
 		return vmx_fail_entry(vcpu, reason);
 
 	switch (reason & 0xffff) {
-	case EXIT_REASON_EXCEPTION_NMI:
-		/* NMIs went to the host already; no exception is intercepted */
-		if ((vmx_rd(vmx, VM_EXIT_INTR_INFO) &
-		     INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+	case EXIT_REASON_EXCEPTION_NMI: {
+		u32 info = vmx_rd(vmx, VM_EXIT_INTR_INFO);
+
+		/* NMIs went to the host already */
+		if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 			return 1;
+		/* the only exception intercepted: #PF, under shadow paging */
+		if (vmx->shadow &&
+		    (info & (INTR_INFO_INTR_TYPE_MASK | INTR_INFO_VECTOR_MASK)) ==
+		    (INTR_TYPE_HARD_EXCEPTION | X86_TRAP_PF))
+			return mv_exit_guest_pf(vcpu,
+					vmx_rd(vmx, EXIT_QUALIFICATION),
+					vmx_rd(vmx, VM_EXIT_INTR_ERROR_CODE));
 		break;
+	}
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 	case EXIT_REASON_INIT_SIGNAL:
 	case EXIT_REASON_SIPI_SIGNAL:
@@ -1659,9 +1807,13 @@ static int vmx_handle_exit(struct mv_vcpu *vcpu, u32 reason)
 		vmx_skip(vmx);
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
+	case EXIT_REASON_INVLPG:
+		/* the qualification is the linear address; shadow paging only */
+		vcpu->vm->mmu->invlpg(vcpu, vmx_rd(vmx, EXIT_QUALIFICATION));
+		vmx_skip(vmx);
+		return 1;
 	case EXIT_REASON_INVD:
 	case EXIT_REASON_WBINVD:
-	case EXIT_REASON_INVLPG:
 	case EXIT_REASON_PAUSE_INSTRUCTION:
 		vmx_skip(vmx);
 		return 1;
@@ -1814,14 +1966,24 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 	struct vmx_vcpu *vmx = vcpu->priv;
 	struct vmx_host_save host;
 	u32 reason = 0;
+	u64 root = 0;
 	int cpu, r;
 
+	/* shadow paging: the root may be built now, which may sleep */
+	if (vmx->shadow) {
+		r = vmx->phys ? vcpu->vm->mmu->phys_root(vcpu, &root) :
+			vcpu->vm->mmu->root(vcpu, &root);
+		if (r)
+			return r;
+	}
 	preempt_disable();
 	vmx_load(vmx);
 	if (vmx->vmcs_failed) {
 		preempt_enable();
 		return mv_fail(-EIO);
 	}
+	if (vmx->shadow && !vmx->phys)
+		vmx_wr(vmx, GUEST_CR3, root);
 	vmx_wr(vmx, GUEST_RSP, vmx->regs[4]);
 	vmx_wr(vmx, GUEST_RIP, vmx->rip);
 	vmx_wr(vmx, GUEST_RFLAGS, vmx->rflags);
@@ -1896,7 +2058,7 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.cpu_enable = vmx_cpu_enable,
 	.cpu_disable = vmx_cpu_disable,
 	.emergency_disable = vmx_emergency_disable,
-	.mmu_modes = MV_MMU_TDP,
+	.mmu_modes = MV_MMU_TDP | MV_MMU_SHADOW,
 	.get_cr4 = vmx_get_cr4,
 	.tdp_format = &vmx_ept_format,
 	.vcpu_create = vmx_vcpu_create,
