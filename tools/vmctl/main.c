@@ -24,6 +24,7 @@ static void show_help(FILE *out)
 	fprintf(out,
 		"usage: vmctl info [--dev PATH]\n"
 		"       vmctl run [OPTIONS] IMAGE\n"
+		"       vmctl bench [OPTIONS]   (vmctl bench --help)\n"
 		"  info   describe the hypervisor behind PATH (default /dev/minivisor)\n"
 		"  run    run IMAGE on one vCPU:\n"
 		"         a Multiboot 1 kernel: 32-bit protected mode, EAX the magic,\n"
@@ -163,6 +164,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[1];
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc, argv);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "d:m:u:c:A:a:tsh", opts, NULL)) != -1) {
 		switch (c) {

@@ -128,6 +128,7 @@ struct vm {
 };
 
 int cmd_run(const struct run_options *o);
+int cmd_bench(int argc, char **argv);
 int open_dev(const char *path);
 int create_vm(const struct run_options *o, struct vm *v);
 int exit_io(const struct run_options *o, struct kvm_run *run);
