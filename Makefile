@@ -7,6 +7,9 @@
 #   make check MACHINE=svm TESTS=dev_test,kunit:minivisor_cpufeat
 #   make lint                 W=1, sparse, checkpatch, stock-header builds
 #   make demo                 boot the SVM machine and meet /dev/minivisor
+#   make bench [QUICK=1] [MACHINE=svm|vmx]
+#                             shadow vs TDP, minivisor vs KVM, in each machine;
+#                             tables and charts in build/bench/<machine>/
 #
 # KDIR is the kernel build tree to build the module against; KSRC a kernel
 # source tree whose tools/testing/selftests holds kselftest_harness.h.
@@ -19,7 +22,7 @@ endif
 MVTEST := testing/mvtest
 MVTEST_ARGS := $(if $(MACHINE),--machine $(MACHINE)) $(if $(TESTS),--tests $(TESTS))
 
-.PHONY: all modules userspace vmctl selftests clean check lint demo \
+.PHONY: all modules userspace vmctl selftests clean check lint demo bench \
 	modules_install
 
 all: modules userspace
@@ -55,3 +58,6 @@ lint:
 
 demo:
 	$(MVTEST) demo
+
+bench:
+	$(MVTEST) bench $(if $(MACHINE),--machine $(MACHINE)) $(if $(QUICK),--quick)

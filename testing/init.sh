@@ -17,14 +17,21 @@
 # mv.plan=NAME runs /mv/NAME.plan instead of /mv/tests.plan.
 #
 # "/init on-kvm CMD ARGS..." (for the plan's cmd lines) runs CMD against KVM:
-# minivisor unloaded, kvm and kvm_amd/kvm_intel loaded, MV_DEV=/dev/kvm;
-# afterwards KVM is unloaded and minivisor loaded again.
+# minivisor unloaded, kvm and kvm_amd/kvm_intel loaded (with $MV_KVM_PARAMS),
+# MV_DEV=/dev/kvm; afterwards KVM is unloaded and minivisor loaded again.
 
-# The KVM modules of $MV_KVM_MODULES; kvm_unload undoes what it loaded.
+# The KVM modules of $MV_KVM_MODULES, the vendor's (the last) with the
+# parameters in $MV_KVM_PARAMS (e.g. npt=0); kvm_unload undoes what it loaded.
 kvm_load() {
 	kvm_loaded=""
 	for ko in $(echo "$MV_KVM_MODULES" | tr ':' ' '); do
-		insmod "$ko" || { echo "# insmod $ko failed"; return 1; }
+		params=""
+		case "$ko" in
+		*/kvm_amd.ko|*/kvm_intel.ko) params=$MV_KVM_PARAMS ;;
+		esac
+		# shellcheck disable=SC2086 # the parameters are words
+		insmod "$ko" $params ||
+			{ echo "# insmod $ko $params failed"; return 1; }
 		kvm_loaded="$(basename "$ko" .ko) $kvm_loaded"
 	done
 }
@@ -80,6 +87,7 @@ if [ "$MV_BACKEND" = vmx ]; then
 	fi
 fi
 export MINIVISOR_KO=/mv/minivisor.ko
+export MV_KVM_VENDOR=$kvm_vendor
 export MV_KVM_MODULES=/mv/kvm/irqbypass.ko:/mv/kvm/kvm.ko:/mv/kvm/$kvm_vendor.ko
 
 only=$(sed -n 's/.*mv\.tests=\([^ ]*\).*/\1/p' /proc/cmdline)

@@ -153,3 +153,25 @@ class Emul(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BenchRows(unittest.TestCase):
+    def test_only_result_lines(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".log",
+                                         delete=False) as f:
+            f.write("MV-GROUP-BEGIN cmd:kvm_tdp\n1..1\n"
+                    "# kvm-tdp  faults 4k  1234 ns\n"
+                    "# MV-CSV config,workload,variant,metric,median,min,"
+                    "max,runs\n"
+                    "# MV-CSV kvm-tdp,faults,4k,ns_per_op,1234,1200,1300,5\r\n"
+                    "# MV-CSV kvm-tdp,faults,4k,exits_per_op,1,1,1,5\n"
+                    "ok 1 kvm_tdp\n")
+        try:
+            rows = mvtest.bench_rows(f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(rows, ["kvm-tdp,faults,4k,ns_per_op,1234,1200,1300,5",
+                                "kvm-tdp,faults,4k,exits_per_op,1,1,1,5"])
+
+    def test_missing_log_has_no_rows(self):
+        self.assertEqual(mvtest.bench_rows("/nonexistent/tap.log"), [])

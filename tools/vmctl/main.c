@@ -4,6 +4,8 @@
  *
  *   vmctl info [--dev PATH]
  *   vmctl run [OPTIONS] IMAGE
+ *   vmctl bench [OPTIONS]
+ *   vmctl bench --compare FILE... [--csv OUT] [--svg OUT]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@ static void show_help(FILE *out)
 		"usage: vmctl info [--dev PATH]\n"
 		"       vmctl run [OPTIONS] IMAGE\n"
 		"       vmctl bench [OPTIONS]   (vmctl bench --help)\n"
+		"       vmctl bench --compare FILE... [--csv OUT] [--svg OUT]\n"
 		"  info   describe the hypervisor behind PATH (default /dev/minivisor)\n"
 		"  run    run IMAGE on one vCPU:\n"
 		"         a Multiboot 1 kernel: 32-bit protected mode, EAX the magic,\n"
@@ -47,7 +50,8 @@ static void show_help(FILE *out)
 		"exit status: 0 the guest halted, (V << 1) | 1 it wrote V to 0xf4,\n"
 		"  1 vmctl could not run it (no device, bad image), 2 usage,\n"
 		"  4 the guest shut down (triple fault), 6 an internal error or\n"
-		"  failed entry in the hypervisor\n");
+		"  failed entry in the hypervisor\n"
+		"  bench --compare: see vmctl bench --compare --help\n");
 }
 
 static int parse_size(const char *arg, size_t *size)
@@ -137,6 +141,17 @@ static int cmd_info(const char *dev)
 	return api == KVM_API_VERSION ? 0 : 1;
 }
 
+/* "vmctl bench --compare ..." compares results, else bench.c runs. */
+static int bench_dispatch(int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--compare"))
+			return bench_compare_main(argc - 1, argv + 1);
+	return cmd_bench(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -165,7 +180,7 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	if (!strcmp(cmd, "bench"))
-		return cmd_bench(argc, argv);
+		return bench_dispatch(argc, argv);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "d:m:u:c:A:a:tsh", opts, NULL)) != -1) {
 		switch (c) {

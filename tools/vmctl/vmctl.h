@@ -152,4 +152,90 @@ int mmu_select(int dev, int vm, const char *mode);
 void stats_print(int dev, int vm, int vcpu, const struct exit_counts *c);
 const char *exit_name(unsigned int reason);
 
+/*
+ * vmctl bench --compare (compare.c, svg.c): the raw results of several
+ * "vmctl bench" runs, one config each, side by side.
+ */
+
+/**
+ * struct bench_cell - one config's result for one workload variant and metric
+ * @median: the median over the runs
+ * @min: the lowest run
+ * @max: the highest run
+ * @text: median, min and max as the file wrote them (the CSV repeats them)
+ * @runs: how many runs
+ * @config: index in &bench_set.configs
+ * @row: index in &bench_set.rows
+ * @metric: index in &bench_set.metrics
+ * @file: the file it was read from, for messages
+ * @line: its line there
+ */
+struct bench_cell {
+	double median;
+	double min;
+	double max;
+	char *text[3];
+	unsigned long runs;
+	size_t config;
+	size_t row;
+	size_t metric;
+	const char *file;
+	unsigned long line;
+};
+
+/**
+ * struct bench_row - one row of the comparison: a workload variant
+ * @workload: e.g. "ctxsw"
+ * @variant: e.g. "k64-pcid"
+ * @rank: the workload's place in the order of rows
+ * @vrank: the variant's place among the workload's
+ * @seen: the row's place in the order the files named it
+ */
+struct bench_row {
+	char *workload;
+	char *variant;
+	size_t rank;
+	size_t vrank;
+	size_t seen;
+};
+
+/**
+ * struct bench_set - every result read, and where each one sits
+ * @configs: the configs, in the order of the columns
+ * @nconfigs: how many
+ * @metrics: the metrics, ns_per_op and exits_per_op first
+ * @nmetrics: how many
+ * @rows: the workload variants, in the order of the rows
+ * @nrows: how many
+ * @cells: every result read
+ * @ncells: how many
+ * @cap: room in @cells
+ * @index: [metric][row][config] to the result, NULL where none was read;
+ *	   built by bench_compare_main() once every file is read
+ */
+struct bench_set {
+	char **configs;
+	size_t nconfigs;
+	char **metrics;
+	size_t nmetrics;
+	struct bench_row *rows;
+	size_t nrows;
+	struct bench_cell *cells;
+	size_t ncells;
+	size_t cap;
+	const struct bench_cell **index;
+};
+
+int bench_compare_main(int argc, char **argv);
+const struct bench_cell *bench_cell(const struct bench_set *s, size_t metric,
+				    size_t row, size_t config);
+bool bench_best(const struct bench_set *s, size_t metric, size_t row,
+		double *best);
+double bench_ratio(double value, double best);
+long bench_metric(const struct bench_set *s, const char *name);
+long bench_config(const struct bench_set *s, const char *name);
+void bench_format_ns(char *buf, size_t len, double ns);
+void bench_format_ratio(char *buf, size_t len, double ratio);
+int bench_svg_write(const struct bench_set *s, const char *path);
+
 #endif /* VMCTL_H */
