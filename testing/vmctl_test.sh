@@ -327,9 +327,15 @@ bench)
 	[ $bench_bad = 0 ] || fail "figures not what $2 paging must produce"
 	;;
 bench-kvm)
-	# KVM in its default mode (TDP): it runs, the exit costs are right
-	bench_run $T/bench-kvm.csv /init on-kvm $V bench --dev /dev/kvm
-	bench_common kvm-tdp
+	# KVM in MMU mode $2 (npt= or ept=): it runs, the exit costs are right
+	param=npt
+	[ "$MV_BACKEND" = vmx ] && param=ept
+	on=1
+	[ "$2" = shadow ] && on=0
+	export MV_KVM_PARAMS="$param=$on"
+	bench_run $T/bench-kvm-$2.csv \
+		/init on-kvm $V bench --dev /dev/kvm
+	bench_common kvm-$2
 	[ $bench_bad = 0 ] || fail "figures not what KVM must produce"
 	;;
 bench-root-cache-off)
