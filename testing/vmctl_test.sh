@@ -83,21 +83,21 @@ bench_bad=0
 bench_run() {
 	csv=$1
 	shift
-	"$@" --quick --out $csv > $T/out 2> $T/err
+	"$@" --quick --out "$csv" > $T/out 2> $T/err
 	rc=$?
 	echo "# $*: status $rc"
 	sed 's/^/#   /' $T/out
 	grep -v '^\[' $T/err | sed 's/^/#   /'
-	sed 's/^/#   csv: /' $csv 2>/dev/null
+	sed 's/^/#   csv: /' "$csv" 2>/dev/null
 	[ "$rc" = 0 ] || fail "vmctl bench: status $rc"
-	[ "$(head -n 1 $csv)" = "$BENCH_HEADER" ] || fail "not the CSV header"
+	[ "$(head -n 1 "$csv")" = "$BENCH_HEADER" ] || fail "not the CSV header"
 }
 
 # bench_val W V METRIC: the median; 0 if absent (a counter that never moved)
 bench_val() {
 	awk -F, -v w="$1" -v v="$2" -v m="$3" \
 		'$2 == w && $3 == v && $4 == m { print $5; f = 1 }
-		 END { if (!f) print 0 }' $csv
+		 END { if (!f) print 0 }' "$csv"
 }
 
 # bench_skipped W/V: the variant was skipped (the CPU has no PCID)
@@ -125,14 +125,14 @@ bench_check() {
 # exit costs every hypervisor must have
 bench_common() {
 	for wv in $BENCH_QUICK; do
-		bench_skipped $wv && continue
+		bench_skipped "$wv" && continue
 		grep -q "^$1,${wv%%/*},${wv#*/},ns_per_op,[0-9.]*,[0-9.]*,[0-9.]*,3\$" \
-			$csv || fail "no ns_per_op of 3 runs for $wv"
-		grep -q "^$1,${wv%%/*},${wv#*/},exits_per_op," $csv ||
+			"$csv" || fail "no ns_per_op of 3 runs for $wv"
+		grep -q "^$1,${wv%%/*},${wv#*/},exits_per_op," "$csv" ||
 			fail "no exits_per_op for $wv"
-		bench_check $wv ns_per_op ">" 0
+		bench_check "$wv" ns_per_op ">" 0
 	done
-	[ "$(sed 1d $csv | cut -d, -f1 | sort -u)" = "$1" ] ||
+	[ "$(sed 1d "$csv" | cut -d, -f1 | sort -u)" = "$1" ] ||
 		fail "a config other than $1 in the CSV"
 	bench_check exit/cpuid exits_per_op ">=" 1
 	bench_check exit/cpuid exits_per_op "<" 1.5
@@ -146,19 +146,19 @@ bench_common() {
 
 # bench_ran W/V: the CSV has the variant (it was not skipped)
 bench_ran() {
-	grep -q "^[^,]*,${1%%/*},${1#*/},ns_per_op," $csv
+	grep -q "^[^,]*,${1%%/*},${1#*/},ns_per_op," "$csv"
 }
 
 # ctxsw revisits on shadow paging with the root cache: nothing re-faults,
 # no shadow page is made, each CR3 load finds its root
 bench_ctxsw_cached() {
 	for wv in ctxsw/k2-nopcid ctxsw/k16-nopcid ctxsw/k2-pcid ctxsw/k16-pcid; do
-		bench_ran $wv || continue
-		bench_check $wv shadow_faults_per_op == 0
-		bench_check $wv shadow_pages_created_per_op == 0
-		bench_check $wv root_cache_misses_per_op == 0
-		bench_check $wv root_cache_hits_per_op == 1
-		bench_check $wv exits_per_op ">=" 1
+		bench_ran "$wv" || continue
+		bench_check "$wv" shadow_faults_per_op == 0
+		bench_check "$wv" shadow_pages_created_per_op == 0
+		bench_check "$wv" root_cache_misses_per_op == 0
+		bench_check "$wv" root_cache_hits_per_op == 1
+		bench_check "$wv" exits_per_op ">=" 1
 	done
 }
 
@@ -189,9 +189,9 @@ bench_tdp() {
 	# nothing the guest does to its own tables exits
 	for wv in ctxsw/k2-nopcid ctxsw/k16-nopcid ctxsw/k2-pcid \
 		ctxsw/k16-pcid gups/4k gups/2m churn/map; do
-		bench_skipped $wv && continue
-		bench_check $wv tdp_faults_per_op == 0
-		bench_check $wv exits_per_op "<" 0.5
+		bench_skipped "$wv" && continue
+		bench_check "$wv" tdp_faults_per_op == 0
+		bench_check "$wv" exits_per_op "<" 0.5
 	done
 }
 
@@ -322,8 +322,12 @@ bench)
 	# minivisor in MMU mode $2, when this host has it
 	$V info | sed -n 's/^mmu modes://p' | grep -qw "$2" ||
 		{ echo "# no $2 paging here"; exit 77; }
-	bench_run $T/bench-$2.csv $V bench --mmu $2
-	bench_$2
+	bench_run "$T/bench-$2.csv" $V bench --mmu "$2"
+	if [ "$2" = shadow ]; then
+		bench_shadow
+	else
+		bench_tdp
+	fi
 	[ $bench_bad = 0 ] || fail "figures not what $2 paging must produce"
 	;;
 bench-kvm)
@@ -333,9 +337,9 @@ bench-kvm)
 	on=1
 	[ "$2" = shadow ] && on=0
 	export MV_KVM_PARAMS="$param=$on"
-	bench_run $T/bench-kvm-$2.csv \
+	bench_run "$T/bench-kvm-$2.csv" \
 		/init on-kvm $V bench --dev /dev/kvm
-	bench_common kvm-$2
+	bench_common "kvm-$2"
 	[ $bench_bad = 0 ] || fail "figures not what KVM must produce"
 	;;
 bench-root-cache-off)
