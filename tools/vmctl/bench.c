@@ -48,7 +48,7 @@
  * @ops: operations (ctxsw: revisit rounds)
  * @qpages: @pages of --quick
  * @qsize: @size of --quick
- * @qops: @ops of --quick; 0: not part of --quick
+ * @qops: @ops of --quick; 0: not part of --quick (full size if named)
  */
 struct variant {
 	const char *workload;
@@ -479,8 +479,10 @@ static enum outcome run_variant(const struct bench_options *o, int dev,
 	enum outcome out = FAILED;
 	struct boot b = { 0 };
 	struct stats s;
-	uint64_t pages = o->quick ? var->qpages : var->pages;
-	uint64_t size = o->quick ? var->qsize : var->size;
+	/* a variant --quick leaves out runs in full when named by --only */
+	bool quick = o->quick && var->qops;
+	uint64_t pages = quick ? var->qpages : var->pages;
+	uint64_t size = quick ? var->qsize : var->size;
 
 	ro.mem = mem_for(var, pages, size);
 	v.img.mem_size = ro.mem;
@@ -501,7 +503,7 @@ static enum outcome run_variant(const struct bench_options *o, int dev,
 	*bp = (struct bench_params) {
 		.magic = BENCH_MAGIC, .workload = var->w, .flags = var->flags,
 		.k = var->k, .pages = pages, .size = size,
-		.ops = o->quick ? var->qops : var->ops, .mem_size = ro.mem,
+		.ops = quick ? var->qops : var->ops, .mem_size = ro.mem,
 	};
 	if (create_vm(&ro, &v) || boot_setup(v.vcpu, &v.img, &b))
 		goto out;
