@@ -18,6 +18,7 @@
 #include <asm/trapnr.h>
 
 #include "crinsn.h"
+#include "event.h"
 #include "exit.h"
 #include "insn.h"
 #include "mmu/mmu.h"
@@ -335,7 +336,7 @@ static bool cri_set_cr4(struct kvm_sregs *s, u64 val)
 
 static int cri_gp(struct mv_vcpu *vcpu)
 {
-	mv_ops->inject_exception(vcpu, X86_TRAP_GP, true, 0, 0);
+	mv_inject_exception(vcpu, X86_TRAP_GP, true, 0, 0);
 	return 1;
 }
 
@@ -367,7 +368,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 	memset(b, 0, sizeof(b));
 	r = cri_read(vcpu, la, b, MV_CR_INSN_MAX, MV_PF_FETCH, &error);
 	if (r == MV_WALK_FAULT) {
-		mv_ops->inject_exception(vcpu, X86_TRAP_PF, true, error, la);
+		mv_inject_exception(vcpu, X86_TRAP_PF, true, error, la);
 		return 1;
 	}
 	if (r || cri_decode(b, MV_CR_INSN_MAX, mode, &regs, &s, &ci)) {
@@ -385,8 +386,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 	case CRI_MOV_FROM_CR:
 	case CRI_MOV_TO_CR:
 		if (ci.cr != 0 && ci.cr != 3 && ci.cr != 4) {
-			mv_ops->inject_exception(vcpu, X86_TRAP_UD, false, 0,
-						 0);
+			mv_inject_exception(vcpu, X86_TRAP_UD, false, 0, 0);
 			return 1;
 		}
 		gpr = cri_gpr(&regs, ci.reg);
@@ -420,8 +420,8 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 		if (ci.mem) {
 			r = cri_read(vcpu, ci.la, &msw, 2, 0, &error);
 			if (r == MV_WALK_FAULT) {
-				mv_ops->inject_exception(vcpu, X86_TRAP_PF,
-							 true, error, ci.la);
+				mv_inject_exception(vcpu, X86_TRAP_PF,
+						    true, error, ci.la);
 				return 1;
 			}
 			if (r)

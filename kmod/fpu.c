@@ -33,6 +33,7 @@
 #include <asm/trapnr.h>
 
 #include "cpuid.h"
+#include "event.h"
 #include "fpu.h"
 #include "mv.h"
 #include "ops.h"
@@ -208,7 +209,7 @@ int mv_exit_xsetbv(struct mv_vcpu *vcpu, unsigned int cpl, u8 insn_len)
 	mv_ops->get_regs(vcpu, &regs);
 	value = (u32)regs.rax | (u64)(u32)regs.rdx << 32;
 	if (cpl || mv_set_xcr(vcpu, regs.rcx, value)) {
-		mv_ops->inject_exception(vcpu, X86_TRAP_GP, true, 0, 0);
+		mv_inject_exception(vcpu, X86_TRAP_GP, true, 0, 0);
 		return 1;
 	}
 	regs.rip += insn_len;

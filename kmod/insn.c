@@ -25,6 +25,7 @@
 #include <asm/trapnr.h>
 
 #include "emul/emulate.h"
+#include "event.h"
 #include "exit.h"
 #include "insn.h"
 #include "mmu/walk.h"
@@ -547,10 +548,10 @@ static int insn_emulate(struct mv_vcpu *vcpu, bool may_fail)
 		return r == MV_EMUL_OK;
 	case MV_EMUL_EXCEPTION:
 		mv_emul_reset(ctxt);
-		mv_ops->inject_exception(vcpu, ctxt->exception.vector,
-					 ctxt->exception.has_error,
-					 ctxt->exception.error,
-					 ctxt->exception.cr2);
+		mv_inject_exception(vcpu, ctxt->exception.vector,
+				    ctxt->exception.has_error,
+				    ctxt->exception.error,
+				    ctxt->exception.cr2);
 		return 1;
 	case MV_EMUL_RETRY:
 		mv_emul_reset(ctxt);

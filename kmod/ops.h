@@ -13,6 +13,28 @@ struct kvm_sregs;
 struct mv_tdp_format;
 struct mv_vcpu;
 
+/* struct mv_event.type: how an event came to be */
+enum mv_event_type {
+	MV_EVENT_EXT_INTR,	/* an external interrupt */
+	MV_EVENT_NMI,
+	MV_EVENT_EXCEPTION,	/* a hardware exception (fault, trap, abort) */
+	MV_EVENT_SOFT,		/* INTn, INT3, INTO, INT1: an instruction's */
+};
+
+/**
+ * struct mv_event - an event the next entry delivers to the guest
+ * @vector: its IDT vector
+ * @type: enum mv_event_type
+ * @has_error: it pushes @error
+ * @error: the error code
+ */
+struct mv_event {
+	u8 vector;
+	u8 type;
+	bool has_error;
+	u32 error;
+};
+
 /**
  * struct mv_vendor_ops - the hardware backend
  * @name: "vmx" or "svm", for messages
@@ -50,7 +72,14 @@ struct mv_vcpu;
  *	the guest may not, e.g. EFER.LMA); 0, or -EINVAL for a value the
  *	MSR refuses (a guest's WRMSR then takes a #GP)
  * @inject_exception: deliver an exception to the guest at its next entry
- *	(for a #PF, @cr2 is the faulting address the guest will read in CR2)
+ *	(for a #PF, @cr2 is the faulting address the guest will read in CR2),
+ *	in place of any event queued.  The core calls it through
+ *	mv_inject_exception() (kmod/event.c), which applies the double-fault
+ *	rules first.
+ * @queued_event: the event the next entry will deliver, if any: one whose
+ *	delivery the last exit interrupted (queued again by the backend as the
+ *	exit came) or one injected since.  True with @ev filled in, false if
+ *	none; with @take the event is also dequeued.
  * @vcpu_run: enter the guest once and handle the exit.  Called with the
  *	vCPU loaded, preemption on.  Returns > 0 to enter again, 0 to return
  *	to userspace with struct kvm_run filled in, or a negative errno.
@@ -79,6 +108,8 @@ struct mv_vendor_ops {
 	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
 	void (*inject_exception)(struct mv_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error, u64 cr2);
+	bool (*queued_event)(struct mv_vcpu *vcpu, struct mv_event *ev,
+			     bool take);
 	int (*vcpu_run)(struct mv_vcpu *vcpu);
 };
 

@@ -142,6 +142,11 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 			r = -EINTR;
 			break;
 		}
+		if (test_and_clear_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
+			run->exit_reason = KVM_EXIT_SHUTDOWN;
+			r = 0;
+			break;
+		}
 		r = mv_ops->vcpu_run(vcpu);
 		WRITE_ONCE(vcpu->stats.exits, vcpu->stats.exits + 1);
 		if (r <= 0)

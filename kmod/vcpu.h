@@ -57,6 +57,8 @@ enum mv_vcpu_mode {
 
 /* vcpu->requests: work to do before the next entry */
 #define MV_REQ_TLB_FLUSH	0
+/* the guest triple faulted: return KVM_EXIT_SHUTDOWN before entering */
+#define MV_REQ_TRIPLE_FAULT	1
 
 struct mv_shadow_vcpu;
 

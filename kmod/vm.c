@@ -139,6 +139,7 @@ static const struct mv_stat mv_vm_stats[] = {
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.mmu_notifier_invalidations,
 			   "mmu_notifier_invalidations"),
 	MV_STAT_INSTANT(struct mv_vm, shadow.nr_pages, "shadow_pages"),
+	MV_STAT_INSTANT(struct mv_vm, shadow.nr_2m, "shadow_pages_2m"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_faults, "shadow_faults"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_pf_injected,
 			   "shadow_pf_injected"),

@@ -177,6 +177,119 @@ lm_share_start:
 	hlt
 lm_share_end:
 /*
+ * A 2 MiB guest page at gva 0x600000: sums a dword of each of its 32
+ * pages 64 KiB apart, writes the sum to its last page, and reports it.
+ */
+	.globl lm_2m_start, lm_2m_end
+lm_2m_start:
+	mov rbx, 0x600000
+	xor ecx, ecx
+	xor edx, edx
+1:	add edx, [rbx + rcx]
+	add ecx, 0x10000
+	cmp ecx, 0x200000
+	jne 1b
+	mov [rbx + 0x1ff000], edx
+	mov eax, edx
+	out 0x10, eax
+	hlt
+lm_2m_end:
+/*
+ * The same 2 MiB page, which holds the page table of gva 0x800000 (at
+ * offset 0x10000): written through the large page, read through the
+ * table; the guest then rewrites the table's entry 0 through the large
+ * page, INVLPGs, and reads both again.
+ */
+	.globl lm_2m_wp_start, lm_2m_wp_end
+lm_2m_wp_start:
+	mov dword ptr [0x600000 + 0x30000], 0x3333
+	mov eax, [0x600000 + 0x30000]
+	out 0x10, eax
+	mov eax, [0x800000]
+	out 0x10, eax
+	mov rax, 0x40030023
+	mov [0x600000 + 0x10000], rax
+	invlpg [0x800000]
+	mov eax, [0x800000]
+	out 0x10, eax
+	mov eax, [0x600000 + 0x50000]
+	out 0x10, eax
+	hlt
+lm_2m_wp_end:
+/*
+ * 1 GiB guest pages: gva 0x40000000 (the THP-backed slot) summed as by
+ * lm_2m, and gva 0x80000000 (gpa 0) read at 0x20000; both reported.
+ */
+	.globl lm_1g_start, lm_1g_end
+lm_1g_start:
+	mov rbx, 0x40000000
+	xor ecx, ecx
+	xor edx, edx
+1:	add edx, [rbx + rcx]
+	add ecx, 0x10000
+	cmp ecx, 0x200000
+	jne 1b
+	mov [rbx + 0x1ff000], edx
+	mov eax, edx
+	out 0x10, eax
+	mov rax, 0x80020000
+	mov eax, [rax]
+	out 0x10, eax
+	hlt
+lm_1g_end:
+/*
+ * Copy-on-write by the guest kernel: gva 0x200000 maps the shared page
+ * 0x30000 read-only in two address spaces (CR3 0x10000 and 0x17000, page
+ * tables 0x14000 and 0x1a000).  A write to it faults; the #PF handler
+ * copies the page to 0x31000, points this space's entry there writable,
+ * INVLPGs, and returns to the write.  Reported: the page before, the
+ * handler's error code and CR2, then the page as each space sees it.
+ */
+	.globl lm_cow_start, lm_cow_end, lm_cow_handler
+lm_cow_start:
+	mov eax, [0x200000]
+	out 0x10, eax
+	mov dword ptr [0x200000], 0x1111
+	mov eax, [0x5008]
+	out 0x10, eax
+	mov eax, [0x5000]
+	out 0x10, eax
+	mov eax, [0x200000]
+	out 0x10, eax
+	mov rax, 0x17000
+	mov cr3, rax
+	mov eax, [0x200000]
+	out 0x10, eax
+	mov rax, 0x10000
+	mov cr3, rax
+	mov eax, [0x200000]
+	out 0x10, eax
+	hlt
+lm_cow_handler:
+	push rax
+	push rcx
+	push rsi
+	push rdi
+	mov rax, cr2
+	mov [0x5000], rax
+	mov rax, [rsp + 32]
+	mov [0x5008], rax
+	mov rsi, 0x30000
+	mov rdi, 0x31000
+	mov ecx, 512
+	cld
+	rep movsq
+	mov rax, 0x31023
+	mov [0x14000], rax
+	invlpg [0x200000]
+	pop rdi
+	pop rsi
+	pop rcx
+	pop rax
+	add rsp, 8
+	iretq
+lm_cow_end:
+/*
  * 32-bit protected mode, paging set up by the VMM (32-bit or PAE):
  * reads gva 0x400000 (a 4 MiB / 2 MiB page at gpa 0x200000), writes
  * gva 0x800000 (a 4 KiB page at gpa 0x29000), reports both.

@@ -13,6 +13,10 @@ extern const unsigned char lm_as_start[], lm_as_end[];
 extern const unsigned char lm_flood_start[], lm_flood_end[];
 extern const unsigned char lm_loop_start[], lm_loop_end[];
 extern const unsigned char lm_share_start[], lm_share_end[];
+extern const unsigned char lm_2m_start[], lm_2m_end[];
+extern const unsigned char lm_2m_wp_start[], lm_2m_wp_end[];
+extern const unsigned char lm_1g_start[], lm_1g_end[];
+extern const unsigned char lm_cow_start[], lm_cow_end[], lm_cow_handler[];
 extern const unsigned char pm_start[], pm_end[];
 
 #endif /* SHADOW_GUEST_H */

@@ -687,6 +687,247 @@ TEST_F(shadow, paging_pae)
 	EXPECT_LE(3ULL, STAT("shadow_pages_created"));
 }
 
+#define SLOT1		0x40000000ULL	/* slot 1: 2 MiB at 1 GiB */
+#define SZ_2M		0x200000UL
+
+/* Slot 1's memory, 2 MiB aligned in the VMM's */
+struct slot_2m {
+	void *map;
+	unsigned char *data;
+};
+
+/* Does the host back @p with THPs?  AnonHugePages in /proc/self/smaps. */
+static size_t anon_huge_kb(void *p)
+{
+	unsigned long start, end, target = (unsigned long)p;
+	size_t kb = 0;
+	bool in = false;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start <= target && target < end;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %zu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Slot 1 at SLOT1: 2 MiB of anonymous memory with @advice
+ * (MADV_HUGEPAGE or MADV_NOHUGEPAGE), the first dword of each page
+ * holding the page's number, written now so that the host backs it.
+ * Returns the THP kB the host gave, or -1 if the advice was refused.
+ */
+static long add_slot_2m(struct __test_metadata *_metadata, struct mv_guest *g,
+			struct slot_2m *s, int advice)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 1, .guest_phys_addr = SLOT1, .memory_size = SZ_2M,
+	};
+	unsigned long off;
+
+	s->map = mmap(NULL, 2 * SZ_2M, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s->map == MAP_FAILED) {
+		s->map = NULL;
+		return -1;
+	}
+	s->data = (void *)(((unsigned long)s->map + SZ_2M - 1) &
+			   ~(SZ_2M - 1));
+	if (madvise(s->data, SZ_2M, advice))
+		return -1;
+	for (off = 0; off < SZ_2M; off += 0x1000)
+		*(__u32 *)(s->data + off) = off >> 12;
+	region.userspace_addr = (unsigned long)s->data;
+	EXPECT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &region));
+	return anon_huge_kb(s->data);
+}
+
+static void put_slot_2m(struct slot_2m *s)
+{
+	if (s->map)
+		munmap(s->map, 2 * SZ_2M);
+}
+
+/* lm_2m's sum: the first dword of every 16th page */
+static __u32 sum_2m(void)
+{
+	__u32 sum = 0, k;
+
+	for (k = 0; k < 32; k++)
+		sum += k * 16;
+	return sum;
+}
+
+/*
+ * A guest 2 MiB page over a THP: one 2 MiB shadow leaf, a fault or two
+ * for all of it, and the guest's data where it should be.
+ */
+TEST_F(shadow, large_page_2m)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	struct slot_2m s;
+	long huge;
+
+	huge = add_slot_2m(_metadata, &self->g, &s, MADV_HUGEPAGE);
+	if (huge < (long)(SZ_2M >> 10)) {
+		put_slot_2m(&s);
+		SKIP(return, "no THP for the slot (%ld kB)", huge);
+	}
+	long_mode(_metadata, &self->g, lm_2m_start, lm_2m_end);
+	pd[3] = SLOT1 | P | RW | PS;
+	EXPECT_EQ(sum_2m(), OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(sum_2m(), *(__u32 *)(s.data + 0x1ff000));
+	EXPECT_EQ(A | D, pd[3] & (A | D));
+	EXPECT_EQ(1ULL, STAT("shadow_pages_2m"));
+	/* the code page, the read, the write that set Dirty: not 32 */
+	EXPECT_GT(8ULL, STAT("shadow_faults"));
+	put_slot_2m(&s);
+}
+
+/* The same over 4 KiB host pages: 4 KiB shadow leaves, a fault each. */
+TEST_F(shadow, large_page_4k_host)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	struct slot_2m s;
+	long huge;
+
+	huge = add_slot_2m(_metadata, &self->g, &s, MADV_NOHUGEPAGE);
+	ASSERT_EQ(0, huge);
+	long_mode(_metadata, &self->g, lm_2m_start, lm_2m_end);
+	pd[3] = SLOT1 | P | RW | PS;
+	EXPECT_EQ(sum_2m(), OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(sum_2m(), *(__u32 *)(s.data + 0x1ff000));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_2m"));
+	EXPECT_LE(33ULL, STAT("shadow_faults"));
+	put_slot_2m(&s);
+}
+
+/*
+ * A guest page table inside a guest 2 MiB page over a THP: once shadowed,
+ * the 2 MiB leaf goes and the range is mapped by 4 KiB leaves, so that the
+ * guest's write to the table through the large page is still caught.
+ */
+TEST_F(shadow, large_page_wp)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	struct slot_2m s;
+	long huge;
+
+	huge = add_slot_2m(_metadata, &self->g, &s, MADV_HUGEPAGE);
+	if (huge < (long)(SZ_2M >> 10)) {
+		put_slot_2m(&s);
+		SKIP(return, "no THP for the slot (%ld kB)", huge);
+	}
+	long_mode(_metadata, &self->g, lm_2m_wp_start, lm_2m_wp_end);
+	pd[3] = SLOT1 | P | RW | PS;			/* gva 0x600000 */
+	pd[4] = (SLOT1 + 0x10000) | P | RW;		/* gva 0x800000 */
+	*(__u64 *)(s.data + 0x10000) = (SLOT1 + 0x20000) | P | RW;
+	*(__u32 *)(s.data + 0x20000) = 0x2222;
+	*(__u32 *)(s.data + 0x50000) = 0x5050;
+
+	EXPECT_EQ(0x3333U, OUT());
+	EXPECT_EQ(1ULL, STAT("shadow_pages_2m"));
+	EXPECT_EQ(0x2222U, OUT());
+	/* the table in it is shadowed: the writable 2 MiB leaf went */
+	EXPECT_EQ(0ULL, STAT("shadow_pages_2m"));
+	EXPECT_EQ(0x3333U, OUT());	/* the entry the guest rewrote */
+	EXPECT_EQ(0x5050U, OUT());	/* 4 KiB leaves for the rest */
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0ULL, STAT("shadow_pages_2m"));
+	EXPECT_EQ(1ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ((SLOT1 + 0x30000) | P | RW | A,
+		  *(__u64 *)(s.data + 0x10000) & ~D);
+	put_slot_2m(&s);
+}
+
+/*
+ * 1 GiB guest pages: over the THP-backed slot a 2 MiB leaf under the
+ * direct shadow of the 1 GiB page; over slot 0's 4 KiB pages, 4 KiB ones.
+ */
+TEST_F(shadow, large_page_1g)
+{
+	__u64 *pdpt = gmem64(&self->g, PDPT);
+	struct slot_2m s;
+	long huge;
+
+	huge = add_slot_2m(_metadata, &self->g, &s, MADV_HUGEPAGE);
+	if (huge < (long)(SZ_2M >> 10)) {
+		put_slot_2m(&s);
+		SKIP(return, "no THP for the slot (%ld kB)", huge);
+	}
+	long_mode(_metadata, &self->g, lm_1g_start, lm_1g_end);
+	pdpt[1] = SLOT1 | P | RW | PS;		/* gva 1 GiB: gpa 1 GiB */
+	pdpt[2] = 0 | P | RW | PS;		/* gva 2 GiB: gpa 0 */
+	*gmem32(&self->g, DATA) = 0x1616;
+	EXPECT_EQ(sum_2m(), OUT());
+	EXPECT_EQ(0x1616U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(sum_2m(), *(__u32 *)(s.data + 0x1ff000));
+	EXPECT_EQ(A | D, pdpt[1] & (A | D));
+	EXPECT_EQ(A, pdpt[2] & (A | D));
+	EXPECT_EQ(1ULL, STAT("shadow_pages_2m"));
+	EXPECT_GT(10ULL, STAT("shadow_faults"));
+	put_slot_2m(&s);
+}
+
+/*
+ * Copy-on-write done by the guest kernel: a page shared read-only by two
+ * address spaces is copied by the #PF handler of the one that writes it,
+ * which remaps it writable there (an emulated write to its write-protected
+ * page table) and INVLPGs; the other space keeps the original.
+ */
+TEST_F(shadow, guest_cow)
+{
+	__u64 *idt = gmem64(&self->g, IDT);
+	__u64 handler = CODE + (lm_cow_handler - lm_cow_start);
+	int i;
+
+	long_mode(_metadata, &self->g, lm_cow_start, lm_cow_end);
+	idt[28] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
+		((handler >> 16 & 0xffff) << 48);
+	idt[29] = handler >> 32;
+	/* space A (CR3 0x10000): gva 0x200000 through the table at 0x14000 */
+	gmem64(&self->g, PD)[1] = 0x14000 | P | RW;
+	gmem64(&self->g, 0x14000)[0] = 0x30000 | P;
+	/* space B (CR3 0x17000): the same low 2 MiB, its own table 0x1a000 */
+	*gmem64(&self->g, 0x17000) = 0x18000 | P | RW;
+	*gmem64(&self->g, 0x18000) = 0x19000 | P | RW;
+	gmem64(&self->g, 0x19000)[0] = PT | P | RW;
+	gmem64(&self->g, 0x19000)[1] = 0x1a000 | P | RW;
+	gmem64(&self->g, 0x1a000)[0] = 0x30000 | P;
+	for (i = 0; i < 1024; i++)
+		gmem32(&self->g, 0x30000)[i] = 0xc0c0 + i;
+
+	EXPECT_EQ(0xc0c0U, OUT());	/* read: its table is shadowed */
+	EXPECT_EQ(0x3U, OUT());		/* protection, write */
+	EXPECT_EQ(0x200000U, OUT());
+	EXPECT_EQ(0x1111U, OUT());	/* space A: its copy */
+	EXPECT_EQ(0xc0c0U, OUT());	/* space B: the shared page */
+	EXPECT_EQ(0x1111U, OUT());
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0xc0c0U, *gmem32(&self->g, 0x30000));
+	EXPECT_EQ(0x1111U, *gmem32(&self->g, 0x31000));
+	for (i = 1; i < 1024; i++)
+		EXPECT_EQ(0xc0c0U + i, gmem32(&self->g, 0x31000)[i]);
+	EXPECT_EQ(0x31000 | P | RW | A | D, gmem64(&self->g, 0x14000)[0]);
+	EXPECT_EQ(0x30000 | P | A, gmem64(&self->g, 0x1a000)[0]);
+	EXPECT_EQ(1ULL, STAT("shadow_pf_injected"));
+	EXPECT_EQ(1ULL, STAT("pte_writes_emulated"));
+	EXPECT_LE(2ULL, STAT("root_cache_misses"));
+}
+
 struct share_arg {
 	struct mv_guest *g;
 	int vcpu;

@@ -11,8 +11,9 @@
  *    maps a range of guest frames (paging off, guest large pages).
  *  - The hardware's tables are always 64-bit entries: a 4-level root for a
  *    4-level guest, and a per-vCPU PAE root (four PDPTEs) for the others,
- *    run in PAE mode (paging-off guests in SVM's paged real mode).  Every
- *    leaf is 4 KiB.
+ *    run in PAE mode (paging-off guests in SVM's paged real mode).  Leaves
+ *    are 4 KiB, or 2 MiB where a guest large page is backed by a 2 MiB host
+ *    page and covers no write-protected guest table.
  *  - Guest tables below the top level are write-protected: a leaf mapping
  *    their frame is made read-only (the rmap finds them), so that a guest
  *    write to one exits and the shadows stay equal to the guest's tables.
@@ -50,6 +51,7 @@
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
+#include "../event.h"
 #include "../exit.h"
 #include "../insn.h"
 #include "../mv.h"
@@ -78,9 +80,12 @@ MODULE_PARM_DESC(shadow_pages,
 #define SPTE_US		_PAGE_USER
 #define SPTE_A		_PAGE_ACCESSED
 #define SPTE_D		_PAGE_DIRTY
+#define SPTE_PS		_PAGE_PSE
 #define SPTE_NX		_PAGE_NX
 #define SPTE_ADDR	GENMASK_ULL(51, 12)
 #define SPTE_LINK	(SPTE_P | SPTE_RW | SPTE_US | SPTE_A)
+/* Guest frames of a 2 MiB leaf */
+#define SP_2M_FRAMES	512ULL
 
 /* Guest entry bits */
 #define GPTE_P		BIT_ULL(0)
@@ -122,6 +127,15 @@ static void shadow_mode_of(const struct mv_walk_env *env,
 		m->base.cr0_wp = !!(env->cr0 & X86_CR0_WP);
 		m->base.nxe = !!(env->efer & EFER_NX);
 	}
+}
+
+/*
+ * Is @spte a 2 MiB leaf?  Only level-2 entries can be; links never have
+ * PS, nor do the 4 KiB leaves (we set no PAT bit).
+ */
+static bool spte_large(u64 spte)
+{
+	return (spte & (SPTE_P | SPTE_PS)) == (SPTE_P | SPTE_PS);
 }
 
 static struct mv_sp *spte_to_sp(u64 spte)
@@ -230,8 +244,31 @@ static void shadow_drop_leaf(struct mv_vm *vm, struct mv_sp *sp,
 
 	rmap_del(vm, sp->gfns[i], &sp->spt[i]);
 	WRITE_ONCE(sp->spt[i], 0);
+	if (spte_large(spte))
+		vm->shadow.nr_2m--;
 	mv_mmu_leaf_zapped((spte & SPTE_ADDR) >> PAGE_SHIFT, 1,
 			   spte & SPTE_RW, NULL);
+}
+
+/* A leaf found through the rmap goes, with its rmap entry */
+static void rmap_zap(struct mv_vm *vm, struct mv_rmap *e,
+		     struct mv_tdp_zap *zap)
+{
+	u64 spte = *e->sptep;
+
+	hlist_del(&e->link);
+	WRITE_ONCE(*e->sptep, 0);
+	kfree(e);
+	if (spte_large(spte))
+		vm->shadow.nr_2m--;
+	if (zap) {
+		zap->leaf((spte & SPTE_ADDR) >> PAGE_SHIFT, 1, spte & SPTE_RW,
+			  zap->arg);
+		zap->zapped++;
+	} else {
+		mv_mmu_leaf_zapped((spte & SPTE_ADDR) >> PAGE_SHIFT, 1,
+				   spte & SPTE_RW, NULL);
+	}
 }
 
 static void shadow_zap_sp(struct mv_vm *vm, struct mv_sp *sp,
@@ -271,6 +308,16 @@ static void shadow_link(struct mv_shadow_vcpu *sv, u64 *sptep,
 	WRITE_ONCE(*sptep, __pa(child->spt) | (pdpte ? SPTE_P : SPTE_LINK));
 }
 
+/* Clears present entry @i of @sp, a leaf (4 KiB or 2 MiB) or a link */
+static void shadow_drop_spte(struct mv_vm *vm, struct mv_sp *sp,
+			     unsigned int i, struct list_head *freed)
+{
+	if (sp->role.level == 1 || spte_large(sp->spt[i]))
+		shadow_drop_leaf(vm, sp, i);
+	else
+		shadow_unlink(vm, &sp->spt[i], freed);
+}
+
 /*
  * Zaps a shadow page: its entries and the links to it go, it leaves the
  * hash; it is freed (after the flush) unless a vCPU still has it as root,
@@ -291,12 +338,8 @@ static void shadow_zap_sp(struct mv_vm *vm, struct mv_sp *sp,
 		sp->unsync = false;
 	}
 	for (i = 0; i < 512; i++) {
-		if (!(sp->spt[i] & SPTE_P))
-			continue;
-		if (sp->role.level == 1)
-			shadow_drop_leaf(vm, sp, i);
-		else
-			shadow_unlink(vm, &sp->spt[i], freed);
+		if (sp->spt[i] & SPTE_P)
+			shadow_drop_spte(vm, sp, i, freed);
 	}
 	hlist_for_each_entry_safe(e, tmp, &sp->parents, link) {
 		WRITE_ONCE(*e->sptep, 0);
@@ -376,23 +419,48 @@ static bool shadow_gfn_protected(struct mv_vm *vm, u64 gfn)
 	return false;
 }
 
-/* Makes every leaf mapping @gfn read-only; true if one was writable */
+/*
+ * Makes every leaf mapping @gfn read-only, and zaps the writable 2 MiB
+ * leaves covering it (the range falls back to 4 KiB leaves at the next
+ * fault); true if one was writable.
+ */
 static bool shadow_write_protect(struct mv_vm *vm, u64 gfn)
 {
+	u64 base = ALIGN_DOWN(gfn, SP_2M_FRAMES);
+	struct hlist_node *tmp;
 	struct mv_rmap *e;
 	bool changed = false;
 
 	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link) {
 		u64 spte = *e->sptep;
 
-		if (e->gfn != gfn || !(spte & SPTE_RW))
+		if (e->gfn != gfn || !(spte & SPTE_RW) || spte_large(spte))
 			continue;
 		WRITE_ONCE(*e->sptep, spte & ~(SPTE_RW | SPTE_D));
 		mv_mmu_leaf_zapped((spte & SPTE_ADDR) >> PAGE_SHIFT, 1, true,
 				   NULL);
 		changed = true;
 	}
+	hlist_for_each_entry_safe(e, tmp, &vm->shadow.rmap[gfn_hash(base)],
+				  link) {
+		if (e->gfn != base || !spte_large(*e->sptep) ||
+		    !(*e->sptep & SPTE_RW))
+			continue;
+		rmap_zap(vm, e, NULL);
+		changed = true;
+	}
 	return changed;
+}
+
+/* Is a guest table in the 2 MiB of frames from @base write-protected? */
+static bool shadow_range_protected(struct mv_vm *vm, u64 base)
+{
+	u64 gfn;
+
+	for (gfn = base; gfn < base + SP_2M_FRAMES; gfn++)
+		if (shadow_gfn_protected(vm, gfn))
+			return true;
+	return false;
 }
 
 /*
@@ -428,14 +496,9 @@ static void shadow_sync_unsync(struct mv_vm *vm, struct list_head *freed,
 				      unsync_link);
 		list_del(&sp->unsync_link);
 		sp->unsync = false;
-		for (i = 0; i < 512; i++) {
-			if (!(sp->spt[i] & SPTE_P))
-				continue;
-			if (sp->role.level == 1)
-				shadow_drop_leaf(vm, sp, i);
-			else
-				shadow_unlink(vm, &sp->spt[i], freed);
-		}
+		for (i = 0; i < 512; i++)
+			if (sp->spt[i] & SPTE_P)
+				shadow_drop_spte(vm, sp, i, freed);
 		shadow_write_protect(vm, sp->gfn);
 		*flush = true;
 	}
@@ -584,7 +647,30 @@ static u64 shadow_top_gpte(const struct mv_sp *sp, const void *gt,
 	return ((const u64 *)gt)[i];
 }
 
-/* Brings entry @i of unsync @sp in step with the guest entry @gpte. */
+/*
+ * Does the 2 MiB leaf at entry @i of @sp still give no more than the guest
+ * entry @gpte: the same frames, no permission the guest took away, and
+ * not writable once the guest cleared Dirty?
+ */
+static bool shadow_large_current(const struct shadow_mode *m,
+				 const struct mv_sp *sp, unsigned int i,
+				 u64 gpte)
+{
+	u64 spte = sp->spt[i], gfn;
+	union mv_sp_role role;
+
+	if (!shadow_child(m, sp, sp->role.level, i, gpte, &gfn, &role) ||
+	    !role.direct || gfn != sp->gfns[i])
+		return false;
+	if ((spte & SPTE_RW) &&
+	    (!(role.access & MV_ACC_WRITE) || !(gpte & GPTE_D)))
+		return false;
+	if ((spte & SPTE_US) && !(role.access & MV_ACC_USER))
+		return false;
+	return (spte & SPTE_NX) || (role.access & MV_ACC_EXEC);
+}
+
+/* Brings entry @i of top-level @sp in step with the guest entry @gpte. */
 static void shadow_sync_entry(struct mv_vm *vm, const struct shadow_mode *m,
 			      struct mv_sp *sp, unsigned int i, u64 gpte,
 			      struct list_head *freed, bool *flush)
@@ -595,11 +681,17 @@ static void shadow_sync_entry(struct mv_vm *vm, const struct shadow_mode *m,
 
 	if (!(sp->spt[i] & SPTE_P))
 		return;
-	child = spte_to_sp(sp->spt[i]);
-	if (shadow_child(m, sp, sp->role.level, i, gpte, &gfn, &role) &&
-	    child->gfn == gfn && child->role.word == role.word)
-		return;
-	shadow_unlink(vm, &sp->spt[i], freed);
+	if (spte_large(sp->spt[i])) {
+		if (shadow_large_current(m, sp, i, gpte))
+			return;
+	} else {
+		child = spte_to_sp(sp->spt[i]);
+		if (shadow_child(m, sp, sp->role.level, i, gpte, &gfn,
+				 &role) &&
+		    child->gfn == gfn && child->role.word == role.word)
+			return;
+	}
+	shadow_drop_spte(vm, sp, i, freed);
 	*flush = true;
 }
 
@@ -627,19 +719,98 @@ static u64 walk_gpte(const struct shadow_mode *m, const struct mv_walk *w,
 }
 
 /*
- * Builds the shadow path for @gva down to a 4 KiB leaf, after a successful
- * walk @w, and maps host frame @pfn there.  Under the MMU lock.
+ * The leaf for a successful walk @w that maps host frame(s) from @pfn:
+ * the walk's permissions, made stricter where needed.  @prot: a guest
+ * table the leaf covers is write-protected.
+ */
+static u64 shadow_leaf_spte(const struct shadow_mode *m,
+			    const struct mv_walk_env *env,
+			    const struct mv_walk *w, u32 access, u64 pfn,
+			    bool host_writable, bool prot)
+{
+	bool writable = w->writable, user = w->user;
+	u64 spte;
+
+	if ((access & MV_PF_WRITE) && !writable && !(access & MV_PF_USER) &&
+	    !(env->cr0 & X86_CR0_WP)) {
+		/* CR0.WP=0: the kernel writes a read-only page, users may not */
+		writable = true;
+		user = false;
+	}
+	/* clean in the guest: the first write must come here to set D */
+	if (m->gmode != MV_GMODE_OFF && !(w->pte[w->nr - 1] & GPTE_D))
+		writable = false;
+	if (!host_writable || prot)
+		writable = false;
+	spte = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A;
+	if (writable)
+		spte |= SPTE_RW | SPTE_D;
+	if (user)
+		spte |= SPTE_US;
+	if (w->nx)
+		spte |= SPTE_NX;
+	return spte;
+}
+
+/*
+ * Entry @i of level-2 @sp maps the 2 MiB around @gva, part of a guest
+ * large page: make it a 2 MiB leaf of the host's 2 MiB page @pfn_2m, if no
+ * guest table in it is write-protected.  False to map 4 KiB instead.
+ */
+static bool shadow_map_2m(struct mv_vcpu *vcpu, const struct shadow_mode *m,
+			  const struct mv_walk_env *env,
+			  const struct mv_walk *w, u32 access, u64 pfn_2m,
+			  bool host_writable, struct mv_sp *sp, unsigned int i,
+			  bool *flush)
+{
+	struct mv_vm *vm = vcpu->vm;
+	u64 base = ALIGN_DOWN(w->gpa >> PAGE_SHIFT, SP_2M_FRAMES);
+	u64 old = sp->spt[i], spte;
+
+	/* a link to 4 KiB leaves stays: the range fell back to them */
+	if ((old & SPTE_P) && !spte_large(old))
+		return false;
+	if (shadow_range_protected(vm, base))
+		return false;
+	spte = shadow_leaf_spte(m, env, w, access, pfn_2m, host_writable,
+				false) | SPTE_PS;
+	if (spte_large(old)) {
+		if (sp->gfns[i] == base &&
+		    (old & SPTE_ADDR) == (spte & SPTE_ADDR)) {
+			/* the same page: only its permissions change */
+			if ((old & ~spte) & (SPTE_RW | SPTE_US))
+				*flush = true;
+			if (old == spte)	/* stale TLB entry */
+				set_bit(MV_REQ_TLB_FLUSH, &vcpu->requests);
+			WRITE_ONCE(sp->spt[i], spte);
+			return true;
+		}
+		shadow_drop_leaf(vm, sp, i);
+		*flush = true;
+	}
+	sp->gfns[i] = base;
+	rmap_add(vm, shadow_take_rmap(to_sv(vcpu)), base, &sp->spt[i]);
+	WRITE_ONCE(sp->spt[i], spte);
+	vm->shadow.nr_2m++;
+	return true;
+}
+
+/*
+ * Builds the shadow path for @gva down to a leaf, after a successful walk
+ * @w, and maps host frame @pfn there: a 4 KiB leaf, or a 2 MiB one when
+ * @pfn_2m (the host's 2 MiB page, for a guest large page) is not 0 and
+ * shadow_map_2m() agrees.  Under the MMU lock.
  */
 static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		       const struct mv_walk_env *env, const struct mv_walk *w,
-		       u64 gva, u32 access, u64 pfn, bool host_writable,
-		       struct list_head *freed, bool *flush)
+		       u64 gva, u32 access, u64 pfn, u64 pfn_2m,
+		       bool host_writable, struct list_head *freed,
+		       bool *flush)
 {
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
 	struct mv_sp *sp = sv->root;
 	u64 *table, spte, gfn = w->gpa >> PAGE_SHIFT;
-	bool writable, user;
 	unsigned int i;
 	int level;
 
@@ -667,6 +838,14 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 			gpte = walk_gpte(m, w, level);
 		if (!shadow_child(m, sp, level, i, gpte, &cgfn, &role))
 			return;		/* the guest changed it: fault again */
+		if (level == 2 && pfn_2m && role.direct &&
+		    shadow_map_2m(vcpu, m, env, w, access, pfn_2m,
+				  host_writable, sp, i, flush))
+			return;
+		if (level == 2 && spte_large(table[i])) {
+			shadow_drop_leaf(vm, sp, i);
+			*flush = true;
+		}
 		if (table[i] & SPTE_P) {
 			child = spte_to_sp(table[i]);
 			if (child->gfn == cgfn && child->role.word == role.word) {
@@ -687,27 +866,8 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		table = sp->spt;
 	}
 
-	/* the leaf: the walk's permissions, made stricter where needed */
-	writable = w->writable;
-	user = w->user;
-	if ((access & MV_PF_WRITE) && !writable && !(access & MV_PF_USER) &&
-	    !(env->cr0 & X86_CR0_WP)) {
-		/* CR0.WP=0: the kernel writes a read-only page, users may not */
-		writable = true;
-		user = false;
-	}
-	/* clean in the guest: the first write must come here to set D */
-	if (m->gmode != MV_GMODE_OFF && !(w->pte[w->nr - 1] & GPTE_D))
-		writable = false;
-	if (!host_writable || shadow_gfn_protected(vm, gfn))
-		writable = false;
-	spte = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A;
-	if (writable)
-		spte |= SPTE_RW | SPTE_D;
-	if (user)
-		spte |= SPTE_US;
-	if (w->nx)
-		spte |= SPTE_NX;
+	spte = shadow_leaf_spte(m, env, w, access, pfn, host_writable,
+				shadow_gfn_protected(vm, gfn));
 
 	i = (gva >> PAGE_SHIFT) & 511;
 	if (table[i] & SPTE_P) {
@@ -765,7 +925,8 @@ static int shadow_inject_pf(struct mv_vcpu *vcpu, u64 gva, u32 error)
 {
 	vcpu->vm->stats.shadow_pf_injected++;
 	vcpu->stats.shadow_pf_injected++;
-	mv_ops->inject_exception(vcpu, X86_TRAP_PF, true, error, gva);
+	/* a #DF if the #PF came while delivering a #PF, say */
+	mv_inject_exception(vcpu, X86_TRAP_PF, true, error, gva);
 	return 1;
 }
 
@@ -783,7 +944,7 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	struct page *page;
 	struct mv_walk w;
 	LIST_HEAD(freed);
-	u64 gfn;
+	u64 gfn, pfn, pfn_2m = 0;
 	int r;
 
 	vcpu->stats.shadow_faults++;
@@ -821,11 +982,16 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	seq = vm->mn_seq;
 	spin_unlock(&vm->tdp.lock);
 
-	if (!found)
-		return mv_insn_emulate(vcpu);	/* MMIO */
-	writable = !(slot.flags & KVM_MEM_READONLY);
-	if ((access & MV_PF_WRITE) && !writable)
-		return mv_insn_emulate(vcpu);
+	writable = found && !(slot.flags & KVM_MEM_READONLY);
+	if (!found || ((access & MV_PF_WRITE) && !writable)) {
+		const u64 data[2] = { gva, w.gpa };
+
+		/* MMIO: the instruction's, unless an event's delivery made it */
+		if (!mv_event_delivering(vcpu))
+			return mv_insn_emulate(vcpu);
+		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
+					data, ARRAY_SIZE(data));
+	}
 	hva = slot.userspace_addr + ((gfn - slot.base_gfn) << PAGE_SHIFT);
 	r = get_user_pages_fast(hva, 1, writable ? FOLL_WRITE : 0, &page);
 	if (r != 1 && writable && !(access & MV_PF_WRITE)) {
@@ -834,6 +1000,13 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	}
 	if (r != 1)
 		return mv_fail(r < 0 ? r : -EFAULT);
+	pfn = page_to_pfn(page);
+	/* a guest large page: a 2 MiB leaf if the host has a 2 MiB page */
+	if (w.level >= 2) {
+		pfn_2m = mv_mmu_host_2m(vm->mm, &slot, gfn, hva, writable);
+		if (pfn_2m && pfn_2m + (gfn & (SP_2M_FRAMES - 1)) != pfn)
+			pfn_2m = 0;	/* the host changed meanwhile */
+	}
 
 	spin_lock(&vm->tdp.lock);
 	if (vm->mn_in_progress || vm->mn_seq != seq ||
@@ -844,11 +1017,14 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	/*
 	 * The guest writes one of its write-protected tables: emulate the
 	 * write, which updates the shadows in place (shadow_write_gpa()).
+	 * A write an event's delivery makes (a stack push) is not the
+	 * instruction's: the table is unsynced and the delivery runs again.
 	 */
 	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn)) {
 		spin_unlock(&vm->tdp.lock);
 		put_page(page);
-		r = mv_insn_emulate_write(vcpu);
+		r = mv_event_delivering(vcpu) ? -EOPNOTSUPP :
+			mv_insn_emulate_write(vcpu);
 		if (r != -EOPNOTSUPP)
 			return r;
 		/* an instruction the emulator does not know: unsync */
@@ -860,8 +1036,8 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	shadow_reclaim(vm, &freed);
 	if (sv->root && sv->root->invalid)
 		goto unlock;
-	shadow_map(vcpu, &m, &env, &w, gva, access, page_to_pfn(page),
-		   writable, &freed, &flush);
+	shadow_map(vcpu, &m, &env, &w, gva, access, pfn, pfn_2m, writable,
+		   &freed, &flush);
 unlock:
 	spin_unlock(&vm->tdp.lock);
 	put_page(page);
@@ -1296,7 +1472,7 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 				continue;
 			for (i = (gi % 256) * 2; i < (gi % 256) * 2 + 2; i++) {
 				if (sp->spt[i] & SPTE_P) {
-					shadow_unlink(vm, &sp->spt[i], &freed);
+					shadow_drop_spte(vm, sp, i, &freed);
 					flush = true;
 				}
 			}
@@ -1308,10 +1484,7 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 			gi %= 512;
 		}
 		if (sp->spt[gi] & SPTE_P) {
-			if (sp->role.level == 1)
-				shadow_drop_leaf(vm, sp, gi);
-			else
-				shadow_unlink(vm, &sp->spt[gi], &freed);
+			shadow_drop_spte(vm, sp, gi, &freed);
 			flush = true;
 		}
 		if (sp->role.level == 1 && pfn && sp->role.gmode == m.gmode &&
@@ -1345,16 +1518,12 @@ static void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 		for (b = 0; b < nb; b++) {
 			hlist_for_each_entry_safe(e, tmp, &vm->shadow.rmap[b],
 						  link) {
-				u64 spte = *e->sptep;
+				u64 last = e->gfn +
+					(spte_large(*e->sptep) ?
+					 SP_2M_FRAMES : 1);
 
-				if (e->gfn < start || e->gfn >= end)
-					continue;
-				hlist_del(&e->link);
-				WRITE_ONCE(*e->sptep, 0);
-				kfree(e);
-				zap->leaf((spte & SPTE_ADDR) >> PAGE_SHIFT, 1,
-					  spte & SPTE_RW, zap->arg);
-				zap->zapped++;
+				if (last > start && e->gfn < end)
+					rmap_zap(vm, e, zap);
 			}
 		}
 		return;
@@ -1363,16 +1532,18 @@ static void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 		hlist_for_each_entry_safe(e, tmp,
 					  &vm->shadow.rmap[gfn_hash(gfn)],
 					  link) {
-			u64 spte = *e->sptep;
-
-			if (e->gfn != gfn)
-				continue;
-			hlist_del(&e->link);
-			WRITE_ONCE(*e->sptep, 0);
-			kfree(e);
-			zap->leaf((spte & SPTE_ADDR) >> PAGE_SHIFT, 1,
-				  spte & SPTE_RW, zap->arg);
-			zap->zapped++;
+			if (e->gfn == gfn && !spte_large(*e->sptep))
+				rmap_zap(vm, e, zap);
+		}
+	}
+	/* the 2 MiB leaves that cover part of the range */
+	for (gfn = ALIGN_DOWN(start, SP_2M_FRAMES); gfn < end;
+	     gfn += SP_2M_FRAMES) {
+		hlist_for_each_entry_safe(e, tmp,
+					  &vm->shadow.rmap[gfn_hash(gfn)],
+					  link) {
+			if (e->gfn == gfn && spte_large(*e->sptep))
+				rmap_zap(vm, e, zap);
 		}
 	}
 }
@@ -1600,6 +1771,27 @@ void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 		(writable ? SPTE_RW | SPTE_D : 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_leaf);
+
+/**
+ * mv_shadow_test_leaf_2m() - map the 2 MiB from guest frame @gfn at entry
+ *	@i of level-2 @sp
+ * @vm: the VM
+ * @sv: the cache to take the rmap entry from
+ * @sp: the shadow page
+ * @i: the entry
+ * @gfn: the first guest frame (2 MiB aligned)
+ * @pfn: the first host frame
+ * @writable: make it writable
+ */
+void mv_shadow_test_leaf_2m(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
+			    struct mv_sp *sp, unsigned int i, u64 gfn,
+			    u64 pfn, bool writable)
+{
+	mv_shadow_test_leaf(vm, sv, sp, i, gfn, pfn, writable);
+	sp->spt[i] |= SPTE_PS;
+	vm->shadow.nr_2m++;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_leaf_2m);
 
 /**
  * mv_shadow_test_rmap_count() - leaves the rmap lists for @gfn

@@ -123,6 +123,8 @@ struct mv_rmap {
  * @unsync: the unsync shadow pages (struct mv_sp.unsync_link)
  * @nr_pages: shadow pages that exist
  * @max_pages: the budget; over it the least recently used are zapped
+ * @nr_2m: 2 MiB leaves in the shadow tables (guest large pages the host
+ *	backs with 2 MiB pages)
  *
  * All [vm->tdp.lock], the VM's MMU lock.
  */
@@ -133,6 +135,7 @@ struct mv_shadow {
 	struct list_head unsync;
 	u64 nr_pages;
 	u64 max_pages;
+	u64 nr_2m;
 };
 
 /**
@@ -197,6 +200,9 @@ void mv_shadow_test_link(struct mv_shadow_vcpu *sv, struct mv_sp *parent,
 void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 			 struct mv_sp *sp, unsigned int i, u64 gfn, u64 pfn,
 			 bool writable);
+void mv_shadow_test_leaf_2m(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
+			    struct mv_sp *sp, unsigned int i, u64 gfn,
+			    u64 pfn, bool writable);
 unsigned int mv_shadow_test_rmap_count(struct mv_vm *vm, u64 gfn);
 bool mv_shadow_test_protected(struct mv_vm *vm, u64 gfn);
 void mv_shadow_test_zap(struct mv_vm *vm, struct mv_sp *sp);

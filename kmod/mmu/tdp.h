@@ -19,6 +19,7 @@
 
 #include "../memslot.h"
 
+struct mm_struct;
 struct mv_vm;
 struct mv_vcpu;
 
@@ -121,6 +122,8 @@ enum mv_tdp_fault {
 };
 
 void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg);
+u64 mv_mmu_host_2m(struct mm_struct *mm, const struct mv_memslot *s,
+		   u64 gfn, unsigned long hva, bool writable);
 int mv_mmu_init(struct mv_vm *vm);
 void mv_mmu_destroy(struct mv_vm *vm);
 int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write);

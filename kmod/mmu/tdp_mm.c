@@ -272,18 +272,26 @@ int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
 	return r;
 }
 
-/*
- * May @gfn be mapped by a 2 MiB leaf?  The slot must hold the whole 2 MiB
- * around it, at the same offset in a 2 MiB host region, and the host must
- * map that region with one PMD (THP, hugetlbfs) or PUD (1 GiB hugetlbfs)
- * leaf, writable when we map it writable.  Like GUP-fast, the walk runs
- * with interrupts off so that the host's tables cannot be freed under it;
- * a change after the walk is an invalidation, which the fault sees.
+/**
+ * mv_mmu_host_2m() - may a guest frame be mapped by a 2 MiB leaf?
+ * @mm: the VMM's mm
+ * @s: the slot holding @gfn
+ * @gfn: the guest frame
+ * @hva: its host address in @s
+ * @writable: the leaf would be writable
  *
- * Returns the first host frame of the 2 MiB, or 0 for "4 KiB only".
+ * The slot must hold the whole 2 MiB around @gfn, at the same offset in a
+ * 2 MiB host region, and the host must map that region with one PMD (THP,
+ * hugetlbfs) or PUD (1 GiB hugetlbfs) leaf, writable when we map it
+ * writable.  Like GUP-fast, the walk runs with interrupts off so that the
+ * host's tables cannot be freed under it; a change after the walk is an
+ * invalidation, which the fault sees through the mmu_notifier sequence.
+ * Used by the TDP fault and the shadow MMU's.
+ *
+ * Return: the first host frame of the 2 MiB, or 0 for "4 KiB only".
  */
-static u64 mv_mmu_host_2m(struct mm_struct *mm, const struct mv_memslot *s,
-			  u64 gfn, unsigned long hva, bool writable)
+u64 mv_mmu_host_2m(struct mm_struct *mm, const struct mv_memslot *s,
+		   u64 gfn, unsigned long hva, bool writable)
 {
 	u64 first = ALIGN_DOWN(gfn, MV_TDP_FRAMES(MV_TDP_LEVEL_2M));
 	unsigned long flags;

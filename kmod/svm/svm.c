@@ -576,6 +576,42 @@ static void svm_queue_exception(struct mv_vcpu *vcpu, u8 vector,
 	svm_inject_exception(svm, vector, has_error, error);
 }
 
+/*
+ * The queued_event op: what event_inj holds (the event whose delivery the
+ * exit interrupted, queued again after the exit, or one injected since).
+ */
+static bool svm_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
+			     bool take)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	u64 inj = svm->vmcb->control.event_inj;
+
+	if (!(inj & SVM_EVTINJ_VALID))
+		return false;
+	ev->vector = inj & SVM_EVTINJ_VEC_MASK;
+	switch (inj & SVM_EVTINJ_TYPE_MASK) {
+	case SVM_EVTINJ_TYPE_INTR:
+		ev->type = MV_EVENT_EXT_INTR;
+		break;
+	case SVM_EVTINJ_TYPE_NMI:
+		ev->type = MV_EVENT_NMI;
+		break;
+	case SVM_EVTINJ_TYPE_EXCEPT:
+		/* INT3 and INTO come as exceptions: theirs are soft */
+		ev->type = ev->vector == X86_TRAP_BP || ev->vector == X86_TRAP_OF ?
+			MV_EVENT_SOFT : MV_EVENT_EXCEPTION;
+		break;
+	default:
+		ev->type = MV_EVENT_SOFT;
+		break;
+	}
+	ev->has_error = inj & SVM_EVTINJ_VALID_ERR;
+	ev->error = inj >> 32;
+	if (take)
+		svm->vmcb->control.event_inj = 0;
+	return true;
+}
+
 static void svm_skip(struct svm_vcpu *svm, unsigned int len)
 {
 	svm->vmcb->save.rip += len;
@@ -954,5 +990,6 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,
+	.queued_event = svm_queued_event,
 	.vcpu_run = svm_vcpu_run,
 };

@@ -326,6 +326,65 @@ static void shadow_rmap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 9), 0U);
 }
 
+/*
+ * 2 MiB leaves: counted; a guest table in their range zaps the writable
+ * ones (a read-only one may stay); the notifier's zap of part of the
+ * range takes the whole leaf; zapping the page drops the count.
+ */
+static void shadow_rmap_2m(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role pd = role_of(2, MV_GMODE_LONG, false, MV_ACC_ALL);
+	union mv_sp_role table = role_of(1, MV_GMODE_LONG, false, MV_ACC_ALL);
+	struct mv_shadow *s = &ctx->vm->shadow;
+	struct mv_sp *sp, *t;
+	bool flush = false, created;
+
+	sp = get(test, 0x30, pd, &created);
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf_2m(ctx->vm, ctx->sv, sp, 0, 0x200, FAKE_PFN(0),
+			       true);
+	mv_shadow_test_leaf_2m(ctx->vm, ctx->sv, sp, 1, 0x400, FAKE_PFN(512),
+			       false);
+	mv_shadow_test_leaf_2m(ctx->vm, ctx->sv, sp, 2, 0x600,
+			       FAKE_PFN(1024), true);
+	KUNIT_EXPECT_EQ(test, s->nr_2m, 3ULL);
+
+	/* a table at frame 0x234, inside the first: that leaf goes */
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	t = mv_shadow_test_get(ctx->vm, ctx->sv, 0x234, table, &flush,
+			       &created);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_TRUE(test, flush);
+	KUNIT_EXPECT_EQ(test, sp->spt[0], 0ULL);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 0x200), 0U);
+	KUNIT_EXPECT_EQ(test, s->nr_2m, 2ULL);
+	/* in the read-only one: it stays */
+	flush = false;
+	t = mv_shadow_test_get(ctx->vm, ctx->sv, 0x5ff, table, &flush,
+			       &created);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_FALSE(test, flush);
+	KUNIT_EXPECT_NE(test, sp->spt[1], 0ULL);
+
+	/* one frame of the third goes from the host: all of the leaf */
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 0x7ff, 0x800),
+			1UL);
+	KUNIT_EXPECT_EQ(test, sp->spt[2], 0ULL);
+	KUNIT_EXPECT_EQ(test, s->nr_2m, 1ULL);
+	/* the wide way finds one by its middle too */
+	mv_shadow_test_leaf_2m(ctx->vm, ctx->sv, sp, 2, 0x600,
+			       FAKE_PFN(1024), true);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 0x700,
+						      0x700 + 4096), 1UL);
+	KUNIT_EXPECT_EQ(test, s->nr_2m, 1ULL);
+
+	mv_shadow_test_zap(ctx->vm, sp);
+	KUNIT_EXPECT_EQ(test, s->nr_2m, 0ULL);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 0x400), 0U);
+}
+
 /* Parent links: a zapped child leaves no dangling entry above it */
 static void shadow_parents(struct kunit *test)
 {
@@ -364,6 +423,7 @@ static struct kunit_case shadow_cases[] = {
 	KUNIT_CASE(shadow_role_registers),
 	KUNIT_CASE(shadow_hash),
 	KUNIT_CASE(shadow_rmap),
+	KUNIT_CASE(shadow_rmap_2m),
 	KUNIT_CASE(shadow_parents),
 	{}
 };

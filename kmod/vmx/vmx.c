@@ -1343,6 +1343,44 @@ static void vmx_queue_exception(struct mv_vcpu *vcpu, u8 vector,
 	vmx_put();
 }
 
+/*
+ * The queued_event op: what the VM-entry interruption information holds
+ * (the event whose delivery the exit interrupted, queued again after the
+ * exit, or one injected since).
+ */
+static bool vmx_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
+			     bool take)
+{
+	struct vmx_vcpu *vmx = vmx_get(vcpu);
+	u32 info = vmx_rd(vmx, VM_ENTRY_INTR_INFO_FIELD);
+	bool valid = info & INTR_INFO_VALID_MASK;
+
+	if (valid) {
+		ev->vector = info & INTR_INFO_VECTOR_MASK;
+		switch (info & INTR_INFO_INTR_TYPE_MASK) {
+		case INTR_TYPE_EXT_INTR:
+			ev->type = MV_EVENT_EXT_INTR;
+			break;
+		case INTR_TYPE_NMI_INTR:
+			ev->type = MV_EVENT_NMI;
+			break;
+		case INTR_TYPE_HARD_EXCEPTION:
+			ev->type = MV_EVENT_EXCEPTION;
+			break;
+		default:
+			ev->type = MV_EVENT_SOFT;
+			break;
+		}
+		ev->has_error = info & INTR_INFO_DELIVER_CODE_MASK;
+		ev->error = ev->has_error ?
+			vmx_rd(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE) : 0;
+		if (take)
+			vmx_wr(vmx, VM_ENTRY_INTR_INFO_FIELD, 0);
+	}
+	vmx_put();
+	return valid;
+}
+
 /* ---------------------------------------------------------------- exits */
 
 /*
@@ -1872,5 +1910,6 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.inject_exception = vmx_queue_exception,
+	.queued_event = vmx_queued_event,
 	.vcpu_run = vmx_vcpu_run,
 };
