@@ -69,6 +69,134 @@ multiboot() {
 	[ "$(wc -l < $T/out)" -eq 8 ] || fail "more than 8 lines"
 }
 
+
+# ---- vmctl bench --quick: the figures each mode must produce
+
+BENCH_HEADER=config,workload,variant,metric,median,min,max,runs
+# the variants of --quick
+BENCH_QUICK="faults/4k faults/2m ctxsw/k2-pcid ctxsw/k2-nopcid ctxsw/k16-pcid
+ctxsw/k16-nopcid churn/map gups/4k gups/2m exit/cpuid exit/pio exit/mmio
+exit/hlt"
+bench_bad=0
+
+# bench_run CSV ARGS...: vmctl bench --quick ARGS, its output as comments
+bench_run() {
+	csv=$1
+	shift
+	"$@" --quick --out "$csv" > $T/out 2> $T/err
+	rc=$?
+	echo "# $*: status $rc"
+	sed 's/^/#   /' $T/out
+	grep -v '^\[' $T/err | sed 's/^/#   /'
+	sed 's/^/#   csv: /' "$csv" 2>/dev/null
+	[ "$rc" = 0 ] || fail "vmctl bench: status $rc"
+	[ "$(head -n 1 "$csv")" = "$BENCH_HEADER" ] || fail "not the CSV header"
+}
+
+# bench_val W V METRIC: the median; 0 if absent (a counter that never moved)
+bench_val() {
+	awk -F, -v w="$1" -v v="$2" -v m="$3" \
+		'$2 == w && $3 == v && $4 == m { print $5; f = 1 }
+		 END { if (!f) print 0 }' "$csv"
+}
+
+# bench_skipped W/V: the variant was skipped (the CPU has no PCID)
+bench_skipped() {
+	grep -qx "vmctl: ${1%%/*} ${1#*/}: skipped (.*)" $T/err
+}
+
+# bench_check W/V METRIC OP VALUE: the median of METRIC compares so
+bench_check() {
+	x=$(bench_val "${1%%/*}" "${1#*/}" "$2")
+	if awk -v x="$x" -v op="$3" -v y="$4" 'BEGIN {
+		x += 0; y += 0
+		if (op == "==") ok = x == y; else if (op == "<=") ok = x <= y
+		else if (op == ">=") ok = x >= y; else if (op == "<") ok = x < y
+		else ok = x > y
+		exit !ok }'; then
+		echo "# ok: $1 $2 = $x ($3 $4)"
+	else
+		echo "# FAIL: $1 $2 = $x, not $3 $4"
+		bench_bad=1
+	fi
+}
+
+# bench_common LABEL: every --quick variant there, the config column, the
+# exit costs every hypervisor must have
+bench_common() {
+	for wv in $BENCH_QUICK; do
+		bench_skipped "$wv" && continue
+		grep -q "^$1,${wv%%/*},${wv#*/},ns_per_op,[0-9.]*,[0-9.]*,[0-9.]*,3\$" \
+			"$csv" || fail "no ns_per_op of 3 runs for $wv"
+		grep -q "^$1,${wv%%/*},${wv#*/},exits_per_op," "$csv" ||
+			fail "no exits_per_op for $wv"
+		bench_check "$wv" ns_per_op ">" 0
+	done
+	[ "$(sed 1d "$csv" | cut -d, -f1 | sort -u)" = "$1" ] ||
+		fail "a config other than $1 in the CSV"
+	bench_check exit/cpuid exits_per_op ">=" 1
+	bench_check exit/cpuid exits_per_op "<" 1.5
+	bench_check exit/pio io_exits_per_op == 1
+	bench_check exit/pio exits_per_op "<" 1.5
+	bench_check exit/mmio mmio_exits_per_op == 1
+	bench_check exit/mmio exits_per_op "<" 1.5
+	bench_check exit/hlt halt_exits_per_op == 1
+	bench_check exit/hlt exits_per_op "<" 1.5
+}
+
+# bench_ran W/V: the CSV has the variant (it was not skipped)
+bench_ran() {
+	grep -q "^[^,]*,${1%%/*},${1#*/},ns_per_op," "$csv"
+}
+
+# ctxsw revisits on shadow paging with the root cache: nothing re-faults,
+# no shadow page is made, each CR3 load finds its root
+bench_ctxsw_cached() {
+	for wv in ctxsw/k2-nopcid ctxsw/k16-nopcid ctxsw/k2-pcid ctxsw/k16-pcid; do
+		bench_ran "$wv" || continue
+		bench_check "$wv" shadow_faults_per_op == 0
+		bench_check "$wv" shadow_pages_created_per_op == 0
+		bench_check "$wv" root_cache_misses_per_op == 0
+		bench_check "$wv" root_cache_hits_per_op == 1
+		bench_check "$wv" exits_per_op ">=" 1
+	done
+}
+
+bench_shadow() {
+	bench_common minivisor-shadow
+	bench_ctxsw_cached
+	# first touches: one shadow fault each under guest 4 KiB pages; under
+	# guest 2 MiB pages at most one (one per 2 MiB where the host backs
+	# them with a 2 MiB page and a 2 MiB shadow leaf maps them)
+	bench_check faults/4k shadow_faults_per_op ">=" 1
+	bench_check faults/4k shadow_faults_per_op "<" 1.1
+	bench_check faults/2m shadow_faults_per_op ">" 0
+	bench_check faults/2m shadow_faults_per_op "<=" 1
+	bench_check faults/4k tdp_faults_per_op == 0
+	# a region touched before: no fault
+	bench_check gups/4k shadow_faults_per_op == 0
+	bench_check gups/2m shadow_faults_per_op == 0
+	# three INVLPGs an operation, and writes to a shadowed table
+	bench_check churn/map exits_per_op ">=" 3
+}
+
+bench_tdp() {
+	bench_common minivisor-tdp
+	# at most one second-level fault per 4 KiB touched
+	bench_check faults/4k tdp_faults_per_op "<=" 1
+	bench_check faults/4k tdp_faults_per_op ">" 0
+	bench_check faults/2m tdp_faults_per_op "<=" 1
+	bench_check faults/2m tdp_faults_per_op ">" 0
+	bench_check faults/4k shadow_faults_per_op == 0
+	# nothing the guest does to its own tables exits
+	for wv in ctxsw/k2-nopcid ctxsw/k16-nopcid ctxsw/k2-pcid \
+		ctxsw/k16-pcid gups/4k gups/2m churn/map; do
+		bench_skipped "$wv" && continue
+		bench_check "$wv" tdp_faults_per_op == 0
+		bench_check "$wv" exits_per_op "<" 0.5
+	done
+}
+
 case "$1" in
 flat)
 	both $G/hello.bin
@@ -191,6 +319,50 @@ errors)
 	$V run --cpus 2 $G/hello.bin > $T/out 2>&1
 	rc=$?
 	expect 2 $T/out "vmctl: --cpus 2: only 1 vCPU until SMP lands"
+	;;
+bench)
+	# minivisor in MMU mode $2, when this host has it
+	$V info | sed -n 's/^mmu modes://p' | grep -qw "$2" ||
+		{ echo "# no $2 paging here"; exit 77; }
+	bench_run "$T/bench-$2.csv" $V bench --mmu "$2"
+	if [ "$2" = shadow ]; then
+		bench_shadow
+	else
+		bench_tdp
+	fi
+	[ $bench_bad = 0 ] || fail "figures not what $2 paging must produce"
+	;;
+bench-kvm)
+	# KVM in MMU mode $2 (npt= or ept=): it runs, the exit costs are right
+	param=npt
+	[ "$MV_BACKEND" = vmx ] && param=ept
+	on=1
+	[ "$2" = shadow ] && on=0
+	export MV_KVM_PARAMS="$param=$on"
+	bench_run "$T/bench-kvm-$2.csv" \
+		/init on-kvm $V bench --dev /dev/kvm
+	bench_common "kvm-$2"
+	[ $bench_bad = 0 ] || fail "figures not what KVM must produce"
+	;;
+bench-root-cache-off)
+	# the check of the root cache fails without it: revisits re-fault
+	$V info | sed -n 's/^mmu modes://p' | grep -qw shadow ||
+		{ echo "# no shadow paging here"; exit 77; }
+	p=/sys/module/minivisor/parameters/root_cache
+	echo N > $p || fail "cannot turn the root cache off"
+	$V bench --quick --mmu shadow --only ctxsw/k2-nopcid,ctxsw/k16-nopcid \
+		--out $T/nocache.csv > $T/out 2> $T/err
+	rc=$?
+	echo Y > $p
+	csv=$T/nocache.csv
+	sed 's/^/#   /' $T/out
+	[ "$rc" = 0 ] || fail "vmctl bench: status $rc"
+	bench_ctxsw_cached
+	[ $bench_bad = 1 ] || fail "revisits without the root cache re-faulted nothing"
+	bench_bad=0
+	bench_check ctxsw/k16-nopcid shadow_faults_per_op ">=" 1
+	bench_check ctxsw/k16-nopcid root_cache_misses_per_op == 1
+	[ $bench_bad = 0 ] || fail "revisits without the root cache: not one miss each"
 	;;
 *)
 	fail "no case '$1'"

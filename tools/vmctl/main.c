@@ -4,6 +4,7 @@
  *
  *   vmctl info [--dev PATH]
  *   vmctl run [OPTIONS] IMAGE
+ *   vmctl bench [OPTIONS]
  *   vmctl bench --compare FILE... [--csv OUT] [--svg OUT]
  */
 #include <errno.h>
@@ -25,6 +26,7 @@ static void show_help(FILE *out)
 	fprintf(out,
 		"usage: vmctl info [--dev PATH]\n"
 		"       vmctl run [OPTIONS] IMAGE\n"
+		"       vmctl bench [OPTIONS]   (vmctl bench --help)\n"
 		"       vmctl bench --compare FILE... [--csv OUT] [--svg OUT]\n"
 		"  info   describe the hypervisor behind PATH (default /dev/minivisor)\n"
 		"  run    run IMAGE on one vCPU:\n"
@@ -139,16 +141,15 @@ static int cmd_info(const char *dev)
 	return api == KVM_API_VERSION ? 0 : 1;
 }
 
-/* Until the runner lands, "vmctl bench" is only --compare. */
-static int cmd_bench(int argc, char **argv)
+/* "vmctl bench --compare ..." compares results, else bench.c runs. */
+static int bench_dispatch(int argc, char **argv)
 {
 	int i;
 
-	for (i = 1; i < argc; i++)
+	for (i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--compare"))
-			return bench_compare_main(argc, argv);
-	fprintf(stderr, "vmctl bench: only --compare is built yet\n");
-	return STATUS_USAGE;
+			return bench_compare_main(argc - 1, argv + 1);
+	return cmd_bench(argc, argv);
 }
 
 int main(int argc, char **argv)
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	if (!strcmp(cmd, "bench"))
-		return cmd_bench(argc - 1, argv + 1);
+		return bench_dispatch(argc, argv);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "d:m:u:c:A:a:tsh", opts, NULL)) != -1) {
 		switch (c) {

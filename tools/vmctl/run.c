@@ -25,24 +25,6 @@ static enum dev_result (*const devices[])(struct port_access *) = {
 	post_io,
 };
 
-/**
- * struct vm - what one run holds
- * @dev: the device fd
- * @vm: the VM fd
- * @vcpu: the vCPU fd
- * @run: the vCPU's kvm_run page
- * @run_size: its mapped size
- * @img: the image and guest memory
- * @counts: exits by reason
- */
-struct vm {
-	int dev, vm, vcpu;
-	struct kvm_run *run;
-	long run_size;
-	struct image img;
-	struct exit_counts counts;
-};
-
 /* One element of a KVM_EXIT_IO; returns DEV_EXIT to end the run. */
 static enum dev_result port_io(const struct run_options *o,
 			       struct port_access *a)
@@ -65,7 +47,14 @@ static enum dev_result port_io(const struct run_options *o,
 	return DEV_OK;
 }
 
-static int exit_io(const struct run_options *o, struct kvm_run *run)
+/**
+ * exit_io() - serve a KVM_EXIT_IO with vmctl's devices
+ * @o: the options (--trace)
+ * @run: the vCPU's kvm_run
+ *
+ * Return: -1 to go on, else the exit status the guest asked for.
+ */
+int exit_io(const struct run_options *o, struct kvm_run *run)
 {
 	unsigned char *p = (unsigned char *)run + run->io.data_offset;
 	unsigned int i;
@@ -229,7 +218,13 @@ static int run_loop(const struct run_options *o, struct vm *v)
 	}
 }
 
-static int open_dev(const char *path)
+/**
+ * open_dev() - open a KVM device node and check its API version
+ * @path: the node
+ *
+ * Return: the fd, or -1 after printing why not.
+ */
+int open_dev(const char *path)
 {
 	int fd, api;
 
@@ -254,8 +249,14 @@ static int open_dev(const char *path)
 	return fd;
 }
 
-/* The VM, its memory and its vCPU; 0 or -1 after printing why not. */
-static int create_vm(const struct run_options *o, struct vm *v)
+/**
+ * create_vm() - the VM, its memory and its vCPU, in the mode of @o->mmu
+ * @o: the options
+ * @v: @v->dev open and @v->img.mem allocated; the rest is filled in
+ *
+ * Return: 0, or -1 after printing why not.
+ */
+int create_vm(const struct run_options *o, struct vm *v)
 {
 	struct kvm_userspace_memory_region region = {
 		.memory_size = v->img.mem_size,

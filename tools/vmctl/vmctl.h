@@ -97,7 +97,41 @@ struct image {
 #define BOOT_INFO_END		0xa000
 #define BOOT_STACK		0x80000	/* RSP of a 64-bit ELF at entry */
 
+/**
+ * struct exit_counts - vmctl's own counters, kept on every run
+ * @total: every return from KVM_RUN
+ * @reason: returns by exit reason, KVM_EXIT_* below 64
+ */
+struct exit_counts {
+	unsigned long total;
+	unsigned long reason[64];
+};
+
+struct kvm_run;
+
+/**
+ * struct vm - what one run holds
+ * @dev: the device fd
+ * @vm: the VM fd
+ * @vcpu: the vCPU fd
+ * @run: the vCPU's kvm_run page
+ * @run_size: its mapped size
+ * @img: the image and guest memory
+ * @counts: exits by reason
+ */
+struct vm {
+	int dev, vm, vcpu;
+	struct kvm_run *run;
+	long run_size;
+	struct image img;
+	struct exit_counts counts;
+};
+
 int cmd_run(const struct run_options *o);
+int cmd_bench(int argc, char **argv);
+int open_dev(const char *path);
+int create_vm(const struct run_options *o, struct vm *v);
+int exit_io(const struct run_options *o, struct kvm_run *run);
 
 int load_image(const struct run_options *o, struct image *img,
 	       struct boot *b);
@@ -114,16 +148,6 @@ int cpuid_setup(int dev, int vcpu);
 int boot_setup(int vcpu, struct image *img, const struct boot *b);
 
 int mmu_select(int dev, int vm, const char *mode);
-
-/**
- * struct exit_counts - vmctl's own counters, kept on every run
- * @total: every return from KVM_RUN
- * @reason: returns by exit reason, KVM_EXIT_* below 64
- */
-struct exit_counts {
-	unsigned long total;
-	unsigned long reason[64];
-};
 
 void stats_print(int dev, int vm, int vcpu, const struct exit_counts *c);
 const char *exit_name(unsigned int reason);

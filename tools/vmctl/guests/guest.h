@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define BIT(n) (1u << (n))
+#define BIT_ULL(n) (1ull << (n))
 
 static inline void out8(uint16_t port, uint8_t v)
 {
