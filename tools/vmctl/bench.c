@@ -94,6 +94,7 @@ static const struct variant variants[] = {
  * @out: --out, or NULL
  * @guest: the guest image
  * @quick: --quick
+ * @small_pages: --no-thp: guest memory in 4 KiB host pages only
  * @runs: runs of each variant
  */
 struct bench_options {
@@ -104,8 +105,34 @@ struct bench_options {
 	const char *out;
 	const char *guest;
 	bool quick;
+	bool small_pages;
 	unsigned int runs;
 };
+
+#define HOST_2M		(2ul << 20)
+
+/*
+ * Guest memory: 2 MiB-aligned and, unless @small_pages, with
+ * MADV_HUGEPAGE, so that the host may back it with 2 MiB pages (which
+ * KVM's and minivisor's second-level and shadow tables then map with
+ * 2 MiB leaves), as a VMM does.  *@map and *@map_len are what to unmap.
+ */
+static uint8_t *guest_mem_alloc(size_t size, bool small_pages, void **map,
+				size_t *map_len)
+{
+	uintptr_t base;
+
+	*map_len = size + HOST_2M;
+	*map = mmap(NULL, *map_len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*map == MAP_FAILED)
+		return MAP_FAILED;
+	base = ((uintptr_t)*map + HOST_2M - 1) & ~(HOST_2M - 1);
+	/* without THP in the host kernel this fails: 4 KiB pages it is */
+	if (!small_pages)
+		madvise((void *)base, size, MADV_HUGEPAGE);
+	return (uint8_t *)base;
+}
 
 /**
  * struct stats - the cumulative counters of a VM's two stats fds
@@ -479,6 +506,8 @@ static enum outcome run_variant(const struct bench_options *o, int dev,
 	enum outcome out = FAILED;
 	struct boot b = { 0 };
 	struct stats s;
+	size_t map_len;
+	void *map;
 	/* a variant --quick leaves out runs in full when named by --only */
 	bool quick = o->quick && var->qops;
 	uint64_t pages = quick ? var->qpages : var->pages;
@@ -486,8 +515,7 @@ static enum outcome run_variant(const struct bench_options *o, int dev,
 
 	ro.mem = mem_for(var, pages, size);
 	v.img.mem_size = ro.mem;
-	v.img.mem = mmap(NULL, ro.mem, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	v.img.mem = guest_mem_alloc(ro.mem, o->small_pages, &map, &map_len);
 	if (v.img.mem == MAP_FAILED) {
 		perror("vmctl: guest memory");
 		return FAILED;
@@ -517,7 +545,7 @@ out:
 		close(v.vcpu);
 	if (v.vm >= 0)
 		close(v.vm);
-	munmap(v.img.mem, ro.mem);
+	munmap(map, map_len);
 	return out;
 }
 
@@ -746,7 +774,7 @@ static void bench_help(FILE *out)
 	fprintf(out,
 		"usage: vmctl bench [--dev PATH] [--mmu shadow|tdp] [--quick] [--runs N]\n"
 		"                   [--only W[,W...]] [--label NAME] [--out FILE.csv]\n"
-		"                   [--guest ELF]\n"
+		"                   [--guest ELF] [--no-thp]\n"
 		"  runs each workload variant (or those --only names: a workload, or\n"
 		"  workload/variant) --runs times (default 5; --quick: 3, small sizes)\n"
 		"  in a new VM each, and prints per operation the median time, its\n"
@@ -754,7 +782,9 @@ static void bench_help(FILE *out)
 		"  workloads: faults 4k 2m; ctxsw k2 k16 k64 k256, each -pcid -nopcid;\n"
 		"  churn map; gups 4k 2m; exit cpuid pio mmio hlt\n"
 		"  --label: the config column (default minivisor-MODE or kvm-MODE)\n"
-		"  --guest: the guest (default guests/bench64.elf beside vmctl)\n");
+		"  --guest: the guest (default guests/bench64.elf beside vmctl)\n"
+		"  --no-thp: guest memory in 4 KiB host pages (default: 2 MiB-aligned,\n"
+		"  MADV_HUGEPAGE, so the host may back it with 2 MiB pages)\n");
 }
 
 static int parse_args(int argc, char **argv, struct bench_options *o)
@@ -768,6 +798,7 @@ static int parse_args(int argc, char **argv, struct bench_options *o)
 		{ "label", required_argument, NULL, 'l' },
 		{ "out", required_argument, NULL, 'O' },
 		{ "guest", required_argument, NULL, 'g' },
+		{ "no-thp", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -776,7 +807,7 @@ static int parse_args(int argc, char **argv, struct bench_options *o)
 	int c;
 
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:u:qr:o:l:O:g:h", opts,
+	while ((c = getopt_long(argc, argv, "d:u:qr:o:l:O:g:Th", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -792,6 +823,9 @@ static int parse_args(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'q':
 			o->quick = true;
+			break;
+		case 'T':
+			o->small_pages = true;
 			break;
 		case 'r':
 			o->runs = strtoul(optarg, &end, 0);
