@@ -202,21 +202,11 @@ static int stats_add_fd(struct stats *s, unsigned int src, int fd)
 	size_t dsize, i, j, end = 0;
 
 	s->fd[src] = fd;
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || !h.name_size ||
-	    h.name_size > 4096 || h.num_desc > 65536)
-		return -1;
-	dsize = sizeof(*d) + h.name_size;
-	descs = calloc(h.num_desc, dsize);
+	descs = stats_read_descs(fd, &h, &dsize);
 	if (!descs)
 		return -1;
-	if (pread(fd, descs, h.num_desc * dsize, h.desc_offset) !=
-	    (ssize_t)(h.num_desc * dsize)) {
-		free(descs);
-		return -1;
-	}
 	for (i = 0; i < h.num_desc; i++) {
 		d = (struct kvm_stats_desc *)(descs + i * dsize);
-		d->name[h.name_size - 1] = 0;
 		if (d->offset + d->size * 8ull > end)
 			end = d->offset + d->size * 8ull;
 		if ((d->flags & KVM_STATS_TYPE_MASK) !=

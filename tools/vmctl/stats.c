@@ -49,30 +49,59 @@ const char *exit_name(unsigned int reason)
 	return "?";
 }
 
+/**
+ * stats_read_descs() - the header and descriptors of a binary stats fd
+ * @fd: a KVM_GET_STATS_FD file descriptor
+ * @h: its header, read
+ * @dsize: bytes of one descriptor with its name
+ *
+ * Each descriptor's name is NUL-terminated within its name_size.
+ *
+ * Return: h->num_desc descriptors of *@dsize bytes each (free() them), or
+ * NULL if the fd cannot be read or its header is not believable.
+ */
+unsigned char *stats_read_descs(int fd, struct kvm_stats_header *h,
+				size_t *dsize)
+{
+	struct kvm_stats_desc *d;
+	unsigned char *descs;
+	size_t i;
+
+	if (pread(fd, h, sizeof(*h), 0) != sizeof(*h) || !h->name_size ||
+	    h->name_size > 4096 || h->num_desc > 65536)
+		return NULL;
+	*dsize = sizeof(*d) + h->name_size;
+	descs = calloc(h->num_desc, *dsize);
+	if (!descs)
+		return NULL;
+	if (pread(fd, descs, h->num_desc * *dsize, h->desc_offset) !=
+	    (ssize_t)(h->num_desc * *dsize)) {
+		free(descs);
+		return NULL;
+	}
+	for (i = 0; i < h->num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * *dsize);
+		d->name[h->name_size - 1] = 0;
+	}
+	return descs;
+}
+
 /* Every stat of one stats fd, "name = value" (histograms: all buckets). */
 static int print_fd_stats(int fd, const char *what)
 {
 	struct kvm_stats_header h;
 	struct kvm_stats_desc *d;
-	unsigned char *descs = NULL;
+	unsigned char *descs;
 	uint64_t *data = NULL;
 	size_t dsize, i, j;
 	int ret = -1;
 
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || !h.name_size ||
-	    h.name_size > 4096 || h.num_desc > 65536)
-		return -1;
-	dsize = sizeof(*d) + h.name_size;
-	descs = calloc(h.num_desc, dsize);
+	descs = stats_read_descs(fd, &h, &dsize);
 	if (!descs)
 		return -1;
-	if (pread(fd, descs, h.num_desc * dsize, h.desc_offset) !=
-	    (ssize_t)(h.num_desc * dsize))
-		goto out;
 	fprintf(stderr, "vmctl: %s stats:\n", what);
 	for (i = 0; i < h.num_desc; i++) {
 		d = (struct kvm_stats_desc *)(descs + i * dsize);
-		d->name[h.name_size - 1] = 0;
 		data = calloc(d->size ? d->size : 1, sizeof(*data));
 		if (!data || pread(fd, data, d->size * sizeof(*data),
 				   h.data_offset + d->offset) !=

@@ -150,6 +150,9 @@ int boot_setup(int vcpu, struct image *img, const struct boot *b);
 int mmu_select(int dev, int vm, const char *mode);
 
 void stats_print(int dev, int vm, int vcpu, const struct exit_counts *c);
+struct kvm_stats_header;
+unsigned char *stats_read_descs(int fd, struct kvm_stats_header *h,
+				size_t *dsize);
 const char *exit_name(unsigned int reason);
 
 /*
