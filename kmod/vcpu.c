@@ -142,7 +142,9 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 			r = -EINTR;
 			break;
 		}
-		if (test_and_clear_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests)) {
+		/* set only by this thread (mv_inject_exception()): a plain test */
+		if (unlikely(test_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests))) {
+			clear_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests);
 			run->exit_reason = KVM_EXIT_SHUTDOWN;
 			r = 0;
 			break;
