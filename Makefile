@@ -7,6 +7,7 @@
 #   make check MACHINE=svm TESTS=dev_test,kunit:minivisor_cpufeat
 #   make lint                 W=1, sparse, checkpatch, stock-header builds
 #   make demo                 boot the SVM machine and meet /dev/minivisor
+#   make udev_install         udev/60-minivisor.rules (group kvm, 0660)
 #   make bench [QUICK=1] [MACHINE=svm|vmx]
 #                             shadow vs TDP, minivisor vs KVM, in each machine;
 #                             tables and charts in build/bench/<machine>/
@@ -23,7 +24,7 @@ MVTEST := testing/mvtest
 MVTEST_ARGS := $(if $(MACHINE),--machine $(MACHINE)) $(if $(TESTS),--tests $(TESTS))
 
 .PHONY: all modules userspace vmctl selftests clean check lint demo bench \
-	modules_install
+	modules_install udev_install
 
 all: modules userspace
 
@@ -32,6 +33,9 @@ modules:
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+udev_install:
+	DESTDIR=$(DESTDIR) sh udev/install.sh
 
 userspace: vmctl selftests
 

@@ -119,7 +119,11 @@ static struct miscdevice mv_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "minivisor",
 	.fops = &mv_dev_fops,
-	.mode = 0666,
+	/*
+	 * root only, as devtmpfs makes /dev/kvm; udev/60-minivisor.rules
+	 * gives it to group kvm (0660) where the package is installed
+	 */
+	.mode = 0600,
 };
 
 /* (c) minivisor's debugfs folder; an error pointer when there is none */
