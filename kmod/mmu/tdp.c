@@ -134,7 +134,8 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_cache_free);
  *
  * Return: 0; -EEXIST when a leaf already maps @gfn (another vCPU got there
  * first, or a 2 MiB leaf covers it); -EBUSY when a 2 MiB leaf is asked for
- * where a table of 4 KiB leaves is (map 4 KiB instead); -ENOMEM when
+ * where a table of 4 KiB leaves is, or of a format without 2 MiB leaves
+ * (map 4 KiB instead); -ENOMEM when
  * @cache ran out; -EINVAL for a bad @level or alignment.
  */
 int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
@@ -150,6 +151,8 @@ int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
 		return -EINVAL;
 	if ((gfn | pfn) & (MV_TDP_FRAMES(level) - 1))
 		return -EINVAL;
+	if (level == MV_TDP_LEVEL_2M && !fmt->large)
+		return -EBUSY;
 
 	for (l = MV_TDP_LEVELS; l > level; l--) {
 		sptep = &table[tdp_index(gfn, l)];

@@ -37,7 +37,9 @@ struct mv_vcpu;
  * @leaf: bits of a leaf entry, readable and executable
  * @leaf_write: bits that make a leaf writable too
  * @large: the bit that makes a level-2 entry a 2 MiB leaf (bit 7 in both
- *	NPT and EPT)
+ *	NPT and EPT); 0 when the hardware has no 2 MiB leaves in this format
+ *	(EPT without bit 16 of IA32_VMX_EPT_VPID_CAP): mv_tdp_map() then
+ *	refuses them, and the faults map 4 KiB
  */
 struct mv_tdp_format {
 	u64 present;

@@ -11,6 +11,7 @@
 #include <kunit/test.h>
 #include <asm/vmx.h>
 
+#include "../mmu/tdp.h"
 #include "../vmx/ctls.h"
 
 struct vmx_ctls_case {
@@ -123,6 +124,17 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		},
 	},
 	{
+		/* The 6700K without 2 MiB EPT pages (bit 16 of the EPT MSR) */
+		.name = "skylake-without-ept-2m",
+		.caps = { SKYLAKE(SKYLAKE_BASIC, SKYLAKE_TRUE_PIN,
+				  0x00000f0106324141ULL) },
+		.ctls = {
+			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xa2,
+			.exit = 0x3f6ffb, .entry = 0xd1fb,
+			.vpid = true, .invept_single = true, .ept_2m = false,
+		},
+	},
+	{
 		/* Xeon X5482 (Penryn): secondary controls, but no EPT */
 		.name = "penryn-xeon-x5482",
 		.caps = {
@@ -225,8 +237,59 @@ static void vmx_ctls_invariants_test(struct kunit *test)
 	}
 }
 
+/*
+ * The EPT format of each CPU: bit 7 makes 2 MiB leaves only where the
+ * capability MSR offers them; without, the table code refuses a 2 MiB
+ * leaf (-EBUSY, so the fault maps 4 KiB) and still maps 4 KiB ones.
+ */
+static void vmx_ept_format_test(struct kunit *test)
+{
+	const struct vmx_ctls_case *c = test->param_value;
+	struct mv_tdp_cache cache = { 0 };
+	struct mv_tdp_format fmt;
+	struct mv_vmx_ctls ctls;
+	struct mv_tdp tdp;
+	int level = 0, r2m, r4k;
+	u64 e;
+
+	if (c->ret)
+		return;
+	KUNIT_ASSERT_EQ(test, mv_vmx_compute_ctls(&c->caps, &ctls), 0);
+	mv_vmx_ept_format(&ctls, &fmt);
+	KUNIT_EXPECT_EQ(test, fmt.present, 0x7ULL);
+	KUNIT_EXPECT_EQ(test, fmt.table, 0x7ULL);
+	/* read, execute, write-back; write on demand */
+	KUNIT_EXPECT_EQ(test, fmt.leaf, 0x35ULL);
+	KUNIT_EXPECT_EQ(test, fmt.leaf_write, 0x2ULL);
+	KUNIT_EXPECT_EQ(test, fmt.large,
+			(c->caps.ept_vpid & BIT_ULL(16)) ? BIT_ULL(7) : 0);
+
+	KUNIT_ASSERT_EQ(test, mv_tdp_init(&tdp, &fmt), 0);
+	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&cache, GFP_KERNEL), 0);
+	spin_lock(&tdp.lock);
+	r2m = mv_tdp_map(&tdp, &cache, 0x200, 0x400, MV_TDP_LEVEL_2M, true);
+	r4k = mv_tdp_map(&tdp, &cache, 0x3ff, 0x5ff, MV_TDP_LEVEL_4K, true);
+	e = mv_tdp_lookup(&tdp, 0x200, &level);
+	spin_unlock(&tdp.lock);
+	if (fmt.large) {
+		KUNIT_EXPECT_EQ(test, r2m, 0);
+		KUNIT_EXPECT_EQ(test, level, MV_TDP_LEVEL_2M);
+		KUNIT_EXPECT_EQ(test, e, (0x400ULL << PAGE_SHIFT) | 0xb7);
+		/* inside the 2 MiB leaf */
+		KUNIT_EXPECT_EQ(test, r4k, -EEXIST);
+	} else {
+		KUNIT_EXPECT_EQ(test, r2m, -EBUSY);
+		KUNIT_EXPECT_EQ(test, e, 0ULL);
+		KUNIT_EXPECT_EQ(test, r4k, 0);
+		KUNIT_EXPECT_EQ(test, tdp.nr_pages[1], 0ULL);
+	}
+	mv_tdp_cache_free(&cache);
+	mv_tdp_destroy(&tdp);
+}
+
 static struct kunit_case vmx_ctls_test_cases[] = {
 	KUNIT_CASE_PARAM(vmx_ctls_compute_test, vmx_ctls_gen_params),
+	KUNIT_CASE_PARAM(vmx_ept_format_test, vmx_ctls_gen_params),
 	KUNIT_CASE(vmx_ctls_invariants_test),
 	{}
 };

@@ -11,7 +11,15 @@
 #include <asm/vmx.h>
 
 #include "../compat.h"
+#include "../mmu/tdp.h"
 #include "ctls.h"
+
+/* EPT entries (SDM vol. 3, 29.3.2): read, write, execute; write-back. */
+#define EPT_READ		BIT_ULL(0)
+#define EPT_WRITE		BIT_ULL(1)
+#define EPT_EXEC		BIT_ULL(2)
+#define EPT_MT_WB		(6ULL << 3)
+#define EPT_LARGE		BIT_ULL(7)
 
 /* IA32_VMX_BASIC bit 55: the IA32_VMX_TRUE_*_CTLS MSRs exist */
 #define BASIC_TRUE_CTLS		BIT_ULL(55)
@@ -174,3 +182,23 @@ int mv_vmx_compute_ctls(const struct mv_vmx_cap_msrs *caps,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_vmx_compute_ctls);
+
+/**
+ * mv_vmx_ept_format() - the EPT entry format the CPU allows
+ * @ctls: the controls mv_vmx_compute_ctls() found
+ * @fmt: filled in
+ *
+ * Write-back leaves, readable and executable, writable on demand; 2 MiB
+ * leaves only when IA32_VMX_EPT_VPID_CAP says the CPU has them (bit 16,
+ * @ctls->ept_2m): a PDE with bit 7 set is otherwise a misconfiguration.
+ */
+void mv_vmx_ept_format(const struct mv_vmx_ctls *ctls,
+		       struct mv_tdp_format *fmt)
+{
+	fmt->present = EPT_READ | EPT_WRITE | EPT_EXEC;
+	fmt->table = EPT_READ | EPT_WRITE | EPT_EXEC;
+	fmt->leaf = EPT_READ | EPT_EXEC | EPT_MT_WB;
+	fmt->leaf_write = EPT_WRITE;
+	fmt->large = ctls->ept_2m ? EPT_LARGE : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_vmx_ept_format);

@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+struct mv_tdp_format;
+
 /**
  * struct mv_vmx_cap_msrs - the VMX capability MSRs (SDM vol. 3, appendix A)
  * @basic: IA32_VMX_BASIC (0x480)
@@ -63,5 +65,7 @@ struct mv_vmx_ctls {
 
 int mv_vmx_compute_ctls(const struct mv_vmx_cap_msrs *caps,
 			struct mv_vmx_ctls *ctls);
+void mv_vmx_ept_format(const struct mv_vmx_ctls *ctls,
+		       struct mv_tdp_format *fmt);
 
 #endif /* MV_VMX_CTLS_H */
