@@ -60,20 +60,8 @@
 #include "ctls.h"
 #include "vmenter.h"
 
-/* EPT entries (SDM vol. 3, 29.3.2): read, write, execute; write-back. */
-#define EPT_READ		BIT_ULL(0)
-#define EPT_WRITE		BIT_ULL(1)
-#define EPT_EXEC		BIT_ULL(2)
-#define EPT_MT_WB		(6ULL << 3)
-#define EPT_LARGE		BIT_ULL(7)
-
-static const struct mv_tdp_format vmx_ept_format = {
-	.present = EPT_READ | EPT_WRITE | EPT_EXEC,
-	.table = EPT_READ | EPT_WRITE | EPT_EXEC,
-	.leaf = EPT_READ | EPT_EXEC | EPT_MT_WB,
-	.leaf_write = EPT_WRITE,
-	.large = EPT_LARGE,
-};
+/* (c) the EPT entry format, from the capability MSRs at setup */
+static struct mv_tdp_format vmx_ept_format;
 
 /* VMX access rights of a segment (SDM vol. 3, 25.4.1) */
 #define VMCS_AR_TYPE_MASK		0xfU
@@ -200,6 +188,14 @@ static void *vmx_msr_bitmap;
 /* [vmx_vpid_lock] VPIDs in use; 0, the host's, always */
 static DECLARE_BITMAP(vmx_vpids, MV_NR_VPIDS);
 static DEFINE_SPINLOCK(vmx_vpid_lock);
+
+/*
+ * For tests only: at most this many VPIDs are handed out (0: all 65535), so
+ * that a test can run vCPUs beyond the last VPID with a few of them.
+ */
+static unsigned int vpid_limit;
+module_param(vpid_limit, uint, 0444);
+MODULE_PARM_DESC(vpid_limit, "test only: hand out at most this many VPIDs (0: no limit)");
 
 /* [this CPU] its VMXON region, allocated at setup for every possible CPU */
 static DEFINE_PER_CPU(struct page *, vmxon_page);
@@ -452,6 +448,7 @@ static int vmx_hardware_setup(const struct mv_cpu_caps *caps)
 		pr_err("minivisor: %s\n", vmx_ctls.why);
 		return r;
 	}
+	mv_vmx_ept_format(&vmx_ctls, &vmx_ept_format);
 
 	vmx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
 	if (!vmx_msr_bitmap)
@@ -794,13 +791,23 @@ static void vmx_write_efer(struct vmx_vcpu *vmx, u64 efer)
  * the vCPU asked for phys_root rather than root; this backend knows
  * nothing of how shadow pages work.
  */
+/*
+ * The secondary controls of @vmx: "enable VPID" only with a VPID, for VPID
+ * 0 with it set fails every VM entry.
+ */
+static u32 vmx_proc2(const struct vmx_vcpu *vmx)
+{
+	return vmx_ctls.proc2 &
+		~(vmx->vpid ? 0 : (u32)SECONDARY_EXEC_ENABLE_VPID);
+}
+
 static void vmx_shadow_hw(struct vmx_vcpu *vmx)
 {
 	struct mv_vcpu *vcpu = vmx->vcpu;
 	bool paged = vmx->cr0 & X86_CR0_PG;
 	unsigned long cr0 = vmx->cr0, cr4 = vmx->cr4;
 	u64 efer = vmx->efer;
-	u32 proc2 = vmx_ctls.proc2;
+	u32 proc2 = vmx_proc2(vmx);
 
 	if (paged) {
 		u32 cs_ar = vmx_rd(vmx, GUEST_CS_AR_BYTES);
@@ -953,7 +960,7 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	vmx_wr(vmx, PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
 	vmx_wr(vmx, CPU_BASED_VM_EXEC_CONTROL, vmx_ctls.proc |
 	       (vmx->shadow ? vmx_ctls.shadow_proc : 0));
-	vmx_wr(vmx, SECONDARY_VM_EXEC_CONTROL, vmx_ctls.proc2);
+	vmx_wr(vmx, SECONDARY_VM_EXEC_CONTROL, vmx_proc2(vmx));
 	vmx_wr(vmx, VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmx_wr(vmx, VM_ENTRY_CONTROLS, vmx_ctls.entry);
 	/* shadow paging: every #PF (the error-code mask and match are 0) */
@@ -992,16 +999,25 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	vmx_wr(vmx, HOST_FS_BASE, 0);
 }
 
+/*
+ * A free VPID, or 0 when none is left: the vCPU then runs with "enable
+ * VPID" clear (vmx_proc2()), where every VM entry and exit flushes the
+ * linear and combined mappings of VPID 0 (SDM vol. 3, "Operations that
+ * Invalidate Cached Mappings"); INVEPT still follows the vCPU to new CPUs.
+ */
 static int vmx_alloc_vpid(void)
 {
+	unsigned int nr = MV_NR_VPIDS;
 	int vpid;
 
+	if (vpid_limit && vpid_limit < MV_NR_VPIDS - 1)
+		nr = vpid_limit + 1;
 	spin_lock(&vmx_vpid_lock);
-	vpid = find_first_zero_bit(vmx_vpids, MV_NR_VPIDS);
-	if (vpid < MV_NR_VPIDS)
+	vpid = find_first_zero_bit(vmx_vpids, nr);
+	if (vpid < nr)
 		__set_bit(vpid, vmx_vpids);
 	else
-		vpid = 0;	/* none left: run without, flushing */
+		vpid = 0;
 	spin_unlock(&vmx_vpid_lock);
 	return vpid;
 }
