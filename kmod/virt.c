@@ -3,16 +3,32 @@
  * Virtualization on and off, for all CPUs at once.
  *
  * While at least one VM exists, VMX or SVM is enabled on every online CPU,
- * and it is disabled on all of them otherwise, so that minivisor and another hypervisor (KVM)
- * can take turns on one host.  A CPU that comes online while VMs exist is
- * turned on by the CPU hotplug callback before it runs anything else of ours;
- * one that goes offline is turned off.
+ * and it is disabled on all of them otherwise, so that minivisor and another
+ * hypervisor (KVM) can take turns on one host.  A CPU that comes online while
+ * VMs exist is turned on by the CPU hotplug callback before it runs anything
+ * else of ours; one that goes offline is turned off.
+ *
+ * Taking turns with KVM.  The kernel has one slot for the callback that
+ * turns virtualization off on a crash (cpu_emergency_register_virt_callback()
+ * WARNs when it is taken, and there is no way to ask), and KVM takes it when
+ * it turns VMX/SVM on: when kvm_intel/kvm_amd loads (6.12's default), or at
+ * its first VM.  minivisor takes it with its first VM and gives it back with
+ * the last.  So that neither ever finds it taken, the two exclude each other
+ * as wholes:
+ *  - minivisor creates no VM while the kvm module (or kvm_intel, kvm_amd)
+ *    is loaded, or built in: KVM_CREATE_VM fails with EBUSY;
+ *  - while minivisor has a VM, loading kvm, kvm_intel or kvm_amd fails with
+ *    EBUSY (a module notifier refuses them before their init runs).
+ * A KVM module already loaded before minivisor is found by its exported
+ * kvm_rebooting; those loaded after are seen by the notifier.
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/minivisor.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 #include <asm/msr.h>
@@ -34,6 +50,11 @@ static unsigned int mv_virt_users;
 static int mv_cpuhp_state;
 /* [this CPU, interrupts off] this CPU has virtualization enabled */
 static DEFINE_PER_CPU(bool, mv_virt_on);
+
+/* The modules of KVM that take the emergency callback's slot. */
+static const char * const mv_kvm_modules[] = { "kvm", "kvm_intel", "kvm_amd" };
+/* [mv_virt_lock] bit i: mv_kvm_modules[i] is coming or live (notifier) */
+static unsigned long mv_kvm_present;
 
 static int mv_virt_cpu_online(unsigned int cpu)
 {
@@ -79,34 +100,98 @@ static void mv_virt_emergency(void)
 	}
 }
 
+static int mv_kvm_module_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mv_kvm_modules); i++)
+		if (!strcmp(name, mv_kvm_modules[i]))
+			return i;
+	return -1;
+}
+
+/* Is KVM here (loaded, coming, or built in)?  Caller holds mv_virt_lock. */
+static bool mv_kvm_here(void)
+{
+	void *p;
+
+	lockdep_assert_held(&mv_virt_lock);
+	if (mv_kvm_present)
+		return true;
+	/* loaded before our notifier was there; a reference, dropped again */
+	p = __symbol_get("kvm_rebooting");
+	if (p)
+		symbol_put_addr(p);
+	return !!p;
+}
+
+/*
+ * A KVM module about to run its init: refused while minivisor has VMs (it
+ * would take the emergency callback's slot, or find VMX/SVM on).
+ */
+static int mv_virt_module_notify(struct notifier_block *nb,
+				 unsigned long state, void *data)
+{
+	struct module *mod = data;
+	int i = mv_kvm_module_index(mod->name);
+	int r = 0;
+
+	if (i < 0)
+		return NOTIFY_DONE;
+	mutex_lock(&mv_virt_lock);
+	if (state == MODULE_STATE_COMING) {
+		if (mv_virt_users) {
+			pr_info("minivisor: %s cannot load while minivisor has VMs\n",
+				mod->name);
+			r = -EBUSY;
+		} else {
+			__set_bit(i, &mv_kvm_present);
+		}
+	} else if (state == MODULE_STATE_GOING) {
+		__clear_bit(i, &mv_kvm_present);
+	}
+	mutex_unlock(&mv_virt_lock);
+	return notifier_from_errno(r);
+}
+
+static struct notifier_block mv_virt_module_nb = {
+	.notifier_call = mv_virt_module_notify,
+};
+
 /**
  * mv_virt_get() - make sure virtualization is on, on every online CPU
  *
  * Called when a VM is created.  The first caller enables VMX/SVM on all
  * online CPUs; if any CPU refuses, those already turned on are turned off
- * again and nothing is left enabled.  May sleep; takes the CPU hotplug lock.
+ * again and nothing is left enabled.  Refused while KVM is loaded (see the
+ * top of this file).  May sleep; takes the CPU hotplug lock.
  *
- * Return: 0, -EBUSY when another hypervisor owns a CPU, or another negative
- * errno from the backend.
+ * Return: 0, -EBUSY when KVM is loaded or another hypervisor owns a CPU,
+ * or another negative errno from the backend.
  */
 int mv_virt_get(void)
 {
 	int r = 0;
 
 	mutex_lock(&mv_virt_lock);
-	if (mv_virt_users++)
+	if (mv_virt_users)
+		goto got;
+	if (mv_kvm_here()) {
+		pr_info_ratelimited("minivisor: KVM is loaded: no VMs until it is unloaded\n");
+		r = -EBUSY;
 		goto out;
+	}
 
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "minivisor:online",
 			      mv_virt_cpu_online, mv_virt_cpu_offline);
-	if (r < 0) {
-		mv_virt_users = 0;
+	if (r < 0)
 		goto out;
-	}
 	mv_cpuhp_state = r;
 	r = 0;
-	/* Registered only once our CPUs are on: no other owner can be there. */
+	/* no KVM, and none can come while we have users: the slot is free */
 	cpu_emergency_register_virt_callback(mv_virt_emergency);
+got:
+	mv_virt_users++;
 out:
 	mutex_unlock(&mv_virt_lock);
 	return r;
@@ -169,6 +254,7 @@ static int mv_virt_show(struct seq_file *m, void *unused)
 
 	mutex_lock(&mv_virt_lock);
 	seq_printf(m, "backend %s\nusers %u\n", mv_ops->name, mv_virt_users);
+	seq_printf(m, "kvm %s\n", mv_kvm_here() ? "loaded" : "absent");
 	for_each_possible_cpu(cpu)
 		seq_printf(m, "cpu%d %s %s\n", cpu,
 			   cpu_online(cpu) ? "online" : "offline",
@@ -218,6 +304,11 @@ int mv_virt_init(void)
 		pr_err("minivisor: %s setup failed: error %d\n", mv_ops->name, r);
 		return r;
 	}
+	r = register_module_notifier(&mv_virt_module_nb);
+	if (r) {
+		mv_ops->hardware_unsetup();
+		return r;
+	}
 	pr_info("minivisor: using %s, MMU modes:%s%s%s\n", mv_ops->name,
 		mv_caps.mmu_modes & MV_MMU_SHADOW ? " shadow" : "",
 		mv_caps.mmu_modes & MV_MMU_TDP ? " tdp" : "",
@@ -230,5 +321,6 @@ int mv_virt_init(void)
  */
 void mv_virt_exit(void)
 {
+	unregister_module_notifier(&mv_virt_module_nb);
 	mv_ops->hardware_unsetup();
 }
