@@ -121,7 +121,7 @@ static bool mv_kvm_here(void)
 	/* loaded before our notifier was there; a reference, dropped again */
 	p = __symbol_get("kvm_rebooting");
 	if (p)
-		symbol_put_addr(p);
+		__symbol_put("kvm_rebooting");
 	return !!p;
 }
 
