@@ -19,6 +19,7 @@
 #include "memslot.h"
 #include "msr.h"
 #include "mv.h"
+#include "spec.h"
 #include "vcpu.h"
 #include "virt.h"
 #include "vm.h"
@@ -136,22 +137,28 @@ static int __init mv_init(void)
 	r = mv_virt_init();
 	if (r)
 		return r;
+	r = mv_spec_init();
+	if (r)
+		goto virt_exit;
 	mv_vcpu_init();
 
 	mv_debugfs = debugfs_create_dir("minivisor", NULL);
 	mv_virt_debugfs_init(mv_debugfs);
+	mv_spec_debugfs_init(mv_debugfs);
 
 	r = misc_register(&mv_dev);
 	if (r) {
 		pr_err("minivisor: cannot register /dev/minivisor: error %d\n",
 		       r);
-		goto virt_exit;
+		goto vcpu_exit;
 	}
 	return 0;
 
-virt_exit:
+vcpu_exit:
 	debugfs_remove(mv_debugfs);
 	mv_vcpu_exit();
+	mv_spec_exit();
+virt_exit:
 	mv_virt_exit();
 	return r;
 }
@@ -161,6 +168,7 @@ static void __exit mv_exit(void)
 	misc_deregister(&mv_dev);
 	debugfs_remove(mv_debugfs);
 	mv_vcpu_exit();
+	mv_spec_exit();
 	mv_virt_exit();
 }
 

@@ -12,6 +12,7 @@
 
 #include "msr.h"
 #include "mv.h"
+#include "spec.h"
 #include "vcpu.h"
 #include "virt.h"
 
@@ -45,24 +46,32 @@ bool mv_msr_known(u32 index)
  * @uarg: the VMM's struct kvm_msr_list
  *
  * As in KVM, the count is written back even when the list does not fit.
+ * IA32_SPEC_CTRL comes last, where the host has it (kmod/spec.c).
  *
  * Return: 0, -E2BIG when nmsrs is too small, -EFAULT.
  */
 long mv_msr_index_list(void __user *uarg)
 {
 	struct kvm_msr_list __user *ulist = uarg;
+	const u32 spec_ctrl = MSR_IA32_SPEC_CTRL;
 	struct kvm_msr_list list;
-	u32 room;
+	u32 room, n = ARRAY_SIZE(mv_msrs);
 
+	if (mv_spec_host_spec_ctrl())
+		n++;
 	if (copy_from_user(&list, ulist, sizeof(list)))
 		return mv_fail(-EFAULT);
 	room = list.nmsrs;
-	list.nmsrs = ARRAY_SIZE(mv_msrs);
+	list.nmsrs = n;
 	if (copy_to_user(ulist, &list, sizeof(list)))
 		return mv_fail(-EFAULT);
-	if (room < ARRAY_SIZE(mv_msrs))
+	if (room < n)
 		return mv_fail(-E2BIG);
 	if (copy_to_user(ulist->indices, mv_msrs, sizeof(mv_msrs)))
+		return mv_fail(-EFAULT);
+	if (n > ARRAY_SIZE(mv_msrs) &&
+	    copy_to_user(&ulist->indices[ARRAY_SIZE(mv_msrs)], &spec_ctrl,
+			 sizeof(spec_ctrl)))
 		return mv_fail(-EFAULT);
 	return 0;
 }

@@ -119,11 +119,11 @@ TEST_F(coexist, take_turns)
 	close(vm);
 }
 
-/* Index of module @name in the fixture's list, or -1. */
-static int mod_index(const FIXTURE_DATA(coexist) *self, const char *name)
+/* Index of module @name in @names (@n of them), or -1. */
+static int mod_index(char names[][64], int n, const char *name)
 {
-	for (int i = 0; i < self->n; i++)
-		if (!strcmp(self->names[i], name))
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
 			return i;
 	return -1;
 }
@@ -169,7 +169,7 @@ static void run_counting(struct __test_metadata *_metadata,
 TEST_F(coexist, minivisor_first)
 {
 	struct mv_virt_state st;
-	int kvm_i = mod_index(self, "kvm");
+	int kvm_i = mod_index(self->names, self->n, "kvm");
 	struct mv_guest g;
 	int r, kvm, kvm_vm;
 
@@ -224,7 +224,7 @@ TEST_F(coexist, minivisor_first)
  */
 TEST_F(coexist, kvm_loaded_idle)
 {
-	int kvm_i = mod_index(self, "kvm");
+	int kvm_i = mod_index(self->names, self->n, "kvm");
 	int r, kvm, kvm_vm;
 
 	ASSERT_GE(kvm_i, 0) TH_LOG("kvm.ko is not in MV_KVM_MODULES");

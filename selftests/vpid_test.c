@@ -105,10 +105,12 @@ TEST(more_vcpus_than_vpids)
 			__u32 want = (__u32)round * (i + 1);
 
 			ASSERT_EQ(0, mv_guest_run(&g[i]));
-			ASSERT_EQ(KVM_EXIT_IO, g[i].run->exit_reason)
-				TH_LOG("vCPU of guest %d, round %d: exit %u (entry failure reason 0x%llx)",
-				       i, round, g[i].run->exit_reason,
-				       (unsigned long long)g[i].run->fail_entry.hardware_entry_failure_reason);
+			struct kvm_run *run = g[i].run;
+
+			ASSERT_EQ(KVM_EXIT_IO, run->exit_reason)
+				TH_LOG("guest %d, round %d: exit %u, entry failure 0x%llx",
+				       i, round, run->exit_reason,
+				       run->fail_entry.hardware_entry_failure_reason);
 			ASSERT_EQ(want, mv_guest_io_data(&g[i]));
 			memcpy(&stored, g[i].mem + 0x2000, sizeof(stored));
 			ASSERT_EQ(want, stored);

@@ -12,6 +12,7 @@
 #include <linux/minivisor.h>
 #include <linux/slab.h>
 #include <asm/asm.h>
+#include <asm/cpufeature.h>
 #include <asm/fpu/api.h>
 #include <asm/io.h>
 #include <asm/msr.h>
@@ -29,6 +30,7 @@
 #include "../msr.h"
 #include "../mv.h"
 #include "../ops.h"
+#include "../spec.h"
 #include "../vcpu.h"
 #include "../vm.h"
 #include "vmcb.h"
@@ -78,6 +80,7 @@ static void *svm_iopm, *svm_msrpm;
  * @cr3: the guest's CR3, likewise
  * @cr4: the guest's CR4, likewise
  * @efer: the guest's EFER (without SVME), likewise
+ * @spec_ctrl: the guest's IA32_SPEC_CTRL (kmod/spec.c)
  */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -93,6 +96,7 @@ struct svm_vcpu {
 	u64 cr3;
 	u64 cr4;
 	u64 efer;
+	u64 spec_ctrl;
 };
 
 /* NPT entries are long-mode page-table entries, accessed as user. */
@@ -313,6 +317,7 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	c->tsc_offset = -rdtsc();
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
+	svm->spec_ctrl = 0;
 	if (svm->shadow) {
 		svm->cr0 = save->cr0;
 		svm->cr3 = 0;
@@ -346,6 +351,7 @@ static void svm_vcpu_free(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 
+	mv_spec_forget_vm(vcpu->vm);
 	free_page((unsigned long)svm->vmcb);
 	kfree(svm);
 	vcpu->priv = NULL;
@@ -709,6 +715,11 @@ static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_MISC_ENABLE:
 		*data = svm->misc_enable;
 		break;
+	case MSR_IA32_SPEC_CTRL:
+	case MSR_IA32_PRED_CMD:
+	case MSR_IA32_FLUSH_CMD:
+		/* the guest's RDMSR goes to mv_spec_get_msr() itself */
+		return mv_spec_get_msr(vcpu, index, svm->spec_ctrl, data, true);
 	default:
 		return -EINVAL;
 	}
@@ -721,6 +732,15 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 	struct vmcb_save *save = &svm->vmcb->save;
 
 	switch (index) {
+	case MSR_IA32_SPEC_CTRL:
+	case MSR_IA32_PRED_CMD:
+	case MSR_IA32_FLUSH_CMD: {
+		int r = mv_spec_set_msr(vcpu, index, data, host);
+
+		if (!r && index == MSR_IA32_SPEC_CTRL)
+			svm->spec_ctrl = data;
+		return r;
+	}
 	case MSR_IA32_SYSENTER_CS:
 		save->sysenter_cs = data;
 		return 0;
@@ -807,13 +827,16 @@ static int svm_handle_msr(struct mv_vcpu *vcpu)
 	u64 data;
 	int r;
 
-	if (!mv_msr_known(index)) {
+	if (!mv_msr_known(index) && !mv_spec_msr(index)) {
 		r = -EINVAL;
 	} else if (svm->vmcb->control.exit_info_1) {
 		data = (u32)svm->vmcb->save.rax | (svm->regs[2] << 32);
 		r = svm_set_msr(vcpu, index, data, false);
 	} else {
-		r = svm_get_msr(vcpu, index, &data);
+		r = mv_spec_msr(index) ?
+			mv_spec_get_msr(vcpu, index, svm->spec_ctrl, &data,
+					false) :
+			svm_get_msr(vcpu, index, &data);
 		if (!r) {
 			svm->vmcb->save.rax = (u32)data;
 			svm->regs[2] = data >> 32;
@@ -910,6 +933,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb *vmcb = svm->vmcb;
+	const u64 *spec_ctrl = NULL;
 	u64 root;
 	int cpu, r;
 
@@ -937,6 +961,14 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	vmcb->control.clean = 0;
 	/* what the caller sees if VMRUN could not even start */
 	vmcb->control.exit_code = SVM_EXIT_INVALID;
+	/* the guest's SPEC_CTRL: switched by the CPU, or by mv_svm_vmrun() */
+	if (mv_spec_host_spec_ctrl()) {
+		if (boot_cpu_has(X86_FEATURE_V_SPEC_CTRL))
+			vmcb->save.spec_ctrl = svm->spec_ctrl;
+		else
+			spec_ctrl = &svm->spec_ctrl;
+	}
+	mv_spec_enter_irqoff(vcpu->vm);
 
 	mv_guest_enter_irqoff();
 	asm volatile("clgi" ::: "memory");
@@ -948,8 +980,9 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	raw_local_irq_enable();
 	mv_svm_vmrun(svm->vmcb_pa,
 		     page_to_phys(per_cpu_ptr(&svm_cpu, cpu)->host_vmcb),
-		     svm->regs);
+		     svm->regs, spec_ctrl);
 	raw_local_irq_disable();
+	mv_spec_exit_irqoff();
 	mv_fpu_exit_irqoff(vcpu);
 	asm volatile("stgi" ::: "memory");
 

@@ -187,6 +187,8 @@ struct vmcb_save {
 	u8 reserved_6[0x268 - 0x248];
 	u64 g_pat;			/* 0x268 */
 	u64 dbgctl;			/* 0x270 */
+	u8 reserved_7[0x2e0 - 0x278];
+	u64 spec_ctrl;			/* 0x2e0, with V_SPEC_CTRL */
 } __packed;
 
 struct vmcb {
@@ -205,5 +207,6 @@ static_assert(offsetof(struct vmcb_save, rsp) == 0x1d8);
 static_assert(offsetof(struct vmcb_save, rax) == 0x1f8);
 static_assert(offsetof(struct vmcb_save, cr2) == 0x240);
 static_assert(offsetof(struct vmcb_save, g_pat) == 0x268);
+static_assert(offsetof(struct vmcb_save, spec_ctrl) == 0x2e0);
 
 #endif /* MV_SVM_VMCB_H */

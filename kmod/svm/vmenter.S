@@ -2,7 +2,8 @@
 /*
  * The SVM world switch.
  *
- * void mv_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, unsigned long *regs)
+ * void mv_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, unsigned long *regs,
+ *		     const u64 *spec_ctrl)
  *
  * Called with GIF clear (CLGI) and interrupts off.  Saves the host state
  * VMRUN does not (FS, GS, TR, LDTR, KernelGSBase, the SYSCALL and SYSENTER
@@ -14,10 +15,25 @@
  * If VMLOAD, VMRUN or VMSAVE faults (SVM was turned off under us by the
  * emergency path), execution goes on after it: the caller sees the exit
  * code it left in the VMCB and reports a failed entry.
+ *
+ * The speculation mitigations (see kmod/spec.c): @spec_ctrl, when not NULL,
+ * points at the guest's IA32_SPEC_CTRL, loaded before VMRUN if it differs
+ * from the host's current value and replaced by the host's after #VMEXIT
+ * (NULL: the host has no such MSR, or V_SPEC_CTRL switches it).  VERW
+ * right before VMRUN, the RSB filled and the return predictor untrained
+ * after #VMEXIT, as the host's mitigations ask; between the MSR write and
+ * VMRUN, and between #VMEXIT and all that, no return or indirect branch.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
+#include <asm/percpu.h>
+
+/* 6.1 has no VM flavour of UNTRAIN_RET (nor IBPB on VM exit to go in it) */
+#ifndef UNTRAIN_RET_VM
+#define UNTRAIN_RET_VM UNTRAIN_RET
+#endif
 
 #define R_RCX	(1 * 8)
 #define R_RDX	(2 * 8)
@@ -43,14 +59,31 @@ SYM_FUNC_START(mv_svm_vmrun)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* 16(%rsp) = regs, 8(%rsp) = vmcb_pa, 0(%rsp) = host_save_pa */
+	/*
+	 * 24(%rsp) = spec_ctrl, 16(%rsp) = regs, 8(%rsp) = vmcb_pa,
+	 * 0(%rsp) = host_save_pa
+	 */
+	push	%rcx
 	push	%rdx
 	push	%rdi
 	push	%rsi
 
 	mov	%rsi, %rax
 1:	vmsave	%rax
-2:	mov	8(%rsp), %rax
+2:
+	/* the guest's SPEC_CTRL, while GS is still the host's (before VMLOAD) */
+	mov	24(%rsp), %rax
+	test	%rax, %rax
+	jz	.Lguest_spec_done
+	movl	(%rax), %eax
+	cmpl	PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	je	.Lguest_spec_done
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	xor	%edx, %edx
+	wrmsr
+.Lguest_spec_done:
+
+	mov	8(%rsp), %rax
 3:	vmload	%rax
 4:
 	mov	16(%rsp), %rax
@@ -70,6 +103,8 @@ SYM_FUNC_START(mv_svm_vmrun)
 	mov	R_R15(%rax), %r15
 	mov	8(%rsp), %rax
 
+	/* clobbers ZF only */
+	VM_CLEAR_CPU_BUFFERS
 5:	vmrun	%rax
 6:
 	/* RAX is the host's again: the VMCB address */
@@ -104,7 +139,28 @@ SYM_FUNC_START(mv_svm_vmrun)
 	pop	%rax
 9:	vmload	%rax
 10:
-	add	$16, %rsp
+	/* GS is the host's again; before any return: */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+
+	/* the host's SPEC_CTRL back, when the guest's differs */
+	mov	16(%rsp), %rcx
+	test	%rcx, %rcx
+	jz	.Lhost_spec_done
+	movl	PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	cmpl	(%rcx), %eax
+	/* legacy IBRS must be written after the guest, equal or not */
+	ALTERNATIVE "je .Lhost_spec_done", "", X86_FEATURE_KERNEL_IBRS
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	xor	%edx, %edx
+	wrmsr
+.Lhost_spec_done:
+
+	UNTRAIN_RET_VM
+
+	xor	%eax, %eax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	add	$24, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

@@ -7,6 +7,7 @@
 
 #include <linux/types.h>
 
-void mv_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, unsigned long *regs);
+void mv_svm_vmrun(u64 vmcb_pa, u64 host_save_pa, unsigned long *regs,
+		  const u64 *spec_ctrl);
 
 #endif /* MV_SVM_VMENTER_H */

@@ -2,7 +2,7 @@
 /*
  * The VMX world switch.
  *
- * int mv_vmx_vmrun(unsigned long *regs, bool launched)
+ * int mv_vmx_vmrun(unsigned long *regs, bool launched, const u64 *spec_ctrl)
  *
  * Called with interrupts off and the vCPU's VMCS current, its host state
  * written but HOST_RSP, which is written here.  Loads the guest's general
@@ -14,10 +14,21 @@
  * Returns 0 after a VM exit, 1 when VMLAUNCH or VMRESUME failed (VMfail:
  * the caller reads VM_INSTRUCTION_ERROR), 2 when it faulted (VMX was
  * turned off under us by the emergency path).
+ *
+ * The speculation mitigations (see kmod/spec.c): @spec_ctrl, when not NULL,
+ * points at the guest's IA32_SPEC_CTRL, loaded before the entry if it
+ * differs from the host's current value and replaced by the host's after
+ * the exit, whichever way it ends (NULL: the host has no such MSR).  VERW
+ * right before the entry, the RSB filled and the branch history cleared
+ * after the exit, as the host's mitigations ask; between the MSR write and
+ * the entry, and between the exit and all that, no return or indirect
+ * branch.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/msr-index.h>
 #include <asm/nospec-branch.h>
+#include <asm/percpu.h>
 #include <asm/unwind_hints.h>
 
 /* the VMCS field encoding of HOST_RSP (SDM vol. 3, appendix B.4.4) */
@@ -48,7 +59,8 @@ SYM_FUNC_START(mv_vmx_vmrun)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* 0(%rsp) = regs, where the VM exit finds it */
+	/* 8(%rsp) = spec_ctrl, 0(%rsp) = regs, where the VM exit finds them */
+	push	%rdx
 	push	%rdi
 	UNWIND_HINT_SAVE
 
@@ -57,9 +69,20 @@ SYM_FUNC_START(mv_vmx_vmrun)
 	vmwrite	%rsp, %rax
 	jbe	.Lfail
 
-	/* ZF from the test survives the MOVs below */
+	/* the guest's SPEC_CTRL, when it differs from the host's */
+	test	%rdx, %rdx
+	jz	.Lguest_spec_done
+	movl	(%rdx), %eax
+	cmpl	PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	je	.Lguest_spec_done
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	xor	%edx, %edx
+	wrmsr
+.Lguest_spec_done:
+
+	/* CF from the test survives the MOVs and VERW below */
 	mov	%rdi, %rax
-	test	%sil, %sil
+	bt	$0, %esi
 	mov	R_RCX(%rax), %rcx
 	mov	R_RDX(%rax), %rdx
 	mov	R_RBX(%rax), %rbx
@@ -75,7 +98,9 @@ SYM_FUNC_START(mv_vmx_vmrun)
 	mov	R_R14(%rax), %r14
 	mov	R_R15(%rax), %r15
 	mov	R_RAX(%rax), %rax
-	jz	.Llaunch
+	/* clobbers ZF only */
+	CLEAR_CPU_BUFFERS
+	jnc	.Llaunch
 
 .Lresume:
 	vmresume
@@ -128,8 +153,35 @@ SYM_INNER_LABEL(mv_vmx_vmexit, SYM_L_GLOBAL)
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	/* the result, while EAX serves the MSR write */
+	mov	%eax, %ebx
 
-	add	$8, %rsp
+	/* before any return: */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	/* the host's SPEC_CTRL back, when the guest's differs */
+	mov	8(%rsp), %rcx
+	test	%rcx, %rcx
+	jz	.Lhost_spec_done
+	movl	PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	cmpl	(%rcx), %eax
+	/* legacy IBRS must be written after the guest, equal or not */
+	ALTERNATIVE "je .Lhost_spec_fence", "", X86_FEATURE_KERNEL_IBRS
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	xor	%edx, %edx
+	wrmsr
+.Lhost_spec_fence:
+	/* nothing runs ahead on the guest's value, written back or not */
+	lfence
+.Lhost_spec_done:
+
+	CLEAR_BRANCH_HISTORY_VMEXIT
+
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	mov	%ebx, %eax
+	add	$16, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-int mv_vmx_vmrun(unsigned long *regs, bool launched);
+int mv_vmx_vmrun(unsigned long *regs, bool launched, const u64 *spec_ctrl);
 /* where HOST_RIP points: not to be called */
 void mv_vmx_vmexit(void);
 

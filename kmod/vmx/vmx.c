@@ -54,6 +54,7 @@
 #include "../msr.h"
 #include "../mv.h"
 #include "../ops.h"
+#include "../spec.h"
 #include "../vcpu.h"
 #include "../virt.h"
 #include "../vm.h"
@@ -145,6 +146,7 @@ struct vmx_msr_areas {
  * @cr3: the guest's CR3, likewise
  * @cr4: the guest's CR4, likewise
  * @efer: the guest's EFER, likewise
+ * @spec_ctrl: the guest's IA32_SPEC_CTRL (kmod/spec.c) [vcpu->mutex]
  */
 struct vmx_vcpu {
 	struct mv_vcpu *vcpu;
@@ -175,6 +177,7 @@ struct vmx_vcpu {
 	u64 cr3;
 	u64 cr4;
 	u64 efer;
+	u64 spec_ctrl;
 };
 
 /* (c) from IA32_VMX_BASIC at setup */
@@ -896,6 +899,7 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	vmx->rflags = X86_EFLAGS_FIXED;
 	vmx->cr2 = 0;
 	vmx->cr8 = 0;
+	vmx->spec_ctrl = 0;
 	vmx->dr[6] = 0xffff0ff0;
 	vmx->dr[7] = 0x400;
 
@@ -1088,6 +1092,7 @@ static void vmx_vcpu_free(struct mv_vcpu *vcpu)
 	struct vmx_vcpu *vmx = vcpu->priv;
 	int cpu = READ_ONCE(vmx->cpu);
 
+	mv_spec_forget_vm(vcpu->vm);
 	/* an offline CPU cleared it on its way down */
 	if (cpu >= 0)
 		smp_call_function_single(cpu, vmx_clear_ipi, vmx, 1);
@@ -1363,6 +1368,12 @@ static int vmx_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_MISC_ENABLE:
 		*data = vmx->misc_enable;
 		break;
+	case MSR_IA32_SPEC_CTRL:
+	case MSR_IA32_PRED_CMD:
+	case MSR_IA32_FLUSH_CMD:
+		/* the guest's RDMSR goes to mv_spec_get_msr() itself */
+		r = mv_spec_get_msr(vcpu, index, vmx->spec_ctrl, data, true);
+		break;
 	default:
 		r = -EINVAL;
 	}
@@ -1381,6 +1392,15 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 	u64 efer;
 
 	switch (index) {
+	case MSR_IA32_SPEC_CTRL:
+	case MSR_IA32_PRED_CMD:
+	case MSR_IA32_FLUSH_CMD: {
+		int r = mv_spec_set_msr(vmx->vcpu, index, data, host);
+
+		if (!r && index == MSR_IA32_SPEC_CTRL)
+			vmx->spec_ctrl = data;
+		return r;
+	}
 	case MSR_IA32_SYSENTER_CS:
 		vmx_wr(vmx, GUEST_SYSENTER_CS, data);
 		return 0;
@@ -1720,13 +1740,16 @@ static int vmx_handle_msr(struct mv_vcpu *vcpu, bool write)
 	u64 data;
 	int r;
 
-	if (!mv_msr_known(index)) {
+	if (!mv_msr_known(index) && !mv_spec_msr(index)) {
 		r = -EINVAL;
 	} else if (write) {
 		data = (u32)vmx->regs[0] | (vmx->regs[2] << 32);
 		r = vmx_set_msr(vcpu, index, data, false);
 	} else {
-		r = vmx_get_msr(vcpu, index, &data);
+		r = mv_spec_msr(index) ?
+			mv_spec_get_msr(vcpu, index, vmx->spec_ctrl, &data,
+					false) :
+			vmx_get_msr(vcpu, index, &data);
 		if (!r) {
 			vmx->regs[0] = (u32)data;
 			vmx->regs[2] = data >> 32;
@@ -2017,8 +2040,13 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
+	mv_spec_enter_irqoff(vcpu->vm);
 	mv_guest_enter_irqoff();
-	r = mv_vmx_vmrun(vmx->regs, vmx->launched);
+	/* last: what the host touches after it may be in L1D again */
+	mv_spec_l1d_flush_irqoff();
+	r = mv_vmx_vmrun(vmx->regs, vmx->launched,
+			 mv_spec_host_spec_ctrl() ? &vmx->spec_ctrl : NULL);
+	mv_spec_exit_irqoff();
 
 	vmx->cr2 = native_read_cr2();
 	vmx_restore_host(&host, cpu);
