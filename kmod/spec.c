@@ -320,9 +320,9 @@ int mv_spec_get_msr(struct mv_vcpu *vcpu, u32 index, u64 spec_ctrl,
  *
  * IA32_PRED_CMD and IA32_FLUSH_CMD are done at once (an IBPB, an L1D
  * flush) when the host CPU has them; IA32_SPEC_CTRL is checked here and
- * kept by the backend, which loads it around entries.  As in KVM, a host
- * without IA32_SPEC_CTRL takes no write of it, not even 0, and 0 is a
- * no-op for IA32_PRED_CMD on any host.
+ * kept by the backend, which loads it around entries.  0 is taken by both
+ * on any host, as KVM takes what the CPU takes; other bits only where the
+ * host CPU has them.
  *
  * Return: 0 (for IA32_SPEC_CTRL: @data may be kept), or -EINVAL (a #GP for
  * the guest) for a bit the host lacks or an MSR the guest's CPUID lacks.
@@ -333,9 +333,8 @@ int mv_spec_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 		return -EINVAL;
 	switch (index) {
 	case MSR_IA32_SPEC_CTRL:
-		if (!mv_spec_host_spec_ctrl() || (data & ~mv_spec_ctrl_bits()))
-			return -EINVAL;
-		return 0;
+		/* 0 is a no-op anywhere (kvm_amd takes it on QEMU's TCG too) */
+		return data & ~mv_spec_ctrl_bits() ? -EINVAL : 0;
 	case MSR_IA32_PRED_CMD:
 		if (data & ~(boot_cpu_has(X86_FEATURE_IBPB) ? PRED_CMD_IBPB : 0))
 			return -EINVAL;

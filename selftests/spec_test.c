@@ -169,7 +169,7 @@ TEST(msrs_without_cpuid)
 
 /*
  * CPUID.7.EDX SPEC_CTRL and FLUSH_L1D: IA32_SPEC_CTRL reads (0 at first)
- * and takes the bits the host has (not even 0 without the MSR), PRED_CMD
+ * and takes the bits the host has (0 anywhere), PRED_CMD
  * an IBPB where the host has one, FLUSH_CMD a flush where it has that.
  */
 TEST(msrs_with_cpuid)
@@ -196,7 +196,7 @@ TEST(msrs_with_cpuid)
 
 	EXPECT_EQ(0, r.read0);
 	EXPECT_EQ(0, r.gp[0]);
-	gp += !msr;
+	/* without the MSR the value is 0, which any host takes */
 	EXPECT_EQ(msr ? value : 0, r.read1);
 	EXPECT_EQ(gp, r.gp[1]);
 	gp += !ibpb;
