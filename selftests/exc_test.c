@@ -392,6 +392,52 @@ TEST(db_delivery_loop_killable)
 	EXPECT_EQ(SIGKILL, WTERMSIG(status));
 }
 
+/* ------------------------------------------------------------ CR4.MCE */
+
+#define X86_CR4_MCE	_BITULL(6)
+
+/*
+ * The hypervisor keeps the host's CR4.MCE in the CPU under the guest (a
+ * #MC there must come to the host): the guest still sees its own.
+ */
+static void guest_cr4_mce(void)
+{
+	__u64 cr4 = read_cr4();
+
+	write_cr4(cr4 & ~X86_CR4_MCE);
+	GUEST_SYNC(read_cr4());
+	write_cr4(cr4 | X86_CR4_MCE);
+	GUEST_SYNC2(read_cr4(), cr4);
+}
+
+TEST(cr4_mce_guest_view)
+{
+	struct mv_ucall uc;
+	struct mv_vcpu *vcpu;
+	struct kvm_sregs s;
+	struct mv_vm *vm;
+	__u64 want;
+
+	vm = mv_vm_create(MEM_SIZE);
+	ASSERT_NE(NULL, vm) TH_LOG("vm: %s", strerror(errno));
+	vcpu = mv_vcpu_add(vm, 0, guest_cr4_mce, 0, 0);
+	ASSERT_NE(NULL, vcpu) TH_LOG("vcpu: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(vcpu->fd, KVM_GET_SREGS, &s));
+	want = s.cr4 & ~X86_CR4_MCE;
+
+	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
+	EXPECT_EQ(want, uc.args[0]);
+	ASSERT_EQ(0, ioctl(vcpu->fd, KVM_GET_SREGS, &s));
+	EXPECT_EQ(want, s.cr4);
+	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
+	EXPECT_EQ(want | X86_CR4_MCE, uc.args[0]);
+	EXPECT_EQ(want, uc.args[1]);
+	ASSERT_EQ(0, ioctl(vcpu->fd, KVM_GET_SREGS, &s));
+	EXPECT_EQ(want | X86_CR4_MCE, s.cr4);
+	ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
+	mv_vm_free(vm);
+}
+
 /* -------------------------------------------- #AC, in 32-bit ring 3 */
 
 /* GDT entries of the 32-bit ring-3 tests, after the library's six */

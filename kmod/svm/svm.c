@@ -78,7 +78,8 @@ static void *svm_iopm, *svm_msrpm;
  *	@cr0, @cr3, @cr4 and @efer (c)
  * @cr0: the guest's CR0, under shadow paging
  * @cr3: the guest's CR3, likewise
- * @cr4: the guest's CR4, likewise
+ * @cr4: the guest's CR4, in both modes: the VMCB's has the host's
+ *	CR4.MCE too (svm_hw_cr4())
  * @efer: the guest's EFER (without SVME), likewise
  * @dr: the guest's debug registers; the VMCB holds its DR7, and a DR6 of
  *	MV_DR6_INIT that tells the next #DB's bits apart (kmod/exc.c)
@@ -227,6 +228,16 @@ static void svm_set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
 }
 
 /*
+ * The CR4 the hardware runs the guest with: its own, with MCE kept as the
+ * host has it, so that a machine check in the guest raises the #MC the
+ * host intercepts, not a shutdown.  Guest reads and writes of CR4 exit.
+ */
+static u64 svm_hw_cr4(u64 cr4)
+{
+	return cr4 | (cr4_read_shadow() & X86_CR4_MCE);
+}
+
+/*
  * Shadow paging: what the hardware runs with, from the guest's registers.
  * Paging is always on, on the shadow tables (a paging-off guest runs in
  * SVM's paged real mode, APM vol. 2, 15.19, on a shadow that maps each
@@ -249,7 +260,7 @@ static void svm_shadow_hw(struct mv_vcpu *vcpu)
 		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE);
 	if (!(svm->efer & EFER_LMA))
 		efer &= ~EFER_LME;
-	save->cr4 = cr4;
+	save->cr4 = svm_hw_cr4(cr4);
 	save->efer = efer;
 	vcpu->vm->mmu->paging_changed(vcpu, true);
 }
@@ -290,6 +301,8 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 		c->intercept_exceptions |= BIT(X86_TRAP_PF);
 		c->intercept_misc1 |= SVM_I1_INVLPG;
 	} else {
+		/* CR4 reads and writes: the hardware's has MCE forced */
+		c->intercept_cr = BIT(4) | BIT(16 + 4);
 		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 		c->nested_cr3 = vcpu->vm->tdp.root_pa;
 	}
@@ -324,10 +337,11 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	c->tsc_offset = -rdtsc();
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
+	svm->cr4 = 0;
+	save->cr4 = svm_hw_cr4(0);
 	if (svm->shadow) {
 		svm->cr0 = save->cr0;
 		svm->cr3 = 0;
-		svm->cr4 = 0;
 		svm->efer = 0;
 		svm_shadow_hw(vcpu);
 	}
@@ -475,13 +489,12 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr0 = save->cr0;
 	sr->cr2 = save->cr2;
 	sr->cr3 = save->cr3;
-	sr->cr4 = save->cr4;
+	sr->cr4 = svm->cr4;
 	sr->cr8 = 0;
 	sr->efer = save->efer & ~EFER_SVME;
 	if (svm->shadow) {
 		sr->cr0 = svm->cr0;
 		sr->cr3 = svm->cr3;
-		sr->cr4 = svm->cr4;
 		sr->efer = svm->efer;
 	}
 	sr->apic_base = svm->apic_base;
@@ -491,8 +504,8 @@ static u64 svm_get_cr4(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 
-	/* in shadow mode the VMCB has the hardware CR4, not the guest CR4 */
-	return svm->shadow ? svm->cr4 : svm->vmcb->save.cr4;
+	/* the VMCB has the hardware CR4, not the guest CR4 */
+	return svm->cr4;
 }
 
 /* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
@@ -536,14 +549,17 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->cr0 = sr->cr0;
 	save->cr2 = sr->cr2;
 	save->cr3 = sr->cr3;
-	save->cr4 = sr->cr4;
+	/* a MOV to CR4 that changes PGE or PCIDE flushes: a new ASID */
+	if (!svm->shadow && sr->cr4 != svm->cr4)
+		svm->asid_gen = 0;
+	svm->cr4 = sr->cr4;
+	save->cr4 = svm_hw_cr4(sr->cr4);
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
 	save->efer = sr->efer | EFER_SVME;
 	svm->apic_base = sr->apic_base;
 	if (svm->shadow) {
 		svm->cr0 = sr->cr0;
 		svm->cr3 = sr->cr3;
-		svm->cr4 = sr->cr4;
 		svm->efer = sr->efer;
 		svm_shadow_hw(vcpu);
 	}

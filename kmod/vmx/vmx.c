@@ -709,7 +709,8 @@ static unsigned long vmx_cr0_mask(const struct vmx_vcpu *vmx)
 
 static unsigned long vmx_cr4_mask(const struct vmx_vcpu *vmx)
 {
-	return vmx->shadow ? ~0UL : vmx_cr4_host_owned();
+	/* MCE too: the CPU runs the guest with the host's (vmx_hw_cr4()) */
+	return vmx->shadow ? ~0UL : vmx_cr4_host_owned() | X86_CR4_MCE;
 }
 
 /* The CR0 the CPU runs the guest with when the guest sees @cr0. */
@@ -721,9 +722,14 @@ static unsigned long vmx_hw_cr0(unsigned long cr0)
 	return (cr0 | on) & ~(X86_CR0_CD | X86_CR0_NW);
 }
 
+/*
+ * CR4.MCE stays as the host has it, so that a machine check in the guest
+ * raises the #MC the host intercepts, not a shutdown.
+ */
 static unsigned long vmx_hw_cr4(unsigned long cr4)
 {
-	return (cr4 | vmx_cr4_fixed0) & vmx_cr4_fixed1;
+	return ((cr4 | vmx_cr4_fixed0) & vmx_cr4_fixed1) |
+		(cr4_read_shadow() & X86_CR4_MCE);
 }
 
 static void vmx_write_cr0(struct vmx_vcpu *vmx, unsigned long cr0)
