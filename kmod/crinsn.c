@@ -19,6 +19,7 @@
 
 #include "crinsn.h"
 #include "event.h"
+#include "exc.h"
 #include "exit.h"
 #include "insn.h"
 #include "mmu/mmu.h"
@@ -45,6 +46,7 @@ struct cri {
 	unsigned int reg;	/* the GPR of MOV CR or register LMSW */
 	bool mem;		/* LMSW or INVLPG with a memory operand */
 	u64 la;			/* its linear address */
+	bool dr;		/* in: a MOV DR (its kind a MOV CR's) is due */
 };
 
 /* The guest's registers, as struct kvm_regs orders them, by x86 number */
@@ -251,7 +253,15 @@ static int cri_decode(const u8 *b, unsigned int avail, unsigned int mode,
 		ci->len = i;
 		return 0;
 	}
-	if (op != 0x01)
+	if (ci->dr && (op == 0x21 || op == 0x23)) {
+		/* MOV DR: encoded as MOV CR, the operand a register too */
+		ci->kind = op == 0x21 ? CRI_MOV_FROM_CR : CRI_MOV_TO_CR;
+		ci->cr = (modrm >> 3) & 7;
+		ci->reg = (modrm & 7) | (rex & 1 ? 8 : 0);
+		ci->len = i;
+		return 0;
+	}
+	if (ci->dr || op != 0x01)
 		return -EINVAL;
 	switch ((modrm >> 3) & 7) {
 	case 6:
@@ -451,5 +461,68 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 	/* a CR3 load flushes even when the value is the same */
 	if (ci.kind == CRI_MOV_TO_CR && ci.cr == 3)
 		vcpu->vm->mmu->paging_changed(vcpu, !noflush);
+	return 1;
+}
+
+/**
+ * mv_exit_dr_insn() - emulate an intercepted MOV to or from a debug register
+ * @vcpu: the vCPU, loaded, stopped at the instruction
+ * @d: its debug registers, which the instruction reads or changes
+ *
+ * For a backend whose exit says nothing of the instruction (SVM without
+ * decode assists).  The caller gives the hardware what @d then holds
+ * (DR7).
+ *
+ * Return: what vcpu_run() returns: > 0 (done, or an exception queued) or
+ * 0 with an emulation failure in kvm_run for an instruction that is no
+ * MOV DR.
+ */
+int mv_exit_dr_insn(struct mv_vcpu *vcpu, struct mv_dr *d)
+{
+	struct kvm_sregs s;
+	struct kvm_regs regs;
+	struct cri ci = { .dr = true };
+	unsigned int mode;
+	unsigned long val;
+	u8 b[16];
+	u32 error = 0;
+	u64 la, *gpr;
+	int r;
+
+	mv_ops->get_regs(vcpu, &regs);
+	mv_ops->get_sregs(vcpu, &s);
+	mode = cri_mode(&s, &regs);
+	la = mode == 8 ? regs.rip : (u32)(s.cs.base + regs.rip);
+	memset(b, 0, sizeof(b));
+	r = cri_read(vcpu, la, b, MV_CR_INSN_MAX, MV_PF_FETCH, &error);
+	if (r == MV_WALK_FAULT) {
+		mv_inject_exception(vcpu, X86_TRAP_PF, true, error, la);
+		return 1;
+	}
+	if (r || cri_decode(b, MV_CR_INSN_MAX, mode, &regs, &s, &ci)) {
+		const u64 data[3] = { la, *(u64 *)b, *(u64 *)(b + 8) };
+
+		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					data, ARRAY_SIZE(data));
+	}
+	if ((s.cr0 & X86_CR0_PE) &&
+	    ((regs.rflags & X86_EFLAGS_VM) || s.ss.dpl))
+		return cri_gp(vcpu);
+
+	gpr = cri_gpr(&regs, ci.reg);
+	val = mode == 8 ? *gpr : (u32)*gpr;
+	r = mv_dr_mov(d, ci.cr, ci.kind == CRI_MOV_TO_CR, &val,
+		      s.cr4 & X86_CR4_DE);
+	if (r) {
+		mv_inject_exception(vcpu, r, r == X86_TRAP_GP, 0, 0);
+		return 1;
+	}
+	if (ci.kind == CRI_MOV_FROM_CR)
+		*gpr = mode == 8 ? val : (u32)val;
+	regs.rip += ci.len;
+	if (mode != 8)
+		regs.rip = (u32)regs.rip;
+	regs.rflags &= ~X86_EFLAGS_RF;
+	mv_ops->set_regs(vcpu, &regs);
 	return 1;
 }

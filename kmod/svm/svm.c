@@ -23,6 +23,8 @@
 #include <asm/tsc.h>
 
 #include "../crinsn.h"
+#include "../event.h"
+#include "../exc.h"
 #include "../exit.h"
 #include "../fpu.h"
 #include "../mmu/mmu.h"
@@ -78,9 +80,12 @@ static void *svm_iopm, *svm_msrpm;
  *	@cr0, @cr3, @cr4 and @efer (c)
  * @cr0: the guest's CR0, under shadow paging
  * @cr3: the guest's CR3, likewise
- * @cr4: the guest's CR4, likewise
+ * @cr4: the guest's CR4, in both modes: the VMCB's has the host's
+ *	CR4.MCE too (svm_hw_cr4())
  * @efer: the guest's EFER (without SVME), likewise
  * @spec_ctrl: the guest's IA32_SPEC_CTRL (kmod/spec.c)
+ * @dr: the guest's debug registers; the VMCB holds its DR7, and a DR6 of
+ *	MV_DR6_INIT that tells the next #DB's bits apart (kmod/exc.c)
  */
 struct svm_vcpu {
 	struct vmcb *vmcb;
@@ -97,6 +102,7 @@ struct svm_vcpu {
 	u64 cr4;
 	u64 efer;
 	u64 spec_ctrl;
+	struct mv_dr dr;
 };
 
 /* NPT entries are long-mode page-table entries, accessed as user. */
@@ -226,6 +232,16 @@ static void svm_set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
 }
 
 /*
+ * The CR4 the hardware runs the guest with: its own, with MCE kept as the
+ * host has it, so that a machine check in the guest raises the #MC the
+ * host intercepts, not a shutdown.  Guest reads and writes of CR4 exit.
+ */
+static u64 svm_hw_cr4(u64 cr4)
+{
+	return cr4 | (cr4_read_shadow() & X86_CR4_MCE);
+}
+
+/*
  * Shadow paging: what the hardware runs with, from the guest's registers.
  * Paging is always on, on the shadow tables (a paging-off guest runs in
  * SVM's paged real mode, APM vol. 2, 15.19, on a shadow that maps each
@@ -248,7 +264,7 @@ static void svm_shadow_hw(struct mv_vcpu *vcpu)
 		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE);
 	if (!(svm->efer & EFER_LMA))
 		efer &= ~EFER_LME;
-	save->cr4 = cr4;
+	save->cr4 = svm_hw_cr4(cr4);
 	save->efer = efer;
 	vcpu->vm->mmu->paging_changed(vcpu, true);
 }
@@ -265,12 +281,17 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	memset(svm->regs, 0, sizeof(svm->regs));
 
 	c->intercept_misc1 = SVM_I1_INTR | SVM_I1_NMI | SVM_I1_SMI |
-		SVM_I1_INIT | SVM_I1_CPUID | SVM_I1_INVD | SVM_I1_HLT |
+		SVM_I1_INIT | SVM_I1_RDPMC | SVM_I1_CPUID | SVM_I1_INVD |
+		SVM_I1_HLT |
 		SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN;
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 		SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT |
-		SVM_I2_RDTSCP | SVM_I2_ICEBP | SVM_I2_MONITOR | SVM_I2_MWAIT |
-		SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
+		SVM_I2_RDTSCP | SVM_I2_ICEBP | SVM_I2_WBINVD | SVM_I2_MONITOR |
+		SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
+	/* MOV to and from DR0-DR7; #DB, #AC and #MC (kmod/exc.c) */
+	c->intercept_dr = 0x00ff00ff;
+	c->intercept_exceptions = BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) |
+		BIT(X86_TRAP_MC);
 	c->iopm_base_pa = __pa(svm_iopm);
 	c->msrpm_base_pa = __pa(svm_msrpm);
 	c->int_ctl = SVM_INT_CTL_V_INTR_MASKING;
@@ -281,9 +302,11 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 		 */
 		c->intercept_cr = BIT(0) | BIT(3) | BIT(4) |
 			BIT(16 + 0) | BIT(16 + 3) | BIT(16 + 4);
-		c->intercept_exceptions = BIT(X86_TRAP_PF);
+		c->intercept_exceptions |= BIT(X86_TRAP_PF);
 		c->intercept_misc1 |= SVM_I1_INVLPG;
 	} else {
+		/* CR4 reads and writes: the hardware's has MCE forced */
+		c->intercept_cr = BIT(4) | BIT(16 + 4);
 		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 		c->nested_cr3 = vcpu->vm->tdp.root_pa;
 	}
@@ -300,8 +323,9 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	svm_set_seg(&save->ldtr, 0, 0, 0xffff, SVM_ATTR_P | 0x2);
 	svm_set_seg(&save->tr, 0, 0, 0xffff, SVM_ATTR_P | 0x3);
 	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
-	save->dr6 = 0xffff0ff0;
-	save->dr7 = 0x400;
+	mv_dr_reset(&svm->dr);
+	save->dr6 = MV_DR6_INIT;
+	save->dr7 = svm->dr.dr7;
 	save->rflags = X86_EFLAGS_FIXED;
 	save->rip = 0xfff0;
 	save->g_pat = 0x0007040600070406ULL;
@@ -318,10 +342,11 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
 	svm->spec_ctrl = 0;
+	svm->cr4 = 0;
+	save->cr4 = svm_hw_cr4(0);
 	if (svm->shadow) {
 		svm->cr0 = save->cr0;
 		svm->cr3 = 0;
-		svm->cr4 = 0;
 		svm->efer = 0;
 		svm_shadow_hw(vcpu);
 	}
@@ -470,13 +495,12 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr0 = save->cr0;
 	sr->cr2 = save->cr2;
 	sr->cr3 = save->cr3;
-	sr->cr4 = save->cr4;
+	sr->cr4 = svm->cr4;
 	sr->cr8 = 0;
 	sr->efer = save->efer & ~EFER_SVME;
 	if (svm->shadow) {
 		sr->cr0 = svm->cr0;
 		sr->cr3 = svm->cr3;
-		sr->cr4 = svm->cr4;
 		sr->efer = svm->efer;
 	}
 	sr->apic_base = svm->apic_base;
@@ -486,8 +510,8 @@ static u64 svm_get_cr4(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 
-	/* in shadow mode the VMCB has the hardware CR4, not the guest CR4 */
-	return svm->shadow ? svm->cr4 : svm->vmcb->save.cr4;
+	/* the VMCB has the hardware CR4, not the guest CR4 */
+	return svm->cr4;
 }
 
 /* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
@@ -531,14 +555,17 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->cr0 = sr->cr0;
 	save->cr2 = sr->cr2;
 	save->cr3 = sr->cr3;
-	save->cr4 = sr->cr4;
+	/* a MOV to CR4 that changes PGE or PCIDE flushes: a new ASID */
+	if (!svm->shadow && sr->cr4 != svm->cr4)
+		svm->asid_gen = 0;
+	svm->cr4 = sr->cr4;
+	save->cr4 = svm_hw_cr4(sr->cr4);
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
 	save->efer = sr->efer | EFER_SVME;
 	svm->apic_base = sr->apic_base;
 	if (svm->shadow) {
 		svm->cr0 = sr->cr0;
 		svm->cr3 = sr->cr3;
-		svm->cr4 = sr->cr4;
 		svm->efer = sr->efer;
 		svm_shadow_hw(vcpu);
 	}
@@ -621,6 +648,8 @@ static bool svm_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
 static void svm_skip(struct svm_vcpu *svm, unsigned int len)
 {
 	svm->vmcb->save.rip += len;
+	/* the instruction completed: its breakpoints count again */
+	svm->vmcb->save.rflags &= ~X86_EFLAGS_RF;
 }
 
 static int svm_exit_internal(struct mv_vcpu *vcpu, u32 suberror)
@@ -849,6 +878,46 @@ static int svm_handle_msr(struct mv_vcpu *vcpu)
 	return 1;
 }
 
+/* MOV to or from DR0-DR7: carried out on svm->dr (kmod/exc.c) */
+static int svm_handle_dr(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	int r = mv_exit_dr_insn(vcpu, &svm->dr);
+
+	svm->vmcb->save.dr7 = svm->dr.dr7;
+	return r;
+}
+
+/*
+ * The exceptions every guest has intercepted, given back to it: a #DB with
+ * the DR6 bits the run left in the VMCB (it began with MV_DR6_INIT), an
+ * #AC with its error code, as the CPU pushes it, and RF set as for any
+ * fault.  A #MC went to the host's handler already (svm_exit_irqoff()).
+ */
+static int svm_handle_exception(struct mv_vcpu *vcpu, unsigned int vector)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb_save *save = &svm->vmcb->save;
+
+	switch (vector) {
+	case X86_TRAP_DB:
+		mv_dr_deliver_db(&svm->dr, save->dr6 ^ MV_DR6_INIT);
+		save->dr7 = svm->dr.dr7;
+		mv_inject_exception(vcpu, X86_TRAP_DB, false, 0, 0);
+		return 1;
+	case X86_TRAP_AC:
+		save->rflags |= X86_EFLAGS_RF;
+		mv_inject_exception(vcpu, X86_TRAP_AC, true,
+				    svm->vmcb->control.exit_info_1, 0);
+		return 1;
+	case X86_TRAP_MC:
+		return 1;
+	default:
+		return svm_exit_internal(vcpu,
+				KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
+	}
+}
+
 static int svm_handle_exit(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
@@ -857,11 +926,17 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 
 	if (code >= SVM_EXIT_READ_CR0 && code <= SVM_EXIT_WRITE_CR15)
 		return mv_exit_cr_insn(vcpu);
+	if (code >= SVM_EXIT_READ_DR0 && code <= SVM_EXIT_WRITE_DR7)
+		return svm_handle_dr(vcpu);
 	switch (code) {
 	case SVM_EXIT_EXCP_BASE + X86_TRAP_PF:
 		/* exit_info_1: the error code, exit_info_2: the address */
 		return mv_exit_guest_pf(vcpu, svm->vmcb->control.exit_info_2,
 					svm->vmcb->control.exit_info_1);
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_DB:
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_AC:
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_MC:
+		return svm_handle_exception(vcpu, code - SVM_EXIT_EXCP_BASE);
 	case SVM_EXIT_INVLPG:
 		return mv_exit_cr_insn(vcpu);
 	case SVM_EXIT_INTR:
@@ -898,7 +973,13 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+		/* no device sees the guest's caches: nothing to write back */
 		svm_skip(svm, 2);
+		return 1;
+	case SVM_EXIT_RDPMC:
+		/* the guest has no performance counters */
+		svm_inject_exception(svm, X86_TRAP_GP, true, 0);
 		return 1;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMMCALL:
@@ -929,11 +1010,22 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	}
 }
 
+/*
+ * Right after the exit, interrupts still off: a machine check the guest
+ * took goes to the host's handler now, as if it had come in the host.
+ */
+static void svm_exit_irqoff(struct svm_vcpu *svm)
+{
+	if (svm->vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + X86_TRAP_MC)
+		mv_machine_check_irqoff();
+}
+
 static int svm_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb *vmcb = svm->vmcb;
 	const u64 *spec_ctrl = NULL;
+	bool dr_loaded;
 	u64 root;
 	int cpu, r;
 
@@ -970,6 +1062,9 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	}
 	mv_spec_enter_irqoff(vcpu->vm);
 
+	vmcb->save.dr6 = MV_DR6_INIT;
+	dr_loaded = mv_dr_enter_irqoff(&svm->dr);
+
 	mv_guest_enter_irqoff();
 	asm volatile("clgi" ::: "memory");
 	/*
@@ -983,8 +1078,10 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 		     svm->regs, spec_ctrl);
 	raw_local_irq_disable();
 	mv_spec_exit_irqoff();
+	mv_dr_exit_irqoff(dr_loaded);
 	mv_fpu_exit_irqoff(vcpu);
 	asm volatile("stgi" ::: "memory");
+	svm_exit_irqoff(svm);
 
 	vmcb->control.tlb_ctl = 0;
 	/*

@@ -14,6 +14,7 @@
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_INIT		BIT(3)
+#define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_INVD		BIT(22)
 #define SVM_I1_INVLPG		BIT(25)
@@ -33,6 +34,7 @@
 #define SVM_I2_SKINIT		BIT(6)
 #define SVM_I2_RDTSCP		BIT(7)
 #define SVM_I2_ICEBP		BIT(8)
+#define SVM_I2_WBINVD		BIT(9)
 #define SVM_I2_MONITOR		BIT(10)
 #define SVM_I2_MWAIT		BIT(11)
 #define SVM_I2_MWAIT_COND	BIT(12)
@@ -54,11 +56,14 @@
 /* exit codes */
 #define SVM_EXIT_READ_CR0	0x000
 #define SVM_EXIT_WRITE_CR15	0x01f
+#define SVM_EXIT_READ_DR0	0x020
+#define SVM_EXIT_WRITE_DR7	0x037
 #define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
+#define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076
 #define SVM_EXIT_HLT		0x078
@@ -76,6 +81,7 @@
 #define SVM_EXIT_SKINIT		0x086
 #define SVM_EXIT_RDTSCP		0x087
 #define SVM_EXIT_ICEBP		0x088
+#define SVM_EXIT_WBINVD		0x089
 #define SVM_EXIT_MONITOR	0x08a
 #define SVM_EXIT_MWAIT		0x08b
 #define SVM_EXIT_MWAIT_COND	0x08c

@@ -60,7 +60,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 			.true_entry = 0x0000ffff000011fbULL,
 		},
 		.ctls = {
-			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xa2,
+			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
 			.exit = 0x3f6ffb, .entry = 0xd1fb,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
@@ -70,7 +70,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		.name = "skylake-i7-6700k",
 		.caps = { SKYLAKE(SKYLAKE_BASIC, SKYLAKE_TRUE_PIN, SKYLAKE_EPT) },
 		.ctls = {
-			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xa2,
+			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
 			.exit = 0x3f6ffb, .entry = 0xd1fb,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
@@ -92,7 +92,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 			.true_entry = 0x0000ffff000011fbULL,
 		},
 		.ctls = {
-			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xa2,
+			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
 			.exit = 0x3f6ffb, .entry = 0xd1fb,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
@@ -107,7 +107,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		.caps = { SKYLAKE(0x005a040000000004ULL, SKYLAKE_TRUE_PIN,
 				  SKYLAKE_EPT) },
 		.ctls = {
-			.pin = 0x1f, .proc = 0xb599edfa, .proc2 = 0xa2,
+			.pin = 0x1f, .proc = 0xb599edfa, .proc2 = 0xe2,
 			.exit = 0x3f6fff, .entry = 0xd1ff,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
@@ -118,7 +118,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		.caps = { SKYLAKE(SKYLAKE_BASIC, SKYLAKE_TRUE_PIN,
 				  0x0000000006334141ULL) },
 		.ctls = {
-			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0x82,
+			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xc2,
 			.exit = 0x3f6ffb, .entry = 0xd1fb,
 			.vpid = false, .invept_single = true, .ept_2m = true,
 		},

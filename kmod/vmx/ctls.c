@@ -82,9 +82,13 @@ static const struct vmx_need entry_need[] = {
 			 CPU_BASED_CR3_STORE_EXITING | \
 			 CPU_BASED_INVLPG_EXITING)
 
-/* Controls that help but are not needed: the MSR bitmap, RDPMC, VPID. */
+/*
+ * Controls that help but are not needed: the MSR bitmap, RDPMC, VPID,
+ * WBINVD exiting (a guest's WBINVD would flush the host's caches).
+ */
 #define PROC_WANT	(CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_RDPMC_EXITING)
-#define PROC2_WANT	SECONDARY_EXEC_ENABLE_VPID
+#define PROC2_WANT	(SECONDARY_EXEC_ENABLE_VPID | \
+			 SECONDARY_EXEC_WBINVD_EXITING)
 
 /*
  * Computes one control field from its capability MSR: the needed bits,
@@ -117,10 +121,11 @@ static bool vmx_adjust(u64 cap, const struct vmx_need *need, size_t n,
  * Needs external-interrupt and NMI exiting; HLT, MWAIT, MONITOR, CR8,
  * MOV-DR and unconditional I/O exiting; TSC offsetting; EPT with 4-level
  * walks, write-back tables and INVEPT; unrestricted guest; a 64-bit host;
- * EFER and PAT switched by the VMCS.  Uses the MSR bitmap, RDPMC exiting
- * and VPIDs (with single-context INVVPID) when the CPU has them.  Every
- * other control is 0 unless the CPU forces it to 1; the TRUE_* MSRs, when
- * IA32_VMX_BASIC says they exist, let fewer be forced (CR3 exiting).
+ * EFER and PAT switched by the VMCS.  Uses the MSR bitmap, RDPMC and
+ * WBINVD exiting and VPIDs (with single-context INVVPID) when the CPU has
+ * them.  Every other control is 0 unless the CPU forces it to 1; the
+ * TRUE_* MSRs, when IA32_VMX_BASIC says they exist, let fewer be forced
+ * (CR3 exiting).
  * Shadow paging is possible when CR3-load, CR3-store and INVLPG exiting
  * may be set and EPT and unrestricted guest may be clear (never forced).
  *

@@ -46,6 +46,8 @@
 #include <asm/vmx.h>
 
 #include "../crinsn.h"
+#include "../event.h"
+#include "../exc.h"
 #include "../exit.h"
 #include "../fpu.h"
 #include "../memslot.h"
@@ -123,7 +125,7 @@ struct vmx_msr_areas {
  * @rflags: the guest's RFLAGS, likewise
  * @cr2: the guest's CR2, which the VMCS does not switch
  * @cr8: the guest's TPR as MOV CR8 sees it (no local APIC yet)
- * @dr: the guest's DR0-DR3, DR6 and DR7, kept but not armed
+ * @dr: the guest's debug registers; GUEST_DR7 is @dr.dr7 (kmod/exc.c)
  * @apic_base: what the guest and KVM_GET_SREGS see of IA32_APIC_BASE
  * @misc_enable: what the guest sees of IA32_MISC_ENABLE
  * @vpid: its VPID, 0 when VPIDs are not used (c)
@@ -158,7 +160,7 @@ struct vmx_vcpu {
 	unsigned long rflags;
 	unsigned long cr2;
 	unsigned long cr8;
-	unsigned long dr[8];
+	struct mv_dr dr;
 	u64 apic_base;
 	u64 misc_enable;
 	u16 vpid;
@@ -707,7 +709,8 @@ static unsigned long vmx_cr0_mask(const struct vmx_vcpu *vmx)
 
 static unsigned long vmx_cr4_mask(const struct vmx_vcpu *vmx)
 {
-	return vmx->shadow ? ~0UL : vmx_cr4_host_owned();
+	/* MCE too: the CPU runs the guest with the host's (vmx_hw_cr4()) */
+	return vmx->shadow ? ~0UL : vmx_cr4_host_owned() | X86_CR4_MCE;
 }
 
 /* The CR0 the CPU runs the guest with when the guest sees @cr0. */
@@ -719,9 +722,14 @@ static unsigned long vmx_hw_cr0(unsigned long cr0)
 	return (cr0 | on) & ~(X86_CR0_CD | X86_CR0_NW);
 }
 
+/*
+ * CR4.MCE stays as the host has it, so that a machine check in the guest
+ * raises the #MC the host intercepts, not a shutdown.
+ */
 static unsigned long vmx_hw_cr4(unsigned long cr4)
 {
-	return (cr4 | vmx_cr4_fixed0) & vmx_cr4_fixed1;
+	return ((cr4 | vmx_cr4_fixed0) & vmx_cr4_fixed1) |
+		(cr4_read_shadow() & X86_CR4_MCE);
 }
 
 static void vmx_write_cr0(struct vmx_vcpu *vmx, unsigned long cr0)
@@ -892,7 +900,7 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	unsigned int i;
 
 	memset(vmx->regs, 0, sizeof(vmx->regs));
-	memset(vmx->dr, 0, sizeof(vmx->dr));
+	mv_dr_reset(&vmx->dr);
 	/* EDX holds the processor signature after reset */
 	vmx->regs[2] = 0x600;
 	vmx->rip = 0xfff0;
@@ -900,8 +908,6 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	vmx->cr2 = 0;
 	vmx->cr8 = 0;
 	vmx->spec_ctrl = 0;
-	vmx->dr[6] = 0xffff0ff0;
-	vmx->dr[7] = 0x400;
 
 	vmx_write_seg(vmx, SEG_CS, 0xf000, 0xffff0000, 0xffff,
 		      VMCS_AR_P | VMCS_AR_S | 0xb);
@@ -919,7 +925,7 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	vmx_write_cr0(vmx, X86_CR0_ET | X86_CR0_CD | X86_CR0_NW);
 	vmx_write_cr4(vmx, 0);
 	vmx_wr(vmx, GUEST_CR3, 0);
-	vmx_wr(vmx, GUEST_DR7, 0x400);
+	vmx_wr(vmx, GUEST_DR7, vmx->dr.dr7);
 	vmx_wr(vmx, GUEST_RSP, 0);
 	vmx_wr(vmx, GUEST_RIP, vmx->rip);
 	vmx_wr(vmx, GUEST_RFLAGS, vmx->rflags);
@@ -967,8 +973,12 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	vmx_wr(vmx, SECONDARY_VM_EXEC_CONTROL, vmx_proc2(vmx));
 	vmx_wr(vmx, VM_EXIT_CONTROLS, vmx_ctls.exit);
 	vmx_wr(vmx, VM_ENTRY_CONTROLS, vmx_ctls.entry);
-	/* shadow paging: every #PF (the error-code mask and match are 0) */
-	vmx_wr(vmx, EXCEPTION_BITMAP, vmx->shadow ? BIT(X86_TRAP_PF) : 0);
+	/*
+	 * #DB, #AC and #MC always (kmod/exc.c); shadow paging: every #PF
+	 * (the error-code mask and match are 0)
+	 */
+	vmx_wr(vmx, EXCEPTION_BITMAP, BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) |
+	       BIT(X86_TRAP_MC) | (vmx->shadow ? BIT(X86_TRAP_PF) : 0));
 	vmx_wr(vmx, PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmx_wr(vmx, PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmx_wr(vmx, CR3_TARGET_COUNT, 0);
@@ -1562,6 +1572,8 @@ static void vmx_skip(struct vmx_vcpu *vmx)
 	u32 intr = vmx_rd(vmx, GUEST_INTERRUPTIBILITY_INFO);
 
 	vmx->rip += vmx_rd(vmx, VM_EXIT_INSTRUCTION_LEN);
+	/* the instruction completed: its breakpoints count again */
+	vmx->rflags &= ~X86_EFLAGS_RF;
 	/* the blocking by STI or MOV SS ends with the instruction */
 	if (intr & INTR_BLOCK_STI_MOVSS)
 		vmx_wr(vmx, GUEST_INTERRUPTIBILITY_INFO,
@@ -1710,26 +1722,63 @@ static int vmx_handle_cr(struct mv_vcpu *vcpu, u32 reason)
 	return 1;
 }
 
-/* MOV to and from DR0-DR7: kept, not armed (no guest breakpoints yet). */
+/*
+ * MOV to and from DR0-DR7, carried out on vmx->dr (kmod/exc.c).  The CPU
+ * checked the CPL, and DR7.GD, before the exit.
+ */
 static int vmx_handle_dr(struct mv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = vcpu->priv;
 	u64 q = vmx_rd(vmx, EXIT_QUALIFICATION);
 	unsigned int dr = q & 7, gpr = (q >> 8) & 15;
+	bool write = !(q & BIT(4));
+	bool wide = vmx_rd(vmx, GUEST_CS_AR_BYTES) & VMCS_AR_L;
+	unsigned long val = wide ? vmx->regs[gpr] : (u32)vmx->regs[gpr];
+	int r;
 
-	if (dr == 4 || dr == 5) {
-		if (vmx_read_cr4(vmx) & X86_CR4_DE) {
-			vmx_inject(vmx, X86_TRAP_UD, false, 0);
-			return 1;
-		}
-		dr += 2;
+	r = mv_dr_mov(&vmx->dr, dr, write, &val,
+		      vmx_read_cr4(vmx) & X86_CR4_DE);
+	vmx_wr(vmx, GUEST_DR7, vmx->dr.dr7);
+	if (r) {
+		mv_inject_exception(vcpu, r, r == X86_TRAP_GP, 0, 0);
+		return 1;
 	}
-	if (q & BIT(4))
-		vmx->regs[gpr] = vmx->dr[dr];
-	else
-		vmx->dr[dr] = vmx->regs[gpr];
+	if (!write)
+		vmx->regs[gpr] = wide ? val : (u32)val;
 	vmx_skip(vmx);
 	return 1;
+}
+
+/*
+ * The exceptions every guest has intercepted, given back to it: a #DB
+ * with the DR6 bits of the exit qualification (the exit left DR6 as it
+ * was), after the INT1 that raised it if one did; an #AC with its error
+ * code, RF set as for any fault.  A #MC went to the host's handler
+ * already (vmx_exit_irqoff()).
+ */
+static int vmx_handle_exception(struct mv_vcpu *vcpu, u32 info, u32 reason)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	switch (info & INTR_INFO_VECTOR_MASK) {
+	case X86_TRAP_DB:
+		mv_dr_deliver_db(&vmx->dr, vmx_rd(vmx, EXIT_QUALIFICATION));
+		vmx_wr(vmx, GUEST_DR7, vmx->dr.dr7);
+		if ((info & INTR_INFO_INTR_TYPE_MASK) ==
+		    INTR_TYPE_PRIV_SW_EXCEPTION)
+			vmx_skip(vmx);
+		mv_inject_exception(vcpu, X86_TRAP_DB, false, 0, 0);
+		return 1;
+	case X86_TRAP_AC:
+		vmx->rflags |= X86_EFLAGS_RF;
+		mv_inject_exception(vcpu, X86_TRAP_AC, true,
+				    vmx_rd(vmx, VM_EXIT_INTR_ERROR_CODE), 0);
+		return 1;
+	case X86_TRAP_MC:
+		return 1;
+	}
+	return vmx_exit_internal(vcpu, reason,
+				 KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON);
 }
 
 /* RDMSR and WRMSR: the MSRs mv_msr_known() lists, a #GP for the rest. */
@@ -1822,14 +1871,14 @@ static int vmx_handle_exit(struct mv_vcpu *vcpu, u32 reason)
 		/* NMIs went to the host already */
 		if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 			return 1;
-		/* the only exception intercepted: #PF, under shadow paging */
+		/* #PF, under shadow paging */
 		if (vmx->shadow &&
 		    (info & (INTR_INFO_INTR_TYPE_MASK | INTR_INFO_VECTOR_MASK)) ==
 		    (INTR_TYPE_HARD_EXCEPTION | X86_TRAP_PF))
 			return mv_exit_guest_pf(vcpu,
 					vmx_rd(vmx, EXIT_QUALIFICATION),
 					vmx_rd(vmx, VM_EXIT_INTR_ERROR_CODE));
-		break;
+		return vmx_handle_exception(vcpu, info, reason);
 	}
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 	case EXIT_REASON_INIT_SIGNAL:
@@ -1911,12 +1960,12 @@ static int vmx_handle_exit(struct mv_vcpu *vcpu, u32 reason)
 
 /*
  * The host state of the vCPU thread that a VM exit does not give back:
- * segment selectors, their bases, LDTR, the debug registers.
+ * segment selectors, their bases, LDTR, DEBUGCTL (the debug registers:
+ * mv_dr_exit_irqoff()).
  */
 struct vmx_host_save {
 	u16 ds, es, fs, gs, ldt;
 	unsigned long fs_base, kernel_gs_base;
-	unsigned long dr7;
 	u64 debugctl;
 };
 
@@ -1933,7 +1982,6 @@ static void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 	h->fs_base = fs_base;
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	vmx->msrs->host[VMX_KGS_SLOT].value = h->kernel_gs_base;
-	get_debugreg(h->dr7, 7);
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 
 	if (cr3 != vmx->host_cr3) {
@@ -1969,8 +2017,6 @@ static void vmx_restore_host(const struct vmx_host_save *h, int cpu)
 		load_gs_index(h->gs);
 		wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 	}
-	if (h->dr7 != 0x400)
-		set_debugreg(h->dr7, 7);
 	if (h->debugctl)
 		wrmsrl(MSR_IA32_DEBUGCTLMSR, h->debugctl);
 }
@@ -2000,10 +2046,33 @@ static void vmx_flush(struct mv_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmx->flush_vpid = false;
 }
 
+/*
+ * Right after the exit, interrupts still off: a machine check the guest
+ * took (or one during the entry) goes to the host's handler now, as if it
+ * had come in the host.
+ */
+static void vmx_exit_irqoff(struct vmx_vcpu *vmx, u32 reason)
+{
+	u32 info;
+
+	if ((reason & 0xffff) == EXIT_REASON_MCE_DURING_VMENTRY) {
+		mv_machine_check_irqoff();
+		return;
+	}
+	if ((reason & 0xffff) != EXIT_REASON_EXCEPTION_NMI)
+		return;
+	info = vmx_rd(vmx, VM_EXIT_INTR_INFO);
+	if ((info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK |
+		     INTR_INFO_VECTOR_MASK)) ==
+	    (INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | X86_TRAP_MC))
+		mv_machine_check_irqoff();
+}
+
 static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = vcpu->priv;
 	struct vmx_host_save host;
+	bool dr_loaded;
 	u32 reason = 0;
 	u64 root = 0;
 	int cpu, r;
@@ -2041,6 +2110,8 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 		native_write_cr2(vmx->cr2);
 
 	mv_spec_enter_irqoff(vcpu->vm);
+	dr_loaded = mv_dr_enter_irqoff(&vmx->dr);
+
 	mv_guest_enter_irqoff();
 	/* last: what the host touches after it may be in L1D again */
 	mv_spec_l1d_flush_irqoff();
@@ -2050,6 +2121,7 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 
 	vmx->cr2 = native_read_cr2();
 	vmx_restore_host(&host, cpu);
+	mv_dr_exit_irqoff(dr_loaded);
 	mv_fpu_exit_irqoff(vcpu);
 	if (!r) {
 		reason = vmx_rd(vmx, VM_EXIT_REASON);
@@ -2065,6 +2137,7 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 		     (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
 		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
 			apic->send_IPI(cpu, NMI_VECTOR);
+		vmx_exit_irqoff(vmx, reason);
 	}
 	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
 	local_irq_enable();
