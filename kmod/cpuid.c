@@ -24,6 +24,7 @@
 
 #include "compat.h"
 #include "cpuid.h"
+#include "cr.h"
 #include "fpu.h"
 #include "mv.h"
 #include "vcpu.h"
@@ -335,6 +336,7 @@ long mv_cpuid_set(struct mv_vcpu *vcpu, struct kvm_cpuid2 __user *uc)
 	kvfree(vcpu->cpuid.entries);
 	vcpu->cpuid.entries = e;
 	vcpu->cpuid.nent = c.nent;
+	mv_cr_update_features(vcpu);
 	return 0;
 }
 

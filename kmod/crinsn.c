@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The paging-control instructions shadow paging intercepts: MOV to and from
- * CR0, CR3 and CR4, CLTS, LMSW and INVLPG.  A backend whose hardware says
+ * CR0, CR3 and CR4, CLTS, LMSW and INVLPG (and, in both modes on SVM, MOV
+ * to CR4, which kmod/cr.c's rules must see).  A backend whose hardware says
  * nothing of the instruction (SVM without decode assists) hands the exit
  * here: the instruction is fetched through the guest's page tables,
  * decoded, checked as the SDM/APM define, and carried out through the
@@ -17,6 +18,7 @@
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
+#include "cr.h"
 #include "crinsn.h"
 #include "event.h"
 #include "exc.h"
@@ -297,14 +299,6 @@ static int cri_decode(const u8 *b, unsigned int avail, unsigned int mode,
 	return 0;
 }
 
-/* CR4 bits a guest may set */
-#define CRI_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
-			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
-			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
-			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | \
-			 X86_CR4_FSGSBASE | X86_CR4_PCIDE | \
-			 X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP)
-
 /* A CR0 value the guest loads: false for a #GP; may change EFER.LMA */
 static bool cri_set_cr0(struct kvm_sregs *s, u64 val)
 {
@@ -330,15 +324,10 @@ static bool cri_set_cr0(struct kvm_sregs *s, u64 val)
 	return true;
 }
 
-static bool cri_set_cr4(struct kvm_sregs *s, u64 val)
+/* The checks are kmod/cr.c's, the same for both backends. */
+static bool cri_set_cr4(u32 feat, struct kvm_sregs *s, u64 val)
 {
-	if (val & ~(u64)CRI_CR4_VALID)
-		return false;
-	if ((s->efer & EFER_LMA) && !(val & X86_CR4_PAE))
-		return false;
-	/* PCIDE only in long mode, with CR3[11:0] clear */
-	if ((val & X86_CR4_PCIDE) && !(s->cr4 & X86_CR4_PCIDE) &&
-	    (!(s->efer & EFER_LMA) || (s->cr3 & 0xfff)))
+	if (!mv_cr4_load_valid(feat, s->cr3, s->cr4, s->efer, val))
 		return false;
 	s->cr4 = val;
 	return true;
@@ -408,7 +397,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 		val = mode == 8 ? *gpr : (u32)*gpr;
 		if (ci.cr == 0 && !cri_set_cr0(&s, val))
 			return cri_gp(vcpu);
-		if (ci.cr == 4 && !cri_set_cr4(&s, val))
+		if (ci.cr == 4 && !cri_set_cr4(vcpu->cr_feat, &s, val))
 			return cri_gp(vcpu);
 		if (ci.cr == 3) {
 			if (s.cr4 & X86_CR4_PCIDE) {

@@ -7,7 +7,9 @@
  * userspace with struct kvm_run filled in, or a negative errno.
  */
 #include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -16,6 +18,7 @@
 #include <asm/fpu/api.h>
 
 #include "compat.h"
+#include "cr.h"
 #include "emul/emulate.h"
 #include "exit.h"
 #include "msr.h"
@@ -85,14 +88,13 @@ static void mv_kick_ipi(void *unused)
  */
 void mv_vcpu_kick_all(struct mv_vm *vm, int req)
 {
-	unsigned int i;
+	/* pairs with mv_vcpu_create(): the vCPUs below the count are whole */
+	unsigned int i, n = smp_load_acquire(&vm->nr_vcpus);
 
-	for (i = 0; i < READ_ONCE(vm->nr_vcpus); i++) {
-		struct mv_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+	for (i = 0; i < n; i++) {
+		struct mv_vcpu *vcpu = vm->vcpus[i];
 		int cpu;
 
-		if (!vcpu)
-			continue;
 		set_bit(req, &vcpu->requests);
 		/* Pairs with the entry path: request first, then mode. */
 		smp_mb__after_atomic();
@@ -320,7 +322,10 @@ void mv_vcpu_free(struct mv_vcpu *vcpu)
  * @vm: the VM
  * @id: the vCPU id (the APIC id), below MV_MAX_VCPUS
  *
- * Caller holds @vm->lock.
+ * Caller holds @vm->lock.  The vCPU is complete and published in @vm's
+ * array before its fd exists: no thread can reach it (KVM_RUN on a guessed
+ * fd number) while kicks and flushes of the whole VM would still miss it.
+ * The fd is installed last, when nothing can fail any more.
  *
  * Return: the vCPU fd, -EINVAL for a bad @id or too many vCPUs, -EEXIST for
  * an id in use, or another negative errno.
@@ -328,9 +333,11 @@ void mv_vcpu_free(struct mv_vcpu *vcpu)
 int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 {
 	struct mv_vcpu *vcpu;
+	struct file *file;
 	unsigned int i;
-	int r;
+	int r, fd;
 
+	lockdep_assert_held(&vm->lock);
 	if (id >= MV_MAX_VCPUS || vm->nr_vcpus >= MV_MAX_VCPUS)
 		return mv_fail(-EINVAL);
 	for (i = 0; i < vm->nr_vcpus; i++)
@@ -347,6 +354,7 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 		 task_pid_nr(current), id);
 	mutex_init(&vcpu->mutex);
 	preempt_notifier_init(&vcpu->pn, &mv_preempt_ops);
+	mv_cr_update_features(vcpu);
 
 	r = -ENOMEM;
 	vcpu->run_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -369,19 +377,30 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	if (r)
 		goto free_mmu;
 
+	fd = get_unused_fd_flags(O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto free_backend;
+	}
+	file = anon_inode_getfile("minivisor-vcpu", &mv_vcpu_fops, vcpu,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
+		goto put_fd;
+	}
+
 	/* The vCPU fd keeps the VM; the VM frees its vCPUs. */
 	mv_vm_get(vm);
-	r = anon_inode_getfd("minivisor-vcpu", &mv_vcpu_fops, vcpu,
-			     O_RDWR | O_CLOEXEC);
-	if (r < 0)
-		goto put_vm;
 	vm->vcpus[vm->nr_vcpus] = vcpu;
 	/* the vCPU is complete before anyone can find it */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
-	return r;
+	/* only now can another thread reach it through the fd */
+	fd_install(fd, file);
+	return fd;
 
-put_vm:
-	mv_vm_put_nofree(vm);
+put_fd:
+	put_unused_fd(fd);
+free_backend:
 	mv_ops->vcpu_free(vcpu);
 free_mmu:
 	vm->mmu->vcpu_destroy(vcpu);

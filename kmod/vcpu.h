@@ -84,6 +84,8 @@ struct mv_shadow_vcpu;
  *	userspace [@mutex]
  * @insn_io: what an emulated instruction waits for [@mutex]
  * @cpuid: the CPUID table the guest sees [@mutex]
+ * @cr_feat: the MV_CRF_* features its CR4 and EFER may use: the host's
+ *	and @cpuid's (kmod/cr.c) [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
  * @tdp_cache: table pages for the next second-level fault [@mutex]
  * @shadow: the shadow MMU's state, in shadow mode [@mutex]
@@ -113,6 +115,7 @@ struct mv_vcpu {
 	struct mv_emul_ctxt *emul;
 	struct mv_insn_io insn_io;
 	struct mv_cpuid cpuid;
+	u32 cr_feat;
 	bool has_run;
 	struct mv_tdp_cache tdp_cache;
 	struct mv_shadow_vcpu *shadow;

@@ -22,6 +22,7 @@
 #include <asm/trapnr.h>
 #include <asm/tsc.h>
 
+#include "../cr.h"
 #include "../crinsn.h"
 #include "../event.h"
 #include "../exc.h"
@@ -305,7 +306,11 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 		c->intercept_exceptions |= BIT(X86_TRAP_PF);
 		c->intercept_misc1 |= SVM_I1_INVLPG;
 	} else {
-		/* CR4 reads and writes: the hardware's has MCE forced */
+		/*
+		 * CR4 reads and writes: the hardware's has MCE forced, and
+		 * writes go through kmod/cr.c's rules (no CET or PKS over
+		 * the host's unswitched MSRs, nothing the guest CPUID denies)
+		 */
 		c->intercept_cr = BIT(4) | BIT(16 + 4);
 		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 		c->nested_cr3 = vcpu->vm->tdp.root_pa;
@@ -514,30 +519,13 @@ static u64 svm_get_cr4(struct mv_vcpu *vcpu)
 	return svm->cr4;
 }
 
-/* The checks KVM makes on KVM_SET_SREGS; VMRUN checks the rest. */
-static bool svm_sregs_valid(const struct kvm_sregs *sr)
-{
-	if (sr->cr0 >> 32 || sr->cr4 >> 32)
-		return false;
-	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
-		return false;
-	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
-		return false;
-	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
-		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
-			return false;
-	} else if ((sr->efer & EFER_LMA) || sr->cs.l) {
-		return false;
-	}
-	return true;
-}
-
 static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb_save *save = &svm->vmcb->save;
 
-	if (!svm_sregs_valid(sr))
+	/* kmod/cr.c's checks, KVM's; VMRUN checks the rest */
+	if (!mv_vcpu_sregs_valid(vcpu, sr))
 		return mv_fail(-EINVAL);
 
 	svm_seg_from_kvm(&save->cs, &sr->cs);
@@ -568,6 +556,9 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 		svm->cr3 = sr->cr3;
 		svm->efer = sr->efer;
 		svm_shadow_hw(vcpu);
+	} else {
+		/* new paging state: a fresh ASID, no old mapping survives */
+		svm->asid_gen = 0;
 	}
 	return 0;
 }
@@ -690,9 +681,6 @@ static int svm_handle_npf(struct mv_vcpu *vcpu)
 				 SVM_NPF_WRITE);
 }
 
-/* EFER bits a guest may have: SCE, LME, LMA, NXE */
-#define SVM_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
 static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct svm_vcpu *svm = vcpu->priv;
@@ -800,7 +788,7 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 		u64 cr0 = svm->shadow ? svm->cr0 : save->cr0;
 		u64 cur = svm->shadow ? svm->efer : save->efer;
 
-		if (data & ~SVM_EFER_VALID)
+		if (!mv_vcpu_efer_valid(vcpu, data, host))
 			return -EINVAL;
 		if (!host) {
 			/* LME cannot change while paging is on; LMA is read-only */

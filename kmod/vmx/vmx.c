@@ -45,6 +45,7 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
+#include "../cr.h"
 #include "../crinsn.h"
 #include "../event.h"
 #include "../exc.h"
@@ -690,10 +691,20 @@ static unsigned long vmx_cr0_host_owned(void)
 	return forced | X86_CR0_CD | X86_CR0_NW | X86_CR0_PG;
 }
 
+/*
+ * CR4 bits a guest in the TDP mode may write without an exit: bits every
+ * vCPU may have (kmod/cr.c) whose effect stays within the guest.  Every
+ * other bit is the host's, so that each write of it meets kmod/cr.c's
+ * rules: the CPU would accept CET, PKS or UINTR, which would run the guest
+ * on host MSRs VM entry does not switch, or bits the guest's CPUID denies.
+ */
+#define VMX_CR4_GUEST_OWNED	(X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | \
+				 X86_CR4_PGE | X86_CR4_PCE | \
+				 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+
 static unsigned long vmx_cr4_host_owned(void)
 {
-	return ((vmx_cr4_fixed0 | ~vmx_cr4_fixed1) & 0xffffffffUL) |
-		X86_CR4_VMXE | X86_CR4_SMXE;
+	return ~(VMX_CR4_GUEST_OWNED & ~vmx_cr4_fixed0 & vmx_cr4_fixed1);
 }
 
 /*
@@ -1251,26 +1262,18 @@ static void vmx_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	vmx_put();
 }
 
-/* The checks KVM makes on KVM_SET_SREGS; VM entry checks the rest. */
-static bool vmx_sregs_valid(const struct kvm_sregs *sr)
+/*
+ * The checks KVM makes on KVM_SET_SREGS (kmod/cr.c's) and a CR4 VMX
+ * operation allows; VM entry checks the rest.
+ */
+static bool vmx_sregs_valid(const struct mv_vcpu *vcpu,
+			    const struct kvm_sregs *sr)
 {
-	if (sr->cr0 >> 32 || sr->cr4 >> 32 || sr->cr8 > 15)
+	if (sr->cr8 > 15)
 		return false;
-	if ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE))
+	if (sr->cr4 & ~vmx_cr4_fixed1)
 		return false;
-	if ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD))
-		return false;
-	if (sr->cr4 & (X86_CR4_VMXE | X86_CR4_SMXE))
-		return false;
-	if (sr->efer & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
-		return false;
-	if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG)) {
-		if (!(sr->cr4 & X86_CR4_PAE) || !(sr->efer & EFER_LMA))
-			return false;
-	} else if ((sr->efer & EFER_LMA) || sr->cs.l) {
-		return false;
-	}
-	return true;
+	return mv_vcpu_sregs_valid(vcpu, sr);
 }
 
 static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
@@ -1279,7 +1282,7 @@ static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	bool pae = !vmx->shadow && vmx_pae_paging(sr->cr0, sr->cr4, sr->efer);
 	u64 pdpte[4] = { };
 
-	if (!vmx_sregs_valid(sr))
+	if (!vmx_sregs_valid(vcpu, sr))
 		return mv_fail(-EINVAL);
 	/*
 	 * As KVM: PAE paging needs the PDPTEs where CR3 says.  Under shadow
@@ -1392,9 +1395,6 @@ out:
 	return r;
 }
 
-/* EFER bits a guest may have: SCE, LME, LMA, NXE */
-#define VMX_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
-
 static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 			      bool host)
 {
@@ -1436,7 +1436,7 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 		vmx->apic_base = data;
 		return 0;
 	case MSR_EFER:
-		if (data & ~(u64)VMX_EFER_VALID)
+		if (!mv_vcpu_efer_valid(vmx->vcpu, data, host))
 			return -EINVAL;
 		efer = vmx->shadow ? vmx->efer : vmx_rd(vmx, GUEST_IA32_EFER);
 		if (!host) {
@@ -1652,15 +1652,30 @@ static int vmx_mov_to_cr0(struct mv_vcpu *vcpu, unsigned long val)
 	return 0;
 }
 
-static int vmx_mov_to_cr4(struct vmx_vcpu *vmx, unsigned long val)
+/*
+ * MOV to CR4 (of a bit the host owns), as the CPU would do it, with
+ * kmod/cr.c's rules; 0, or -EINVAL for a #GP.
+ */
+static int vmx_mov_to_cr4(struct mv_vcpu *vcpu, unsigned long val)
 {
-	if (val >> 32 || (val & vmx_cr4_host_owned() & ~vmx_cr4_fixed0))
+	struct vmx_vcpu *vmx = vcpu->priv;
+	unsigned long old = vmx_read_cr4(vmx);
+	u64 cr3 = vmx_rd(vmx, GUEST_CR3);
+	u64 efer = vmx_rd(vmx, GUEST_IA32_EFER);
+	u64 pdpte[4];
+
+	if (val & ~vmx_cr4_fixed1)
 		return -EINVAL;
-	if (val & (X86_CR4_VMXE | X86_CR4_SMXE))
+	if (!mv_cr4_load_valid(vcpu->cr_feat, cr3, old, efer, val))
 		return -EINVAL;
-	if ((vmx_rd(vmx, GUEST_IA32_EFER) & EFER_LMA) &&
-	    !(val & X86_CR4_PAE))
-		return -EINVAL;
+	/* PAE paging: a change of these reloads the PDPTEs (SDM 4.4.1) */
+	if (vmx_pae_paging(vmx_read_cr0(vmx), val, efer) &&
+	    ((val ^ old) & (X86_CR4_PGE | X86_CR4_PSE | X86_CR4_PAE |
+			    X86_CR4_SMEP))) {
+		if (vmx_read_pdptrs(vcpu, cr3, pdpte))
+			return -EINVAL;
+		vmx_write_pdptrs(vmx, pdpte);
+	}
 	vmx_write_cr4(vmx, val);
 	vmx->flush_vpid = true;
 	return 0;
@@ -1690,7 +1705,7 @@ static int vmx_handle_cr(struct mv_vcpu *vcpu, u32 reason)
 			vmx_wr(vmx, GUEST_CR3, val);
 			break;
 		case 4:
-			r = vmx_mov_to_cr4(vmx, val);
+			r = vmx_mov_to_cr4(vcpu, val);
 			break;
 		case 8:
 			if (val > 15)

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_CREATE_VCPU's errnos and its race with the rest of the VM.
+ *
+ * An id at or above KVM_CAP_MAX_VCPU_ID is EINVAL, an id in use EEXIST,
+ * one vCPU more than KVM_CAP_MAX_VCPUS EINVAL (as in KVM).
+ *
+ * The race: while one thread creates vCPUs, another guesses the number the
+ * next vCPU fd will get (the lowest free one) and runs the vCPU through it
+ * as soon as it exists, then closes it, and a third makes VM-wide flushes
+ * (a memory slot added and deleted, guest memory dropped with
+ * MADV_DONTNEED) all the while.  A vCPU whose fd exists before the VM
+ * lists it runs unseen by those flushes; the kernel log (KASAN, lockdep)
+ * judges the rest.  Written against <linux/kvm.h> only.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "lib/mv_util.h"
+
+#define NR_RACE_VCPUS	8
+#define RUNS_PER_VCPU	4
+#define CODE_GPA	0xffff0000ULL	/* the reset vector's 64 KiB */
+#define CODE_SIZE	0x10000ULL
+#define DATA_GPA	0x100000ULL
+#define DATA_SIZE	0x10000ULL
+
+/*
+ * At the reset vector (CS base 0xffff0000, IP 0xfff0), real mode:
+ *	1: mov $0x400, %cx; 2: loop 2b; hlt; jmp 1b
+ */
+static const unsigned char reset_code[] = {
+	0xb9, 0x00, 0x04, 0xe2, 0xfe, 0xf4, 0xeb, 0xf8,
+};
+
+struct race {
+	int dev, vm;
+	size_t run_size;
+	unsigned char *code, *data;
+	atomic_int creating;		/* the creator has not finished */
+	atomic_int found;		/* vCPUs the guesser ran */
+	atomic_int hlts;		/* KVM_EXIT_HLT seen */
+	atomic_int bad_exits;
+	atomic_int flushes;
+	int fds[NR_RACE_VCPUS];
+	int create_errno;
+};
+
+static void *creator(void *arg)
+{
+	struct race *r = arg;
+
+	for (int i = 0; i < NR_RACE_VCPUS; i++) {
+		r->fds[i] = ioctl(r->vm, KVM_CREATE_VCPU, i);
+		if (r->fds[i] < 0) {
+			r->create_errno = errno;
+			break;
+		}
+		usleep(2000);
+	}
+	atomic_store(&r->creating, 0);
+	return NULL;
+}
+
+/* Runs the vCPU behind @fd a few times; false when @fd is no vCPU (yet). */
+static bool run_guessed(struct race *r, int fd)
+{
+	struct kvm_run *run;
+
+	if (ioctl(fd, KVM_RUN, 0) && errno != EINTR)
+		return false;
+	run = mmap(NULL, r->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	if (run == MAP_FAILED) {
+		atomic_fetch_add(&r->bad_exits, 1);
+		return true;
+	}
+	for (int i = 0; i < RUNS_PER_VCPU; i++) {
+		if (run->exit_reason == KVM_EXIT_HLT)
+			atomic_fetch_add(&r->hlts, 1);
+		else
+			atomic_fetch_add(&r->bad_exits, 1);
+		if (ioctl(fd, KVM_RUN, 0))
+			atomic_fetch_add(&r->bad_exits, 1);
+	}
+	munmap(run, r->run_size);
+	return true;
+}
+
+static void *guesser(void *arg)
+{
+	struct race *r = arg;
+
+	while (atomic_load(&r->found) < NR_RACE_VCPUS) {
+		int fd = dup(0);
+		bool creating = atomic_load(&r->creating);
+
+		if (fd < 0)
+			break;
+		close(fd);
+		/* the next vCPU fd will be @fd, unless another file gets it */
+		if (!run_guessed(r, fd)) {
+			if (!creating)
+				break;
+			continue;
+		}
+		atomic_fetch_add(&r->found, 1);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *flusher(void *arg)
+{
+	struct race *r = arg;
+	struct kvm_userspace_memory_region slot = {
+		.slot = 1, .guest_phys_addr = DATA_GPA,
+		.userspace_addr = (uintptr_t)r->data,
+	};
+
+	while (atomic_load(&r->creating) ||
+	       atomic_load(&r->found) < NR_RACE_VCPUS) {
+		slot.memory_size = DATA_SIZE;
+		if (ioctl(r->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+			break;
+		madvise(r->code + CODE_SIZE / 2, CODE_SIZE / 4, MADV_DONTNEED);
+		madvise(r->data, DATA_SIZE, MADV_DONTNEED);
+		slot.memory_size = 0;
+		if (ioctl(r->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+			break;
+		atomic_fetch_add(&r->flushes, 1);
+		if (atomic_load(&r->flushes) > 100000)
+			break;
+	}
+	return NULL;
+}
+
+TEST(create_errnos)
+{
+	int dev = mv_open_dev(), vm, max_id, max, fd0, n;
+	int fds[64];
+
+	ASSERT_LE(0, dev) TH_LOG("%s: %s", mv_dev_path(), strerror(errno));
+	vm = ioctl(dev, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, mv_vm_choose_mmu(vm));
+	max_id = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		SKIP(return, "no vCPUs on this backend");
+	ASSERT_LT(0, max_id);
+
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, max_id));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, -1UL));
+	EXPECT_EQ(EINVAL, errno);
+	fd0 = ioctl(vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, fd0) TH_LOG("vCPU 0: %s", strerror(errno));
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 0));
+	EXPECT_EQ(EEXIST, errno);
+	/* a closed vCPU fd does not free its id: the vCPU lives with the VM */
+	close(fd0);
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 0));
+	EXPECT_EQ(EEXIST, errno);
+
+	if (max <= (int)ARRAY_SIZE(fds)) {
+		for (n = 1; n < max; n++) {
+			fds[n] = ioctl(vm, KVM_CREATE_VCPU, n);
+			ASSERT_LE(0, fds[n]) TH_LOG("vCPU %d: %s", n,
+						   strerror(errno));
+		}
+		/* full: EINVAL, for a fresh id as for one in use */
+		if (max < max_id) {
+			EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, max));
+			EXPECT_EQ(EINVAL, errno);
+		}
+		EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 1));
+		EXPECT_TRUE(errno == EINVAL || errno == EEXIST);
+		for (n = 1; n < max; n++)
+			close(fds[n]);
+	}
+	close(vm);
+	close(dev);
+}
+
+TEST(create_run_flush_race)
+{
+	struct kvm_userspace_memory_region code = {
+		.slot = 0, .guest_phys_addr = CODE_GPA,
+		.memory_size = CODE_SIZE,
+	};
+	pthread_t t[3];
+	struct race *r;
+	int extra = 0;
+
+	r = calloc(1, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	for (int i = 0; i < NR_RACE_VCPUS; i++)
+		r->fds[i] = -1;
+	r->dev = mv_open_dev();
+	ASSERT_LE(0, r->dev) TH_LOG("%s: %s", mv_dev_path(), strerror(errno));
+	r->vm = ioctl(r->dev, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, r->vm);
+	ASSERT_EQ(0, mv_vm_choose_mmu(r->vm));
+	if (ioctl(r->vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS) <
+	    NR_RACE_VCPUS)
+		SKIP(return, "fewer than %d vCPUs", NR_RACE_VCPUS);
+	r->run_size = ioctl(r->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	r->code = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	r->data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r->code);
+	ASSERT_NE(MAP_FAILED, r->data);
+	memcpy(r->code + 0xfff0, reset_code, sizeof(reset_code));
+	code.userspace_addr = (uintptr_t)r->code;
+	ASSERT_EQ(0, ioctl(r->vm, KVM_SET_USER_MEMORY_REGION, &code));
+	atomic_store(&r->creating, 1);
+
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, guesser, r));
+	ASSERT_EQ(0, pthread_create(&t[2], NULL, flusher, r));
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, creator, r));
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+
+	EXPECT_EQ(0, r->create_errno) TH_LOG("%s", strerror(r->create_errno));
+	EXPECT_EQ(0, atomic_load(&r->bad_exits));
+	TH_LOG("vCPUs found by fd guessing: %d, HLT exits %d, flushes %d",
+	       atomic_load(&r->found), atomic_load(&r->hlts),
+	       atomic_load(&r->flushes));
+	/*
+	 * The vCPUs the guesser missed still have their fds (numbers the
+	 * guesser closed may have been given again: each open one once).
+	 */
+	for (int i = 0; i < NR_RACE_VCPUS; i++) {
+		bool again = false;
+
+		for (int j = i + 1; j < NR_RACE_VCPUS; j++)
+			again |= r->fds[j] == r->fds[i];
+		if (again || r->fds[i] < 0 || fcntl(r->fds[i], F_GETFD) < 0)
+			continue;
+		EXPECT_TRUE(run_guessed(r, r->fds[i]));
+		close(r->fds[i]);
+		extra++;
+	}
+	/* each vCPU ran once, stopping at its HLT each time */
+	EXPECT_EQ(NR_RACE_VCPUS, atomic_load(&r->found) + extra);
+	EXPECT_EQ(0, atomic_load(&r->bad_exits));
+	EXPECT_EQ(NR_RACE_VCPUS * RUNS_PER_VCPU, atomic_load(&r->hlts));
+	EXPECT_LT(0, atomic_load(&r->flushes));
+	close(r->vm);
+	close(r->dev);
+	munmap(r->code, CODE_SIZE);
+	munmap(r->data, DATA_SIZE);
+	free(r);
+}
+
+TEST_HARNESS_MAIN
