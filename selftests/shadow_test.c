@@ -479,6 +479,46 @@ TEST_F(shadow, flooded_table)
 }
 
 /* Builds the 64 address spaces of lm_as: private PDPT, PD, PT, page. */
+/*
+ * 24 shadows of one guest page table (every R/W, U/S and NX combination
+ * of the PD entries above it, in each CR0.WP and EFER.NXE mode), then an
+ * emulated write to one of its entries: more shadows to bring in step than
+ * the vCPU caches rmap entries for, which must all see the new entry (the
+ * reads after the write return the new page's value through all of them).
+ */
+TEST_F(shadow, many_shadows_one_table)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	__u64 *t = gmem64(&self->g, 0x30000);
+	int k;
+
+	long_mode(_metadata, &self->g, lm_many_start, lm_many_end);
+	*gmem64(&self->g, PML4) = PDPT | P | RW | US;
+	*gmem64(&self->g, PDPT) = PD | P | RW | US;
+	for (k = 1; k <= 8; k++)
+		pd[k] = 0x30000 | P | A | ((k - 1) & 1 ? RW : 0) |
+			((k - 1) & 2 ? US : 0) | (k > 4 ? NX : 0);
+	t[5] = 0x40000 | P | RW | A | D;
+	*gmem32(&self->g, 0x40000) = 0x1111;
+	*gmem32(&self->g, 0x41000) = 0x2222;
+
+	EXPECT_EQ(8 * 0x1111U, OUT());		/* WP, NXE */
+	EXPECT_EQ(4 * 0x1111U, OUT());		/* WP */
+	EXPECT_EQ(4 * 0x1111U, OUT());		/* none */
+	EXPECT_EQ(8 * 0x1111U, OUT());		/* NXE */
+	EXPECT_EQ(8 * 0x2222U, OUT());		/* NXE, after the write */
+	EXPECT_EQ(8 * 0x2222U, OUT());		/* WP, NXE */
+	EXPECT_EQ(4 * 0x2222U, OUT());		/* WP */
+	EXPECT_EQ(4 * 0x2222U, OUT());		/* none */
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0x41063ULL, t[5]);
+	/* the 24 page-table shadows, and the roots and PDs above them */
+	EXPECT_LE(24ULL + 8, STAT("shadow_pages_created"));
+	EXPECT_LE(1ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_unsynced"));
+	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
+}
+
 static void build_spaces(struct mv_guest *g)
 {
 	int i;

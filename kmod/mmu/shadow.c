@@ -205,22 +205,38 @@ static int shadow_topup(struct mv_shadow_vcpu *sv)
 	return 0;
 }
 
+/*
+ * An rmap entry from the vCPU's cache, or NULL when it is empty.  A fault
+ * never needs more than the cache holds (shadow_topup() filled it); the
+ * prefetch of an emulated PTE write stops when it is empty.  Every caller
+ * copes with NULL by leaving the shadow entry empty: the next access then
+ * faults, with the cache topped up again.
+ */
 static struct mv_rmap *shadow_take_rmap(struct mv_shadow_vcpu *sv)
 {
-	/* topped up before: a fault never needs more than the cache holds */
-	if (WARN_ON_ONCE(!sv->nr_rmap))
+	if (!sv->nr_rmap)
 		return NULL;
 	return sv->rmap[--sv->nr_rmap];
 }
 
 /* ---------------------------------------------------------- rmap, links */
 
-static void rmap_add(struct mv_vm *vm, struct mv_rmap *e, u64 gfn,
+/*
+ * Records that *@sptep is to map @gfn, with an entry from @sv's cache;
+ * false (nothing recorded: the caller must not install the leaf) when
+ * the cache is empty.
+ */
+static bool rmap_add(struct mv_vm *vm, struct mv_shadow_vcpu *sv, u64 gfn,
 		     u64 *sptep)
 {
+	struct mv_rmap *e = shadow_take_rmap(sv);
+
+	if (!e)
+		return false;
 	e->gfn = gfn;
 	e->sptep = sptep;
 	hlist_add_head(&e->link, &vm->shadow.rmap[gfn_hash(gfn)]);
+	return true;
 }
 
 static void rmap_del(struct mv_vm *vm, u64 gfn, u64 *sptep)
@@ -295,18 +311,20 @@ static void shadow_unlink(struct mv_vm *vm, u64 *sptep,
 		shadow_zap_sp(vm, child, freed);
 }
 
-static void shadow_link(struct mv_shadow_vcpu *sv, u64 *sptep,
+/* Points *@sptep to @child; false (nothing done) when @sv's cache is empty */
+static bool shadow_link(struct mv_shadow_vcpu *sv, u64 *sptep,
 			struct mv_sp *child, bool pdpte)
 {
 	struct mv_rmap *e = shadow_take_rmap(sv);
 
 	if (!e)
-		return;
+		return false;
 	e->sptep = sptep;
 	e->gfn = 0;
 	hlist_add_head(&e->link, &child->parents);
 	/* a legacy-PAE PDPTE has reserved bits where the others are */
 	WRITE_ONCE(*sptep, __pa(child->spt) | (pdpte ? SPTE_P : SPTE_LINK));
+	return true;
 }
 
 /* Clears present entry @i of @sp, a leaf (4 KiB or 2 MiB) or a link */
@@ -814,7 +832,8 @@ static bool shadow_map_2m(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		*flush = true;
 	}
 	sp->gfns[i] = base;
-	rmap_add(vm, shadow_take_rmap(to_sv(vcpu)), base, &sp->spt[i]);
+	if (!rmap_add(vm, to_sv(vcpu), base, &sp->spt[i]))
+		return true;	/* left empty: the access faults again */
 	WRITE_ONCE(sp->spt[i], spte);
 	vm->shadow.nr_2m++;
 	return true;
@@ -884,9 +903,8 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 			*flush = true;
 		}
 		child = shadow_get(vm, sv, cgfn, role, flush, NULL);
-		if (!child)
-			return;
-		shadow_link(sv, &table[i], child, !sp);
+		if (!child || !shadow_link(sv, &table[i], child, !sp))
+			return;		/* the access faults again */
 		sp = child;
 		table = sp->spt;
 	}
@@ -910,8 +928,8 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		*flush = true;
 	}
 	sp->gfns[i] = gfn;
-	rmap_add(vm, shadow_take_rmap(sv), gfn, &table[i]);
-	WRITE_ONCE(table[i], spte);
+	if (rmap_add(vm, sv, gfn, &table[i]))
+		WRITE_ONCE(table[i], spte);
 }
 
 static const struct mv_walk_ops shadow_walk_ops;
@@ -1463,8 +1481,8 @@ static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	if (!(acc & MV_ACC_EXEC))
 		spte |= SPTE_NX;
 	sp->gfns[i] = gfn;
-	rmap_add(vm, shadow_take_rmap(sv), gfn, &sp->spt[i]);
-	WRITE_ONCE(sp->spt[i], spte);
+	if (rmap_add(vm, sv, gfn, &sp->spt[i]))
+		WRITE_ONCE(sp->spt[i], spte);
 }
 
 /*
@@ -1479,14 +1497,15 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
 	const struct mv_memslot *slot;
-	struct mv_sp *sp, *sps[16];
+	struct mv_sp *sp, *tmp;
 	struct page *page = NULL;
 	struct mv_walk_env env;
 	struct shadow_mode m;
 	bool flush = false, writable = false, any = false;
-	unsigned int esize, gi, i, k, n = 0;
+	unsigned int esize, gi, i;
 	unsigned long seq;
 	LIST_HEAD(freed);
+	LIST_HEAD(written);
 	u64 gpte = 0, pfn = 0, ngfn, rsvd = 0;
 
 	shadow_env(vcpu, &env);
@@ -1530,15 +1549,19 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 			pfn = 0;	/* raced: fault it in later */
 	}
 
-	/* the shadows of the table written; zapping never frees at once */
+	/*
+	 * Every shadow of the table written, however many roles it has: a
+	 * private list, since zapping one can zap others and take them off
+	 * the hash (a zapped page is only freed after the lock is dropped).
+	 */
 	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gpa >> PAGE_SHIFT)],
 			     hash_link) {
 		if (sp->gfn == gpa >> PAGE_SHIFT && !sp->role.direct &&
-		    !sp->top && !sp->unsync && n < ARRAY_SIZE(sps))
-			sps[n++] = sp;
+		    !sp->top && !sp->unsync)
+			list_add_tail(&sp->write_link, &written);
 	}
-	for (k = 0; k < n; k++) {
-		sp = sps[k];
+	list_for_each_entry_safe(sp, tmp, &written, write_link) {
+		list_del(&sp->write_link);
 		if (sp->invalid)
 			continue;
 		any = true;
@@ -1573,8 +1596,9 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 			shadow_drop_spte(vm, sp, gi, &freed);
 			flush = true;
 		}
+		/* prefetched while the cache lasts; the rest fault it in */
 		if (sp->role.level == 1 && pfn && sp->role.gmode == m.gmode &&
-		    sp->role.cr0_wp && !(gpte & rsvd))
+		    sp->role.cr0_wp && !(gpte & rsvd) && sv->nr_rmap)
 			shadow_prefetch(vm, sv, &m, sp, gi, gpte, pfn,
 					writable);
 	}
@@ -1858,7 +1882,8 @@ void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 			 bool writable)
 {
 	sp->gfns[i] = gfn;
-	rmap_add(vm, shadow_take_rmap(sv), gfn, &sp->spt[i]);
+	if (!rmap_add(vm, sv, gfn, &sp->spt[i]))
+		return;
 	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A |
 		(writable ? SPTE_RW | SPTE_D : 0);
 }

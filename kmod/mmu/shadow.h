@@ -68,6 +68,8 @@ union mv_sp_role {
  * @root_count: vCPUs using it as their root, and references from their
  *	previous-roots caches
  * @unsync_link: in the VM's list of unsync pages, while @unsync
+ * @write_link: in the private list of the shadows an emulated write to
+ *	the guest table reaches, while shadow_write_gpa() runs
  * @invalid: zapped while a vCPU held it as root; freed at the last put
  * @top: a shadow of the guest's top-level table: never write-protected,
  *	brought in step entry by entry at CR3 loads and INVLPG instead
@@ -90,6 +92,7 @@ struct mv_sp {
 	unsigned int root_count;
 	unsigned int write_count;
 	struct list_head unsync_link;
+	struct list_head write_link;
 	bool invalid;
 	bool top;
 	bool unsync;

@@ -327,6 +327,38 @@ static void shadow_rmap(struct kunit *test)
 }
 
 /*
+ * The vCPU's rmap cache runs out (more leaves than one top-up holds): the
+ * leaf that finds it empty is left out, not installed without an rmap
+ * entry, and the next top-up lets it be mapped.
+ */
+static void shadow_rmap_cache_empty(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role leaf = role_of(1, MV_GMODE_LONG, true, MV_ACC_ALL);
+	unsigned int i, n = MV_SHADOW_CACHE_RMAP + 2;
+	struct mv_sp *sp;
+	bool created;
+
+	sp = get(test, 0x200, leaf, &created);
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	for (i = 0; i < n; i++)
+		mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, i, 0x30, FAKE_PFN(i),
+				    true);
+	KUNIT_EXPECT_EQ(test, ctx->sv->nr_rmap, 0U);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 0x30),
+			(unsigned int)MV_SHADOW_CACHE_RMAP);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, !!sp->spt[i], i < MV_SHADOW_CACHE_RMAP);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, n - 1, 0x30, FAKE_PFN(n),
+			    true);
+	KUNIT_EXPECT_NE(test, sp->spt[n - 1], 0ULL);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 0x30, 0x31),
+			(unsigned long)MV_SHADOW_CACHE_RMAP + 1);
+}
+
+/*
  * 2 MiB leaves: counted; a guest table in their range zaps the writable
  * ones (a read-only one may stay); the notifier's zap of part of the
  * range takes the whole leaf; zapping the page drops the count.
@@ -474,6 +506,7 @@ static struct kunit_case shadow_cases[] = {
 	KUNIT_CASE(shadow_hash),
 	KUNIT_CASE(shadow_rmap),
 	KUNIT_CASE(shadow_rmap_2m),
+	KUNIT_CASE(shadow_rmap_cache_empty),
 	KUNIT_CASE(shadow_parents),
 	KUNIT_CASE(shadow_untracked),
 	{}
