@@ -23,8 +23,11 @@ struct mm_struct;
 struct mv_vm;
 struct mv_vcpu;
 
-/* Levels of the tables; level 1 holds 4 KiB leaves, level 2 2 MiB ones. */
-#define MV_TDP_LEVELS		4
+/*
+ * Levels of the tables: four, or five where the hardware walks five (see
+ * struct mv_tdp_format); level 1 holds 4 KiB leaves, level 2 2 MiB ones.
+ */
+#define MV_TDP_MAX_LEVELS	5
 #define MV_TDP_LEVEL_4K		1
 #define MV_TDP_LEVEL_2M		2
 /* Guest frames one entry of @level covers. */
@@ -38,6 +41,11 @@ struct mv_vcpu;
  * @leaf_write: bits that make a leaf writable too
  * @large: the bit that makes a level-2 entry a 2 MiB leaf (bit 7 in both
  *	NPT and EPT)
+ * @host_levels: the hardware walks as many levels as the host's own
+ *	paging has: NPT, whose walk follows the host's CR4.LA57 (five levels
+ *	on a 5-level host).  Else the tables have four levels, as EPT's do:
+ *	the backend's EPTP asks for a 4-level walk, which covers every guest
+ *	address of up to 48 bits.
  */
 struct mv_tdp_format {
 	u64 present;
@@ -45,6 +53,7 @@ struct mv_tdp_format {
 	u64 leaf;
 	u64 leaf_write;
 	u64 large;
+	bool host_levels;
 };
 
 /**
@@ -58,7 +67,7 @@ struct mv_tdp_format {
  */
 struct mv_tdp_cache {
 	unsigned int nr;
-	void *pages[MV_TDP_LEVELS - 1];
+	void *pages[MV_TDP_MAX_LEVELS - 1];
 };
 
 /**
@@ -73,6 +82,7 @@ struct mv_tdp_cache {
  * @fmt: the entry format (c)
  * @root: the top-level table (c, allocated at VM creation)
  * @root_pa: its physical address (c)
+ * @levels: levels of the tables, 4 or 5: what the hardware walks (c)
  * @nr_pages: present leaves of each size, [0] 4 KiB, [1] 2 MiB [@lock];
  *	read without it by the statistics
  */
@@ -81,6 +91,7 @@ struct mv_tdp {
 	const struct mv_tdp_format *fmt;
 	u64 *root;
 	u64 root_pa;
+	int levels;
 	u64 nr_pages[2];
 };
 
@@ -102,6 +113,9 @@ struct mv_tdp_zap {
 };
 
 int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt);
+int mv_tdp_init_levels(struct mv_tdp *tdp, const struct mv_tdp_format *fmt,
+		       int levels);
+u64 mv_tdp_max_gfn(const struct mv_tdp *tdp);
 void mv_tdp_destroy(struct mv_tdp *tdp);
 int mv_tdp_cache_topup(struct mv_tdp_cache *cache, gfp_t gfp);
 void mv_tdp_cache_free(struct mv_tdp_cache *cache);
