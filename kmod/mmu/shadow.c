@@ -221,34 +221,91 @@ static struct mv_rmap *shadow_take_rmap(struct mv_shadow_vcpu *sv)
 
 /* ---------------------------------------------------------- rmap, links */
 
+static struct rb_root *rmap_tree(struct mv_vm *vm, bool large)
+{
+	return large ? &vm->shadow.rmap_2m : &vm->shadow.rmap_4k;
+}
+
+/* Orders (@gfn, @sptep) against @e: <0 before, 0 the same, >0 after */
+static int rmap_cmp(u64 gfn, const u64 *sptep, const struct mv_rmap *e)
+{
+	if (gfn != e->gfn)
+		return gfn < e->gfn ? -1 : 1;
+	if (sptep != e->sptep)
+		return sptep < e->sptep ? -1 : 1;
+	return 0;
+}
+
+/* The first entry of @root for a frame from @gfn on, or NULL */
+static struct mv_rmap *rmap_first(struct rb_root *root, u64 gfn)
+{
+	struct rb_node *n = root->rb_node;
+	struct mv_rmap *found = NULL;
+
+	while (n) {
+		struct mv_rmap *e = rb_entry(n, struct mv_rmap, node);
+
+		if (e->gfn >= gfn) {
+			found = e;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+
+static struct mv_rmap *rmap_next(struct mv_rmap *e)
+{
+	struct rb_node *n = rb_next(&e->node);
+
+	return n ? rb_entry(n, struct mv_rmap, node) : NULL;
+}
+
 /*
- * Records that *@sptep is to map @gfn, with an entry from @sv's cache;
- * false (nothing recorded: the caller must not install the leaf) when
- * the cache is empty.
+ * Records that *@sptep is to map @gfn (a 2 MiB leaf's first frame if
+ * @large), with an entry from @sv's cache; false (nothing recorded: the
+ * caller must not install the leaf) when the cache is empty.
  */
 static bool rmap_add(struct mv_vm *vm, struct mv_shadow_vcpu *sv, u64 gfn,
-		     u64 *sptep)
+		     u64 *sptep, bool large)
 {
+	struct rb_root *root = rmap_tree(vm, large);
+	struct rb_node **link = &root->rb_node, *parent = NULL;
 	struct mv_rmap *e = shadow_take_rmap(sv);
 
 	if (!e)
 		return false;
 	e->gfn = gfn;
 	e->sptep = sptep;
-	hlist_add_head(&e->link, &vm->shadow.rmap[gfn_hash(gfn)]);
+	while (*link) {
+		parent = *link;
+		if (rmap_cmp(gfn, sptep, rb_entry(parent, struct mv_rmap,
+						  node)) < 0)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&e->node, parent, link);
+	rb_insert_color(&e->node, root);
 	return true;
 }
 
-static void rmap_del(struct mv_vm *vm, u64 gfn, u64 *sptep)
+static void rmap_del(struct mv_vm *vm, u64 gfn, u64 *sptep, bool large)
 {
-	struct mv_rmap *e;
+	struct rb_root *root = rmap_tree(vm, large);
+	struct rb_node *n = root->rb_node;
 
-	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link) {
-		if (e->sptep == sptep) {
-			hlist_del(&e->link);
+	while (n) {
+		struct mv_rmap *e = rb_entry(n, struct mv_rmap, node);
+		int c = rmap_cmp(gfn, sptep, e);
+
+		if (!c) {
+			rb_erase(&e->node, root);
 			kfree(e);
 			return;
 		}
+		n = c < 0 ? n->rb_left : n->rb_right;
 	}
 	WARN_ONCE(1, "minivisor: shadow leaf without rmap");
 }
@@ -259,7 +316,7 @@ static void shadow_drop_leaf(struct mv_vm *vm, struct mv_sp *sp,
 {
 	u64 spte = sp->spt[i];
 
-	rmap_del(vm, sp->gfns[i], &sp->spt[i]);
+	rmap_del(vm, sp->gfns[i], &sp->spt[i], spte_large(spte));
 	WRITE_ONCE(sp->spt[i], 0);
 	if (spte_large(spte))
 		vm->shadow.nr_2m--;
@@ -273,7 +330,7 @@ static void rmap_zap(struct mv_vm *vm, struct mv_rmap *e,
 {
 	u64 spte = *e->sptep;
 
-	hlist_del(&e->link);
+	rb_erase(&e->node, rmap_tree(vm, spte_large(spte)));
 	WRITE_ONCE(*e->sptep, 0);
 	kfree(e);
 	if (spte_large(spte))
@@ -446,24 +503,24 @@ static bool shadow_gfn_protected(struct mv_vm *vm, u64 gfn)
 static bool shadow_write_protect(struct mv_vm *vm, u64 gfn)
 {
 	u64 base = ALIGN_DOWN(gfn, SP_2M_FRAMES);
-	struct hlist_node *tmp;
-	struct mv_rmap *e;
+	struct mv_rmap *e, *next;
 	bool changed = false;
 
-	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link) {
+	for (e = rmap_first(&vm->shadow.rmap_4k, gfn); e && e->gfn == gfn;
+	     e = rmap_next(e)) {
 		u64 spte = *e->sptep;
 
-		if (e->gfn != gfn || !(spte & SPTE_RW) || spte_large(spte))
+		if (!(spte & SPTE_RW))
 			continue;
 		WRITE_ONCE(*e->sptep, spte & ~(SPTE_RW | SPTE_D));
 		mv_mmu_leaf_zapped((spte & SPTE_ADDR) >> PAGE_SHIFT, 1, true,
 				   NULL);
 		changed = true;
 	}
-	hlist_for_each_entry_safe(e, tmp, &vm->shadow.rmap[gfn_hash(base)],
-				  link) {
-		if (e->gfn != base || !spte_large(*e->sptep) ||
-		    !(*e->sptep & SPTE_RW))
+	for (e = rmap_first(&vm->shadow.rmap_2m, base); e && e->gfn == base;
+	     e = next) {
+		next = rmap_next(e);
+		if (!(*e->sptep & SPTE_RW))
 			continue;
 		rmap_zap(vm, e, NULL);
 		changed = true;
@@ -832,7 +889,7 @@ static bool shadow_map_2m(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		*flush = true;
 	}
 	sp->gfns[i] = base;
-	if (!rmap_add(vm, to_sv(vcpu), base, &sp->spt[i]))
+	if (!rmap_add(vm, to_sv(vcpu), base, &sp->spt[i], true))
 		return true;	/* left empty: the access faults again */
 	WRITE_ONCE(sp->spt[i], spte);
 	vm->shadow.nr_2m++;
@@ -928,7 +985,7 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		*flush = true;
 	}
 	sp->gfns[i] = gfn;
-	if (rmap_add(vm, sv, gfn, &table[i]))
+	if (rmap_add(vm, sv, gfn, &table[i], false))
 		WRITE_ONCE(table[i], spte);
 }
 
@@ -1481,7 +1538,7 @@ static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	if (!(acc & MV_ACC_EXEC))
 		spte |= SPTE_NX;
 	sp->gfns[i] = gfn;
-	if (rmap_add(vm, sv, gfn, &sp->spt[i]))
+	if (rmap_add(vm, sv, gfn, &sp->spt[i], false))
 		WRITE_ONCE(sp->spt[i], spte);
 }
 
@@ -1613,51 +1670,33 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	shadow_commit(vm, &freed, flush);
 }
 
-/* mmu_notifier and slot changes: drop the leaves mapping the range */
+/*
+ * mmu_notifier and slot changes: drop the leaves mapping the range.  The
+ * rmap trees are in frame order: the cost is a lookup and the leaves
+ * dropped, however wide the range (a VM's whole space at mm release) and
+ * however many slots alias the memory.
+ */
 static void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 			    struct mv_tdp_zap *zap)
 {
-	struct hlist_node *tmp;
-	struct mv_rmap *e;
-	unsigned int b, nb = 1U << MV_SHADOW_HASH_BITS;
-	u64 gfn;
+	struct mv_rmap *e, *next;
 
 	/* what vCPUs with paging off mapped there (shadow_phys_root()) */
 	if (vm->tdp.root)
 		mv_tdp_zap_range(&vm->tdp, start, end, zap);
-	if (!vm->shadow.rmap)
+	if (!vm->shadow.hash)
 		return;
-	if (end - start > nb) {
-		for (b = 0; b < nb; b++) {
-			hlist_for_each_entry_safe(e, tmp, &vm->shadow.rmap[b],
-						  link) {
-				u64 last = e->gfn +
-					(spte_large(*e->sptep) ?
-					 SP_2M_FRAMES : 1);
-
-				if (last > start && e->gfn < end)
-					rmap_zap(vm, e, zap);
-			}
-		}
-		return;
-	}
-	for (gfn = start; gfn < end; gfn++) {
-		hlist_for_each_entry_safe(e, tmp,
-					  &vm->shadow.rmap[gfn_hash(gfn)],
-					  link) {
-			if (e->gfn == gfn && !spte_large(*e->sptep))
-				rmap_zap(vm, e, zap);
-		}
+	for (e = rmap_first(&vm->shadow.rmap_4k, start); e && e->gfn < end;
+	     e = next) {
+		next = rmap_next(e);
+		rmap_zap(vm, e, zap);
 	}
 	/* the 2 MiB leaves that cover part of the range */
-	for (gfn = ALIGN_DOWN(start, SP_2M_FRAMES); gfn < end;
-	     gfn += SP_2M_FRAMES) {
-		hlist_for_each_entry_safe(e, tmp,
-					  &vm->shadow.rmap[gfn_hash(gfn)],
-					  link) {
-			if (e->gfn == gfn && spte_large(*e->sptep))
-				rmap_zap(vm, e, zap);
-		}
+	for (e = rmap_first(&vm->shadow.rmap_2m,
+			    ALIGN_DOWN(start, SP_2M_FRAMES));
+	     e && e->gfn < end; e = next) {
+		next = rmap_next(e);
+		rmap_zap(vm, e, zap);
 	}
 }
 
@@ -1725,14 +1764,13 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 	INIT_LIST_HEAD(&s->lru);
 	INIT_LIST_HEAD(&s->unsync);
 	s->max_pages = max(READ_ONCE(shadow_pages), 4U * MV_SHADOW_CACHE_SP);
+	s->rmap_4k = RB_ROOT;
+	s->rmap_2m = RB_ROOT;
 	s->hash = kvmalloc_array(n, sizeof(*s->hash), GFP_KERNEL_ACCOUNT);
-	s->rmap = kvmalloc_array(n, sizeof(*s->rmap), GFP_KERNEL_ACCOUNT);
-	if (!s->hash || !s->rmap)
+	if (!s->hash)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		INIT_HLIST_HEAD(&s->hash[i]);
-		INIT_HLIST_HEAD(&s->rmap[i]);
-	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_init);
@@ -1757,9 +1795,7 @@ void mv_shadow_vm_destroy(struct mv_vm *vm)
 		shadow_free_list(&freed);
 	}
 	kvfree(s->hash);
-	kvfree(s->rmap);
 	s->hash = NULL;
-	s->rmap = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_destroy);
 
@@ -1882,7 +1918,7 @@ void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 			 bool writable)
 {
 	sp->gfns[i] = gfn;
-	if (!rmap_add(vm, sv, gfn, &sp->spt[i]))
+	if (!rmap_add(vm, sv, gfn, &sp->spt[i], false))
 		return;
 	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A |
 		(writable ? SPTE_RW | SPTE_D : 0);
@@ -1904,8 +1940,11 @@ void mv_shadow_test_leaf_2m(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 			    struct mv_sp *sp, unsigned int i, u64 gfn,
 			    u64 pfn, bool writable)
 {
-	mv_shadow_test_leaf(vm, sv, sp, i, gfn, pfn, writable);
-	sp->spt[i] |= SPTE_PS;
+	sp->gfns[i] = gfn;
+	if (!rmap_add(vm, sv, gfn, &sp->spt[i], true))
+		return;
+	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A | SPTE_PS |
+		(writable ? SPTE_RW | SPTE_D : 0);
 	vm->shadow.nr_2m++;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_leaf_2m);
@@ -1922,8 +1961,12 @@ unsigned int mv_shadow_test_rmap_count(struct mv_vm *vm, u64 gfn)
 	struct mv_rmap *e;
 	unsigned int n = 0;
 
-	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link)
-		n += e->gfn == gfn;
+	for (e = rmap_first(&vm->shadow.rmap_4k, gfn); e && e->gfn == gfn;
+	     e = rmap_next(e))
+		n++;
+	for (e = rmap_first(&vm->shadow.rmap_2m, gfn); e && e->gfn == gfn;
+	     e = rmap_next(e))
+		n++;
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_rmap_count);
