@@ -186,6 +186,24 @@ many_wp_off:
 	mov cr0, rax
 	ret
 lm_many_end:
+/*
+ * Sums, for ever, the dwords at gpa 0x10000000 + k * 512 KiB for k < 512
+ * (256 MiB of aliased slots, mapped by guest 2 MiB pages), reporting each
+ * round's sum.
+ */
+	.globl lm_alias_start, lm_alias_end
+lm_alias_start:
+	xor ebx, ebx
+	mov rsi, 0x10000000
+	mov ecx, 512
+1:	add ebx, [rsi]
+	add rsi, 0x80000
+	dec ecx
+	jnz 1b
+	mov eax, ebx
+	out 0x10, eax
+	jmp lm_alias_start
+lm_alias_end:
 	.globl lm_as_start, lm_as_end
 lm_as_start:
 	mov rbx, 0x8000000000

@@ -519,6 +519,68 @@ TEST_F(shadow, many_shadows_one_table)
 	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
 }
 
+#define ALIAS_SLOTS	32
+#define ALIAS_SIZE	0x800000ULL	/* host memory behind every one */
+#define ALIAS_GPA	0x10000000ULL
+
+/* Puts @v at each dword the lm_alias guest reads, in its host memory */
+static void alias_fill(void *mem, __u32 v)
+{
+	__u64 off;
+
+	for (off = 0; off < ALIAS_SIZE; off += 0x80000)
+		*(__u32 *)((char *)mem + off) = v;
+}
+
+/*
+ * 32 slots alias the same 8 MiB of host memory; the guest reads through
+ * all of them, then the host unmaps it (one invalidation covering every
+ * slot, each wider than a thousand frames) and maps new memory there:
+ * every alias must show the new memory, and the zap must not stall the
+ * host (the kernel log is judged for soft lockups and RCU stalls).
+ */
+TEST_F(shadow, aliased_slots_munmap)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	__u64 zaps, inval;
+	void *mem, *again;
+	int i;
+
+	mem = mmap(NULL, ALIAS_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (i = 0; i < ALIAS_SLOTS; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = 1 + i,
+			.guest_phys_addr = ALIAS_GPA + i * ALIAS_SIZE,
+			.memory_size = ALIAS_SIZE,
+			.userspace_addr = (unsigned long)mem,
+		};
+
+		ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION,
+				   &r));
+	}
+	long_mode(_metadata, &self->g, lm_alias_start, lm_alias_end);
+	for (i = 0; i < ALIAS_SLOTS * 4; i++)
+		pd[128 + i] = (ALIAS_GPA + i * 0x200000ULL) | P | RW | A | D |
+			PS;
+	alias_fill(mem, 1);
+	EXPECT_EQ(512U, OUT());
+
+	zaps = STAT("tdp_zaps");
+	inval = STAT("mmu_notifier_invalidations");
+	ASSERT_EQ(0, munmap(mem, ALIAS_SIZE));
+	again = mmap(mem, ALIAS_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(mem, again);
+	EXPECT_LT(inval, STAT("mmu_notifier_invalidations"));
+	/* at least one leaf through each alias went */
+	EXPECT_LE(zaps + ALIAS_SLOTS, STAT("tdp_zaps"));
+	alias_fill(mem, 2);
+	EXPECT_EQ(1024U, OUT());
+	munmap(mem, ALIAS_SIZE);
+}
+
 static void build_spaces(struct mv_guest *g)
 {
 	int i;
