@@ -89,7 +89,8 @@ static bool overlaps(const struct mv_memslots *slots, u16 id, u64 start,
  * a range that wraps, an address space other than 0, a slot id beyond
  * MV_MEMSLOTS_MAX, deleting a slot that does not exist, and changing the
  * size, the user address or KVM_MEM_READONLY of an existing slot are all
- * -EINVAL; a new or moved slot that overlaps another is -EEXIST.
+ * -EINVAL, and so is a new or moved slot past @slots->max_gfn; a new or
+ * moved slot that overlaps another is -EEXIST.
  *
  * Return: 0 or a negative errno.
  */
@@ -146,6 +147,9 @@ int mv_memslot_check(const struct mv_memslots *slots,
 			*change = MV_MEMSLOT_NONE;
 	}
 
+	if (new->base_gfn > slots->max_gfn ||
+	    npages - 1 > slots->max_gfn - new->base_gfn)
+		return -EINVAL;
 	if ((*change == MV_MEMSLOT_CREATE || *change == MV_MEMSLOT_MOVE) &&
 	    overlaps(slots, id, new->base_gfn, new->base_gfn + npages))
 		return -EEXIST;

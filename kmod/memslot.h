@@ -34,11 +34,14 @@ struct mv_memslot {
  * @nr: slots in use
  * @cap: room in @slot; the owner grows it before a creation needs more
  * @slot: the slots
+ * @max_gfn: the last guest frame a slot may cover: what the VM's
+ *	second-level tables can map (set at VM creation)
  */
 struct mv_memslots {
 	unsigned int nr;
 	unsigned int cap;
 	struct mv_memslot *slot;
+	u64 max_gfn;
 };
 
 /* What a KVM_SET_USER_MEMORY_REGION call does to the slots. */

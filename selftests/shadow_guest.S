@@ -115,6 +115,95 @@ lm_flood_start:
 	out 0x10, eax
 	hlt
 lm_flood_end:
+/*
+ * One page table (0x30000) under eight PD entries (gva k * 2 MiB for k = 1
+ * to 8, every R/W, U/S and NX combination), read through in the four
+ * CR0.WP and EFER.NXE combinations (NX entries only with NXE): 24 shadows
+ * of one guest table.  Then entry 5 is rewritten (an emulated write all of
+ * them must see) and each mapping read again.  Each report is the sum of
+ * the reads of gva k * 2 MiB + 0x5000.
+ */
+	.globl lm_many_start, lm_many_end
+lm_many_start:
+	mov ebx, 8			/* WP, NXE */
+	call many_touch
+	out 0x10, eax
+	call many_nxe_off
+	mov ebx, 4			/* WP */
+	call many_touch
+	out 0x10, eax
+	call many_wp_off
+	call many_touch			/* none */
+	out 0x10, eax
+	call many_nxe_on
+	mov ebx, 8			/* NXE */
+	call many_touch
+	out 0x10, eax
+	mov rax, 0x41063		/* 0x41000, P RW A D */
+	mov [0x30000 + 5 * 8], rax
+	mov rax, cr3
+	mov cr3, rax
+	call many_touch			/* NXE */
+	out 0x10, eax
+	mov rax, cr0
+	or eax, 0x10000
+	mov cr0, rax
+	call many_touch			/* WP, NXE */
+	out 0x10, eax
+	call many_nxe_off
+	mov ebx, 4
+	call many_touch			/* WP */
+	out 0x10, eax
+	call many_wp_off
+	call many_touch			/* none */
+	out 0x10, eax
+	hlt
+/* eax = the sum of the reads through the first ebx PD entries from 1 */
+many_touch:
+	xor eax, eax
+	mov rsi, 0x205000
+	mov ecx, ebx
+1:	add eax, [rsi]
+	add rsi, 0x200000
+	dec ecx
+	jnz 1b
+	ret
+many_nxe_off:
+	mov ecx, 0xc0000080
+	rdmsr
+	and eax, ~0x800
+	wrmsr
+	ret
+many_nxe_on:
+	mov ecx, 0xc0000080
+	rdmsr
+	or eax, 0x800
+	wrmsr
+	ret
+many_wp_off:
+	mov rax, cr0
+	and eax, ~0x10000
+	mov cr0, rax
+	ret
+lm_many_end:
+/*
+ * Sums, for ever, the dwords at gpa 0x10000000 + k * 512 KiB for k < 512
+ * (256 MiB of aliased slots, mapped by guest 2 MiB pages), reporting each
+ * round's sum.
+ */
+	.globl lm_alias_start, lm_alias_end
+lm_alias_start:
+	xor ebx, ebx
+	mov rsi, 0x10000000
+	mov ecx, 512
+1:	add ebx, [rsi]
+	add rsi, 0x80000
+	dec ecx
+	jnz 1b
+	mov eax, ebx
+	out 0x10, eax
+	jmp lm_alias_start
+lm_alias_end:
 	.globl lm_as_start, lm_as_end
 lm_as_start:
 	mov rbx, 0x8000000000

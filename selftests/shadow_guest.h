@@ -11,6 +11,8 @@ extern const unsigned char lm_ad_start[], lm_ad_end[];
 extern const unsigned char lm_invlpg_start[], lm_invlpg_end[];
 extern const unsigned char lm_as_start[], lm_as_end[];
 extern const unsigned char lm_flood_start[], lm_flood_end[];
+extern const unsigned char lm_many_start[], lm_many_end[];
+extern const unsigned char lm_alias_start[], lm_alias_end[];
 extern const unsigned char lm_loop_start[], lm_loop_end[];
 extern const unsigned char lm_share_start[], lm_share_end[];
 extern const unsigned char lm_2m_start[], lm_2m_end[];

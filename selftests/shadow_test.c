@@ -479,6 +479,108 @@ TEST_F(shadow, flooded_table)
 }
 
 /* Builds the 64 address spaces of lm_as: private PDPT, PD, PT, page. */
+/*
+ * 24 shadows of one guest page table (every R/W, U/S and NX combination
+ * of the PD entries above it, in each CR0.WP and EFER.NXE mode), then an
+ * emulated write to one of its entries: more shadows to bring in step than
+ * the vCPU caches rmap entries for, which must all see the new entry (the
+ * reads after the write return the new page's value through all of them).
+ */
+TEST_F(shadow, many_shadows_one_table)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	__u64 *t = gmem64(&self->g, 0x30000);
+	int k;
+
+	long_mode(_metadata, &self->g, lm_many_start, lm_many_end);
+	*gmem64(&self->g, PML4) = PDPT | P | RW | US;
+	*gmem64(&self->g, PDPT) = PD | P | RW | US;
+	for (k = 1; k <= 8; k++)
+		pd[k] = 0x30000 | P | A | ((k - 1) & 1 ? RW : 0) |
+			((k - 1) & 2 ? US : 0) | (k > 4 ? NX : 0);
+	t[5] = 0x40000 | P | RW | A | D;
+	*gmem32(&self->g, 0x40000) = 0x1111;
+	*gmem32(&self->g, 0x41000) = 0x2222;
+
+	EXPECT_EQ(8 * 0x1111U, OUT());		/* WP, NXE */
+	EXPECT_EQ(4 * 0x1111U, OUT());		/* WP */
+	EXPECT_EQ(4 * 0x1111U, OUT());		/* none */
+	EXPECT_EQ(8 * 0x1111U, OUT());		/* NXE */
+	EXPECT_EQ(8 * 0x2222U, OUT());		/* NXE, after the write */
+	EXPECT_EQ(8 * 0x2222U, OUT());		/* WP, NXE */
+	EXPECT_EQ(4 * 0x2222U, OUT());		/* WP */
+	EXPECT_EQ(4 * 0x2222U, OUT());		/* none */
+	expect_hlt(_metadata, &self->g);
+	EXPECT_EQ(0x41063ULL, t[5]);
+	/* the 24 page-table shadows, and the roots and PDs above them */
+	EXPECT_LE(24ULL + 8, STAT("shadow_pages_created"));
+	EXPECT_LE(1ULL, STAT("pte_writes_emulated"));
+	EXPECT_EQ(0ULL, STAT("shadow_pages_unsynced"));
+	EXPECT_EQ(0ULL, STAT("shadow_pf_injected"));
+}
+
+#define ALIAS_SLOTS	32
+#define ALIAS_SIZE	0x800000ULL	/* host memory behind every one */
+#define ALIAS_GPA	0x10000000ULL
+
+/* Puts @v at each dword the lm_alias guest reads, in its host memory */
+static void alias_fill(void *mem, __u32 v)
+{
+	__u64 off;
+
+	for (off = 0; off < ALIAS_SIZE; off += 0x80000)
+		*(__u32 *)((char *)mem + off) = v;
+}
+
+/*
+ * 32 slots alias the same 8 MiB of host memory; the guest reads through
+ * all of them, then the host unmaps it (one invalidation covering every
+ * slot, each wider than a thousand frames) and maps new memory there:
+ * every alias must show the new memory, and the zap must not stall the
+ * host (the kernel log is judged for soft lockups and RCU stalls).
+ */
+TEST_F(shadow, aliased_slots_munmap)
+{
+	__u64 *pd = gmem64(&self->g, PD);
+	__u64 zaps, inval;
+	void *mem, *again;
+	int i;
+
+	mem = mmap(NULL, ALIAS_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (i = 0; i < ALIAS_SLOTS; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = 1 + i,
+			.guest_phys_addr = ALIAS_GPA + i * ALIAS_SIZE,
+			.memory_size = ALIAS_SIZE,
+			.userspace_addr = (unsigned long)mem,
+		};
+
+		ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION,
+				   &r));
+	}
+	long_mode(_metadata, &self->g, lm_alias_start, lm_alias_end);
+	for (i = 0; i < ALIAS_SLOTS * 4; i++)
+		pd[128 + i] = (ALIAS_GPA + i * 0x200000ULL) | P | RW | A | D |
+			PS;
+	alias_fill(mem, 1);
+	EXPECT_EQ(512U, OUT());
+
+	zaps = STAT("tdp_zaps");
+	inval = STAT("mmu_notifier_invalidations");
+	ASSERT_EQ(0, munmap(mem, ALIAS_SIZE));
+	again = mmap(mem, ALIAS_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(mem, again);
+	EXPECT_LT(inval, STAT("mmu_notifier_invalidations"));
+	/* at least one leaf through each alias went */
+	EXPECT_LE(zaps + ALIAS_SLOTS, STAT("tdp_zaps"));
+	alias_fill(mem, 2);
+	EXPECT_EQ(1024U, OUT());
+	munmap(mem, ALIAS_SIZE);
+}
+
 static void build_spaces(struct mv_guest *g)
 {
 	int i;

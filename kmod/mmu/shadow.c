@@ -205,34 +205,107 @@ static int shadow_topup(struct mv_shadow_vcpu *sv)
 	return 0;
 }
 
+/*
+ * An rmap entry from the vCPU's cache, or NULL when it is empty.  A fault
+ * never needs more than the cache holds (shadow_topup() filled it); the
+ * prefetch of an emulated PTE write stops when it is empty.  Every caller
+ * copes with NULL by leaving the shadow entry empty: the next access then
+ * faults, with the cache topped up again.
+ */
 static struct mv_rmap *shadow_take_rmap(struct mv_shadow_vcpu *sv)
 {
-	/* topped up before: a fault never needs more than the cache holds */
-	if (WARN_ON_ONCE(!sv->nr_rmap))
+	if (!sv->nr_rmap)
 		return NULL;
 	return sv->rmap[--sv->nr_rmap];
 }
 
 /* ---------------------------------------------------------- rmap, links */
 
-static void rmap_add(struct mv_vm *vm, struct mv_rmap *e, u64 gfn,
-		     u64 *sptep)
+static struct rb_root *rmap_tree(struct mv_vm *vm, bool large)
 {
-	e->gfn = gfn;
-	e->sptep = sptep;
-	hlist_add_head(&e->link, &vm->shadow.rmap[gfn_hash(gfn)]);
+	return large ? &vm->shadow.rmap_2m : &vm->shadow.rmap_4k;
 }
 
-static void rmap_del(struct mv_vm *vm, u64 gfn, u64 *sptep)
+/* Orders (@gfn, @sptep) against @e: <0 before, 0 the same, >0 after */
+static int rmap_cmp(u64 gfn, const u64 *sptep, const struct mv_rmap *e)
 {
-	struct mv_rmap *e;
+	if (gfn != e->gfn)
+		return gfn < e->gfn ? -1 : 1;
+	if (sptep != e->sptep)
+		return sptep < e->sptep ? -1 : 1;
+	return 0;
+}
 
-	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link) {
-		if (e->sptep == sptep) {
-			hlist_del(&e->link);
+/* The first entry of @root for a frame from @gfn on, or NULL */
+static struct mv_rmap *rmap_first(struct rb_root *root, u64 gfn)
+{
+	struct rb_node *n = root->rb_node;
+	struct mv_rmap *found = NULL;
+
+	while (n) {
+		struct mv_rmap *e = rb_entry(n, struct mv_rmap, node);
+
+		if (e->gfn >= gfn) {
+			found = e;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+
+static struct mv_rmap *rmap_next(struct mv_rmap *e)
+{
+	struct rb_node *n = rb_next(&e->node);
+
+	return n ? rb_entry(n, struct mv_rmap, node) : NULL;
+}
+
+/*
+ * Records that *@sptep is to map @gfn (a 2 MiB leaf's first frame if
+ * @large), with an entry from @sv's cache; false (nothing recorded: the
+ * caller must not install the leaf) when the cache is empty.
+ */
+static bool rmap_add(struct mv_vm *vm, struct mv_shadow_vcpu *sv, u64 gfn,
+		     u64 *sptep, bool large)
+{
+	struct rb_root *root = rmap_tree(vm, large);
+	struct rb_node **link = &root->rb_node, *parent = NULL;
+	struct mv_rmap *e = shadow_take_rmap(sv);
+
+	if (!e)
+		return false;
+	e->gfn = gfn;
+	e->sptep = sptep;
+	while (*link) {
+		parent = *link;
+		if (rmap_cmp(gfn, sptep, rb_entry(parent, struct mv_rmap,
+						  node)) < 0)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&e->node, parent, link);
+	rb_insert_color(&e->node, root);
+	return true;
+}
+
+static void rmap_del(struct mv_vm *vm, u64 gfn, u64 *sptep, bool large)
+{
+	struct rb_root *root = rmap_tree(vm, large);
+	struct rb_node *n = root->rb_node;
+
+	while (n) {
+		struct mv_rmap *e = rb_entry(n, struct mv_rmap, node);
+		int c = rmap_cmp(gfn, sptep, e);
+
+		if (!c) {
+			rb_erase(&e->node, root);
 			kfree(e);
 			return;
 		}
+		n = c < 0 ? n->rb_left : n->rb_right;
 	}
 	WARN_ONCE(1, "minivisor: shadow leaf without rmap");
 }
@@ -243,7 +316,7 @@ static void shadow_drop_leaf(struct mv_vm *vm, struct mv_sp *sp,
 {
 	u64 spte = sp->spt[i];
 
-	rmap_del(vm, sp->gfns[i], &sp->spt[i]);
+	rmap_del(vm, sp->gfns[i], &sp->spt[i], spte_large(spte));
 	WRITE_ONCE(sp->spt[i], 0);
 	if (spte_large(spte))
 		vm->shadow.nr_2m--;
@@ -257,7 +330,7 @@ static void rmap_zap(struct mv_vm *vm, struct mv_rmap *e,
 {
 	u64 spte = *e->sptep;
 
-	hlist_del(&e->link);
+	rb_erase(&e->node, rmap_tree(vm, spte_large(spte)));
 	WRITE_ONCE(*e->sptep, 0);
 	kfree(e);
 	if (spte_large(spte))
@@ -295,18 +368,20 @@ static void shadow_unlink(struct mv_vm *vm, u64 *sptep,
 		shadow_zap_sp(vm, child, freed);
 }
 
-static void shadow_link(struct mv_shadow_vcpu *sv, u64 *sptep,
+/* Points *@sptep to @child; false (nothing done) when @sv's cache is empty */
+static bool shadow_link(struct mv_shadow_vcpu *sv, u64 *sptep,
 			struct mv_sp *child, bool pdpte)
 {
 	struct mv_rmap *e = shadow_take_rmap(sv);
 
 	if (!e)
-		return;
+		return false;
 	e->sptep = sptep;
 	e->gfn = 0;
 	hlist_add_head(&e->link, &child->parents);
 	/* a legacy-PAE PDPTE has reserved bits where the others are */
 	WRITE_ONCE(*sptep, __pa(child->spt) | (pdpte ? SPTE_P : SPTE_LINK));
+	return true;
 }
 
 /* Clears present entry @i of @sp, a leaf (4 KiB or 2 MiB) or a link */
@@ -428,24 +503,24 @@ static bool shadow_gfn_protected(struct mv_vm *vm, u64 gfn)
 static bool shadow_write_protect(struct mv_vm *vm, u64 gfn)
 {
 	u64 base = ALIGN_DOWN(gfn, SP_2M_FRAMES);
-	struct hlist_node *tmp;
-	struct mv_rmap *e;
+	struct mv_rmap *e, *next;
 	bool changed = false;
 
-	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link) {
+	for (e = rmap_first(&vm->shadow.rmap_4k, gfn); e && e->gfn == gfn;
+	     e = rmap_next(e)) {
 		u64 spte = *e->sptep;
 
-		if (e->gfn != gfn || !(spte & SPTE_RW) || spte_large(spte))
+		if (!(spte & SPTE_RW))
 			continue;
 		WRITE_ONCE(*e->sptep, spte & ~(SPTE_RW | SPTE_D));
 		mv_mmu_leaf_zapped((spte & SPTE_ADDR) >> PAGE_SHIFT, 1, true,
 				   NULL);
 		changed = true;
 	}
-	hlist_for_each_entry_safe(e, tmp, &vm->shadow.rmap[gfn_hash(base)],
-				  link) {
-		if (e->gfn != base || !spte_large(*e->sptep) ||
-		    !(*e->sptep & SPTE_RW))
+	for (e = rmap_first(&vm->shadow.rmap_2m, base); e && e->gfn == base;
+	     e = next) {
+		next = rmap_next(e);
+		if (!(*e->sptep & SPTE_RW))
 			continue;
 		rmap_zap(vm, e, NULL);
 		changed = true;
@@ -814,7 +889,8 @@ static bool shadow_map_2m(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		*flush = true;
 	}
 	sp->gfns[i] = base;
-	rmap_add(vm, shadow_take_rmap(to_sv(vcpu)), base, &sp->spt[i]);
+	if (!rmap_add(vm, to_sv(vcpu), base, &sp->spt[i], true))
+		return true;	/* left empty: the access faults again */
 	WRITE_ONCE(sp->spt[i], spte);
 	vm->shadow.nr_2m++;
 	return true;
@@ -884,9 +960,8 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 			*flush = true;
 		}
 		child = shadow_get(vm, sv, cgfn, role, flush, NULL);
-		if (!child)
-			return;
-		shadow_link(sv, &table[i], child, !sp);
+		if (!child || !shadow_link(sv, &table[i], child, !sp))
+			return;		/* the access faults again */
 		sp = child;
 		table = sp->spt;
 	}
@@ -910,8 +985,8 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		*flush = true;
 	}
 	sp->gfns[i] = gfn;
-	rmap_add(vm, shadow_take_rmap(sv), gfn, &table[i]);
-	WRITE_ONCE(table[i], spte);
+	if (rmap_add(vm, sv, gfn, &table[i], false))
+		WRITE_ONCE(table[i], spte);
 }
 
 static const struct mv_walk_ops shadow_walk_ops;
@@ -1463,8 +1538,8 @@ static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	if (!(acc & MV_ACC_EXEC))
 		spte |= SPTE_NX;
 	sp->gfns[i] = gfn;
-	rmap_add(vm, shadow_take_rmap(sv), gfn, &sp->spt[i]);
-	WRITE_ONCE(sp->spt[i], spte);
+	if (rmap_add(vm, sv, gfn, &sp->spt[i], false))
+		WRITE_ONCE(sp->spt[i], spte);
 }
 
 /*
@@ -1479,14 +1554,15 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
 	const struct mv_memslot *slot;
-	struct mv_sp *sp, *sps[16];
+	struct mv_sp *sp, *tmp;
 	struct page *page = NULL;
 	struct mv_walk_env env;
 	struct shadow_mode m;
 	bool flush = false, writable = false, any = false;
-	unsigned int esize, gi, i, k, n = 0;
+	unsigned int esize, gi, i;
 	unsigned long seq;
 	LIST_HEAD(freed);
+	LIST_HEAD(written);
 	u64 gpte = 0, pfn = 0, ngfn, rsvd = 0;
 
 	shadow_env(vcpu, &env);
@@ -1530,15 +1606,19 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 			pfn = 0;	/* raced: fault it in later */
 	}
 
-	/* the shadows of the table written; zapping never frees at once */
+	/*
+	 * Every shadow of the table written, however many roles it has: a
+	 * private list, since zapping one can zap others and take them off
+	 * the hash (a zapped page is only freed after the lock is dropped).
+	 */
 	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gpa >> PAGE_SHIFT)],
 			     hash_link) {
 		if (sp->gfn == gpa >> PAGE_SHIFT && !sp->role.direct &&
-		    !sp->top && !sp->unsync && n < ARRAY_SIZE(sps))
-			sps[n++] = sp;
+		    !sp->top && !sp->unsync)
+			list_add_tail(&sp->write_link, &written);
 	}
-	for (k = 0; k < n; k++) {
-		sp = sps[k];
+	list_for_each_entry_safe(sp, tmp, &written, write_link) {
+		list_del(&sp->write_link);
 		if (sp->invalid)
 			continue;
 		any = true;
@@ -1573,8 +1653,9 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 			shadow_drop_spte(vm, sp, gi, &freed);
 			flush = true;
 		}
+		/* prefetched while the cache lasts; the rest fault it in */
 		if (sp->role.level == 1 && pfn && sp->role.gmode == m.gmode &&
-		    sp->role.cr0_wp && !(gpte & rsvd))
+		    sp->role.cr0_wp && !(gpte & rsvd) && sv->nr_rmap)
 			shadow_prefetch(vm, sv, &m, sp, gi, gpte, pfn,
 					writable);
 	}
@@ -1589,51 +1670,33 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	shadow_commit(vm, &freed, flush);
 }
 
-/* mmu_notifier and slot changes: drop the leaves mapping the range */
+/*
+ * mmu_notifier and slot changes: drop the leaves mapping the range.  The
+ * rmap trees are in frame order: the cost is a lookup and the leaves
+ * dropped, however wide the range (a VM's whole space at mm release) and
+ * however many slots alias the memory.
+ */
 static void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 			    struct mv_tdp_zap *zap)
 {
-	struct hlist_node *tmp;
-	struct mv_rmap *e;
-	unsigned int b, nb = 1U << MV_SHADOW_HASH_BITS;
-	u64 gfn;
+	struct mv_rmap *e, *next;
 
 	/* what vCPUs with paging off mapped there (shadow_phys_root()) */
 	if (vm->tdp.root)
 		mv_tdp_zap_range(&vm->tdp, start, end, zap);
-	if (!vm->shadow.rmap)
+	if (!vm->shadow.hash)
 		return;
-	if (end - start > nb) {
-		for (b = 0; b < nb; b++) {
-			hlist_for_each_entry_safe(e, tmp, &vm->shadow.rmap[b],
-						  link) {
-				u64 last = e->gfn +
-					(spte_large(*e->sptep) ?
-					 SP_2M_FRAMES : 1);
-
-				if (last > start && e->gfn < end)
-					rmap_zap(vm, e, zap);
-			}
-		}
-		return;
-	}
-	for (gfn = start; gfn < end; gfn++) {
-		hlist_for_each_entry_safe(e, tmp,
-					  &vm->shadow.rmap[gfn_hash(gfn)],
-					  link) {
-			if (e->gfn == gfn && !spte_large(*e->sptep))
-				rmap_zap(vm, e, zap);
-		}
+	for (e = rmap_first(&vm->shadow.rmap_4k, start); e && e->gfn < end;
+	     e = next) {
+		next = rmap_next(e);
+		rmap_zap(vm, e, zap);
 	}
 	/* the 2 MiB leaves that cover part of the range */
-	for (gfn = ALIGN_DOWN(start, SP_2M_FRAMES); gfn < end;
-	     gfn += SP_2M_FRAMES) {
-		hlist_for_each_entry_safe(e, tmp,
-					  &vm->shadow.rmap[gfn_hash(gfn)],
-					  link) {
-			if (e->gfn == gfn && spte_large(*e->sptep))
-				rmap_zap(vm, e, zap);
-		}
+	for (e = rmap_first(&vm->shadow.rmap_2m,
+			    ALIGN_DOWN(start, SP_2M_FRAMES));
+	     e && e->gfn < end; e = next) {
+		next = rmap_next(e);
+		rmap_zap(vm, e, zap);
 	}
 }
 
@@ -1701,14 +1764,13 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 	INIT_LIST_HEAD(&s->lru);
 	INIT_LIST_HEAD(&s->unsync);
 	s->max_pages = max(READ_ONCE(shadow_pages), 4U * MV_SHADOW_CACHE_SP);
+	s->rmap_4k = RB_ROOT;
+	s->rmap_2m = RB_ROOT;
 	s->hash = kvmalloc_array(n, sizeof(*s->hash), GFP_KERNEL_ACCOUNT);
-	s->rmap = kvmalloc_array(n, sizeof(*s->rmap), GFP_KERNEL_ACCOUNT);
-	if (!s->hash || !s->rmap)
+	if (!s->hash)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		INIT_HLIST_HEAD(&s->hash[i]);
-		INIT_HLIST_HEAD(&s->rmap[i]);
-	}
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_init);
@@ -1733,9 +1795,7 @@ void mv_shadow_vm_destroy(struct mv_vm *vm)
 		shadow_free_list(&freed);
 	}
 	kvfree(s->hash);
-	kvfree(s->rmap);
 	s->hash = NULL;
-	s->rmap = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_destroy);
 
@@ -1858,7 +1918,8 @@ void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 			 bool writable)
 {
 	sp->gfns[i] = gfn;
-	rmap_add(vm, shadow_take_rmap(sv), gfn, &sp->spt[i]);
+	if (!rmap_add(vm, sv, gfn, &sp->spt[i], false))
+		return;
 	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A |
 		(writable ? SPTE_RW | SPTE_D : 0);
 }
@@ -1879,8 +1940,11 @@ void mv_shadow_test_leaf_2m(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 			    struct mv_sp *sp, unsigned int i, u64 gfn,
 			    u64 pfn, bool writable)
 {
-	mv_shadow_test_leaf(vm, sv, sp, i, gfn, pfn, writable);
-	sp->spt[i] |= SPTE_PS;
+	sp->gfns[i] = gfn;
+	if (!rmap_add(vm, sv, gfn, &sp->spt[i], true))
+		return;
+	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A | SPTE_PS |
+		(writable ? SPTE_RW | SPTE_D : 0);
 	vm->shadow.nr_2m++;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_leaf_2m);
@@ -1897,8 +1961,12 @@ unsigned int mv_shadow_test_rmap_count(struct mv_vm *vm, u64 gfn)
 	struct mv_rmap *e;
 	unsigned int n = 0;
 
-	hlist_for_each_entry(e, &vm->shadow.rmap[gfn_hash(gfn)], link)
-		n += e->gfn == gfn;
+	for (e = rmap_first(&vm->shadow.rmap_4k, gfn); e && e->gfn == gfn;
+	     e = rmap_next(e))
+		n++;
+	for (e = rmap_first(&vm->shadow.rmap_2m, gfn); e && e->gfn == gfn;
+	     e = rmap_next(e))
+		n++;
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_test_rmap_count);

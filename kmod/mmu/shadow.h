@@ -9,6 +9,7 @@
 
 #include <linux/kconfig.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/types.h>
 
 struct mv_vcpu;
@@ -68,6 +69,8 @@ union mv_sp_role {
  * @root_count: vCPUs using it as their root, and references from their
  *	previous-roots caches
  * @unsync_link: in the VM's list of unsync pages, while @unsync
+ * @write_link: in the private list of the shadows an emulated write to
+ *	the guest table reaches, while shadow_write_gpa() runs
  * @invalid: zapped while a vCPU held it as root; freed at the last put
  * @top: a shadow of the guest's top-level table: never write-protected,
  *	brought in step entry by entry at CR3 loads and INVLPG instead
@@ -90,6 +93,7 @@ struct mv_sp {
 	unsigned int root_count;
 	unsigned int write_count;
 	struct list_head unsync_link;
+	struct list_head write_link;
 	bool invalid;
 	bool top;
 	bool unsync;
@@ -98,12 +102,16 @@ struct mv_sp {
 /**
  * struct mv_rmap - one shadow entry that maps a guest frame, or points to
  *	a shadow page
- * @link: in an rmap hash bucket or in mv_sp.parents
- * @gfn: the guest frame (leaf entries only)
+ * @node: a leaf's: in the VM's rmap tree of its size, by (@gfn, @sptep)
+ * @link: a link's: in mv_sp.parents
+ * @gfn: the guest frame (leaf entries only; a 2 MiB leaf's first)
  * @sptep: the shadow entry
  */
 struct mv_rmap {
-	struct hlist_node link;
+	union {
+		struct rb_node node;
+		struct hlist_node link;
+	};
 	u64 gfn;
 	u64 *sptep;
 };
@@ -118,7 +126,10 @@ struct mv_rmap {
 /**
  * struct mv_shadow - a VM's shadow pages
  * @hash: shadow pages by guest frame (MV_SHADOW_HASH_BITS buckets)
- * @rmap: leaf entries by the guest frame they map
+ * @rmap_4k: the 4 KiB leaf entries, in order of the guest frame they map
+ *	(then of the entry's address), so that a range of frames costs what
+ *	it maps, never the whole VM's leaves
+ * @rmap_2m: the 2 MiB leaf entries, likewise by their first frame
  * @lru: every shadow page, least recently used first
  * @unsync: the unsync shadow pages (struct mv_sp.unsync_link)
  * @nr_pages: shadow pages that exist
@@ -133,7 +144,8 @@ struct mv_rmap {
  */
 struct mv_shadow {
 	struct hlist_head *hash;
-	struct hlist_head *rmap;
+	struct rb_root rmap_4k;
+	struct rb_root rmap_2m;
 	struct list_head lru;
 	struct list_head unsync;
 	u64 nr_pages;

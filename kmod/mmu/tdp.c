@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Second-level tables for NPT and EPT: four levels of 512 entries, with
- * 4 KiB leaves at level 1 and 2 MiB leaves at level 2, in the entry format
- * the backend gives (struct mv_tdp_format).
+ * Second-level tables for NPT and EPT: four or five levels of 512 entries
+ * (as many as the hardware walks), with 4 KiB leaves at level 1 and 2 MiB
+ * leaves at level 2, in the entry format the backend gives (struct
+ * mv_tdp_format).
  *
  * This file only builds, walks and zaps tables: it neither knows where the
  * frames it maps come from nor when a vCPU must flush; tdp_mm.c does.  All
@@ -16,7 +17,9 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/lockdep.h>
+#include <linux/pgtable.h>
 #include <asm/io.h>
+#include <asm/processor.h>
 
 #include "../compat.h"
 #include "tdp.h"
@@ -41,16 +44,22 @@ static bool tdp_is_leaf(const struct mv_tdp_format *fmt, u64 entry, int level)
 }
 
 /**
- * mv_tdp_init() - allocate the root table
+ * mv_tdp_init_levels() - allocate the root table of tables of @levels
  * @tdp: the tables
  * @fmt: the backend's entry format
+ * @levels: 4 or 5
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -EINVAL for another @levels, or -ENOMEM.
  */
-int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt)
+int mv_tdp_init_levels(struct mv_tdp *tdp, const struct mv_tdp_format *fmt,
+		       int levels)
 {
 	spin_lock_init(&tdp->lock);
 	tdp->fmt = fmt;
+	tdp->root = NULL;
+	if (levels != 4 && levels != MV_TDP_MAX_LEVELS)
+		return -EINVAL;
+	tdp->levels = levels;
 	tdp->nr_pages[0] = 0;
 	tdp->nr_pages[1] = 0;
 	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -59,7 +68,45 @@ int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt)
 	tdp->root_pa = __pa(tdp->root);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_init_levels);
+
+/**
+ * mv_tdp_init() - allocate the root table, of as many levels as the
+ *	hardware will walk
+ * @tdp: the tables
+ * @fmt: the backend's entry format
+ *
+ * NPT walks the host's number of levels: built with four on a host with
+ * five, its walk would take the guest's data pages for tables.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt)
+{
+	return mv_tdp_init_levels(tdp, fmt,
+				  fmt->host_levels && pgtable_l5_enabled() ?
+				  5 : 4);
+}
 EXPORT_SYMBOL_IF_KUNIT(mv_tdp_init);
+
+/**
+ * mv_tdp_max_gfn() - the last guest frame the tables may map
+ * @tdp: the tables
+ *
+ * What their levels reach, and (as KVM allows) no more than the host's
+ * physical address width.  Memory slots beyond are refused: their frames
+ * would alias lower ones in the tables.
+ *
+ * Return: the frame number.
+ */
+u64 mv_tdp_max_gfn(const struct mv_tdp *tdp)
+{
+	u64 reach = MV_TDP_FRAMES(tdp->levels + 1) - 1;
+	u64 phys = BIT_ULL(boot_cpu_data.x86_phys_bits - PAGE_SHIFT) - 1;
+
+	return min(reach, phys);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_tdp_max_gfn);
 
 /* Frees a table and the tables below it; leaves are ignored. */
 static void tdp_free_tables(const struct mv_tdp_format *fmt, u64 *table,
@@ -87,7 +134,7 @@ void mv_tdp_destroy(struct mv_tdp *tdp)
 {
 	if (!tdp->root)
 		return;
-	tdp_free_tables(tdp->fmt, tdp->root, MV_TDP_LEVELS);
+	tdp_free_tables(tdp->fmt, tdp->root, tdp->levels);
 	tdp->root = NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_tdp_destroy);
@@ -135,8 +182,8 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_cache_free);
  * Return: 0; -EEXIST when a leaf already maps @gfn (another vCPU got there
  * first, or a 2 MiB leaf covers it); -EBUSY when a 2 MiB leaf is asked for
  * where a table of 4 KiB leaves is, or of a format without 2 MiB leaves
- * (map 4 KiB instead); -ENOMEM when
- * @cache ran out; -EINVAL for a bad @level or alignment.
+ * (map 4 KiB instead); -ENOMEM when @cache ran out; -EINVAL for a bad
+ * @level or alignment, or a @gfn the tables cannot reach.
  */
 int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
 	       u64 pfn, int level, bool writable)
@@ -153,8 +200,10 @@ int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
 		return -EINVAL;
 	if (level == MV_TDP_LEVEL_2M && !fmt->large)
 		return -EBUSY;
+	if (gfn >= MV_TDP_FRAMES(tdp->levels + 1))
+		return -EINVAL;
 
-	for (l = MV_TDP_LEVELS; l > level; l--) {
+	for (l = tdp->levels; l > level; l--) {
 		sptep = &table[tdp_index(gfn, l)];
 		entry = *sptep;
 		if (!(entry & fmt->present)) {
@@ -202,7 +251,9 @@ u64 mv_tdp_lookup(struct mv_tdp *tdp, u64 gfn, int *level)
 	int l;
 
 	lockdep_assert_held(&tdp->lock);
-	for (l = MV_TDP_LEVELS; l >= MV_TDP_LEVEL_4K; l--) {
+	if (gfn >= MV_TDP_FRAMES(tdp->levels + 1))
+		return 0;
+	for (l = tdp->levels; l >= MV_TDP_LEVEL_4K; l--) {
 		u64 entry = table[tdp_index(gfn, l)];
 
 		if (!(entry & fmt->present))
@@ -293,7 +344,7 @@ void mv_tdp_zap_range(struct mv_tdp *tdp, u64 start, u64 end,
 		      struct mv_tdp_zap *zap)
 {
 	lockdep_assert_held(&tdp->lock);
-	tdp_zap(tdp, tdp->root, MV_TDP_LEVELS, 0, start, end, zap);
+	tdp_zap(tdp, tdp->root, tdp->levels, 0, start, end, zap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_tdp_zap_range);
 

@@ -23,8 +23,11 @@ struct mm_struct;
 struct mv_vm;
 struct mv_vcpu;
 
-/* Levels of the tables; level 1 holds 4 KiB leaves, level 2 2 MiB ones. */
-#define MV_TDP_LEVELS		4
+/*
+ * Levels of the tables: four, or five where the hardware walks five (see
+ * struct mv_tdp_format); level 1 holds 4 KiB leaves, level 2 2 MiB ones.
+ */
+#define MV_TDP_MAX_LEVELS	5
 #define MV_TDP_LEVEL_4K		1
 #define MV_TDP_LEVEL_2M		2
 /* Guest frames one entry of @level covers. */
@@ -40,6 +43,11 @@ struct mv_vcpu;
  *	NPT and EPT); 0 when the hardware has no 2 MiB leaves in this format
  *	(EPT without bit 16 of IA32_VMX_EPT_VPID_CAP): mv_tdp_map() then
  *	refuses them, and the faults map 4 KiB
+ * @host_levels: the hardware walks as many levels as the host's own
+ *	paging has: NPT, whose walk follows the host's CR4.LA57 (five levels
+ *	on a 5-level host).  Else the tables have four levels, as EPT's do:
+ *	the backend's EPTP asks for a 4-level walk, which covers every guest
+ *	address of up to 48 bits.
  */
 struct mv_tdp_format {
 	u64 present;
@@ -47,6 +55,7 @@ struct mv_tdp_format {
 	u64 leaf;
 	u64 leaf_write;
 	u64 large;
+	bool host_levels;
 };
 
 /**
@@ -60,7 +69,7 @@ struct mv_tdp_format {
  */
 struct mv_tdp_cache {
 	unsigned int nr;
-	void *pages[MV_TDP_LEVELS - 1];
+	void *pages[MV_TDP_MAX_LEVELS - 1];
 };
 
 /**
@@ -75,6 +84,7 @@ struct mv_tdp_cache {
  * @fmt: the entry format (c)
  * @root: the top-level table (c, allocated at VM creation)
  * @root_pa: its physical address (c)
+ * @levels: levels of the tables, 4 or 5: what the hardware walks (c)
  * @nr_pages: present leaves of each size, [0] 4 KiB, [1] 2 MiB [@lock];
  *	read without it by the statistics
  */
@@ -83,6 +93,7 @@ struct mv_tdp {
 	const struct mv_tdp_format *fmt;
 	u64 *root;
 	u64 root_pa;
+	int levels;
 	u64 nr_pages[2];
 };
 
@@ -104,6 +115,9 @@ struct mv_tdp_zap {
 };
 
 int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt);
+int mv_tdp_init_levels(struct mv_tdp *tdp, const struct mv_tdp_format *fmt,
+		       int levels);
+u64 mv_tdp_max_gfn(const struct mv_tdp *tdp);
 void mv_tdp_destroy(struct mv_tdp *tdp);
 int mv_tdp_cache_topup(struct mv_tdp_cache *cache, gfp_t gfp);
 void mv_tdp_cache_free(struct mv_tdp_cache *cache);

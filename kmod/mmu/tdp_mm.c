@@ -56,8 +56,8 @@
 #include "tdp.h"
 #include "walk.h"
 
-/* The guest frames the tables can map: 48 bits of guest-physical address. */
-#define TDP_ALL_GFNS		MV_TDP_FRAMES(MV_TDP_LEVELS + 1)
+/* More guest frames than the tables can map, at five levels. */
+#define TDP_ALL_GFNS		MV_TDP_FRAMES(MV_TDP_MAX_LEVELS + 1)
 
 static struct mv_vm *mn_to_vm(struct mmu_notifier *mn)
 {
@@ -209,6 +209,8 @@ int mv_mmu_init(struct mv_vm *vm)
 	r = mv_tdp_init(&vm->tdp, mv_ops->tdp_format);
 	if (r)
 		return r;
+	/* in either mode: a VMX guest in shadow mode also uses the tables */
+	vm->slots.max_gfn = mv_tdp_max_gfn(&vm->tdp);
 	r = mv_shadow_vm_init(vm);
 	if (r)
 		return r;

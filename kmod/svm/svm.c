@@ -113,6 +113,8 @@ static const struct mv_tdp_format svm_npt_format = {
 	.leaf = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY,
 	.leaf_write = _PAGE_RW,
 	.large = _PAGE_PSE,
+	/* the nested walk has the host's paging levels (hCR4.LA57) */
+	.host_levels = true,
 };
 
 static void svm_free_cpus(void)

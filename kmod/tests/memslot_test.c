@@ -24,6 +24,8 @@ static int memslot_init(struct kunit *test)
 		return -ENOMEM;
 	ctx->slots.slot = ctx->store;
 	ctx->slots.cap = ARRAY_SIZE(ctx->store);
+	/* 48 bits of guest-physical address, as 4-level tables reach */
+	ctx->slots.max_gfn = BIT_ULL(36) - 1;
 	test->priv = ctx;
 	return 0;
 }
@@ -48,6 +50,33 @@ static int set(struct kunit *test, u32 slot, u32 flags, u64 gpa, u64 size,
 	if (changep)
 		*changep = change;
 	return r;
+}
+
+/*
+ * Slots past what the second-level tables reach are refused, created or
+ * moved there; one ending on the last frame is fine.
+ */
+static void memslot_max_gfn_test(struct kunit *test)
+{
+	enum mv_memslot_change change;
+	u64 top = BIT_ULL(48);
+
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, top, MB, 0x10000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, top - MB / 2, MB, 0x10000000,
+				  NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, BIT_ULL(52), MB, 0x10000000,
+				  NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 0, 0, top - MB, MB, 0x10000000,
+				  &change), 0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_CREATE);
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, 0, MB, 0x20000000, NULL), 0);
+	/* moving a slot there */
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, top, MB, 0x20000000, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, set(test, 1, 0, top - 2 * MB, MB, 0x20000000,
+				  &change), 0);
+	KUNIT_EXPECT_EQ(test, change, MV_MEMSLOT_MOVE);
 }
 
 static void memslot_bad_requests_test(struct kunit *test)
@@ -192,6 +221,7 @@ static void memslot_full_test(struct kunit *test)
 
 static struct kunit_case memslot_test_cases[] = {
 	KUNIT_CASE(memslot_bad_requests_test),
+	KUNIT_CASE(memslot_max_gfn_test),
 	KUNIT_CASE(memslot_overlap_test),
 	KUNIT_CASE(memslot_sorted_lookup_test),
 	KUNIT_CASE(memslot_change_test),

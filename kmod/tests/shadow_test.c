@@ -5,6 +5,7 @@
  * parent links under insertion and removal, on a VM without vCPUs.
  */
 #include <kunit/test.h>
+#include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
@@ -327,6 +328,85 @@ static void shadow_rmap(struct kunit *test)
 }
 
 /*
+ * The vCPU's rmap cache runs out (more leaves than one top-up holds): the
+ * leaf that finds it empty is left out, not installed without an rmap
+ * entry, and the next top-up lets it be mapped.
+ */
+static void shadow_rmap_cache_empty(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role leaf = role_of(1, MV_GMODE_LONG, true, MV_ACC_ALL);
+	unsigned int i, n = MV_SHADOW_CACHE_RMAP + 2;
+	struct mv_sp *sp;
+	bool created;
+
+	sp = get(test, 0x200, leaf, &created);
+	KUNIT_ASSERT_NOT_NULL(test, sp);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	for (i = 0; i < n; i++)
+		mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, i, 0x30, FAKE_PFN(i),
+				    true);
+	KUNIT_EXPECT_EQ(test, ctx->sv->nr_rmap, 0U);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 0x30),
+			(unsigned int)MV_SHADOW_CACHE_RMAP);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, !!sp->spt[i], i < MV_SHADOW_CACHE_RMAP);
+	KUNIT_ASSERT_EQ(test, mv_shadow_test_topup(ctx->sv), 0);
+	mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, n - 1, 0x30, FAKE_PFN(n),
+			    true);
+	KUNIT_EXPECT_NE(test, sp->spt[n - 1], 0ULL);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 0x30, 0x31),
+			(unsigned long)MV_SHADOW_CACHE_RMAP + 1);
+}
+
+/*
+ * The notifier's zap costs what the range maps, not every leaf of the VM
+ * once per slot: with 64K leaves (frames 0 to 127, 512 leaves each), 512
+ * zaps of 16 MiB ranges elsewhere (as many aliased slots a munmap covers)
+ * must take no time, then a zap of one frame drops its 512 leaves and a
+ * zap of all the rest, once, drops them all.
+ */
+static void shadow_zap_cost(struct kunit *test)
+{
+	struct shadow_ctx *ctx = test->priv;
+	union mv_sp_role leaf = role_of(1, MV_GMODE_LONG, true, MV_ACC_ALL);
+	unsigned int i, j, nr = 128;
+	unsigned long t0, zapped = 0;
+	struct mv_sp *sp;
+	bool created;
+
+	for (i = 0; i < nr; i++) {
+		sp = get(test, 0x100000 + i * 512, leaf, &created);
+		KUNIT_ASSERT_NOT_NULL(test, sp);
+		for (j = 0; j < 512; j++) {
+			if (!ctx->sv->nr_rmap)
+				KUNIT_ASSERT_EQ(test,
+						mv_shadow_test_topup(ctx->sv),
+						0);
+			mv_shadow_test_leaf(ctx->vm, ctx->sv, sp, j, j % nr,
+					    FAKE_PFN(j), true);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 5), nr * 4);
+
+	t0 = jiffies;
+	for (i = 0; i < 512; i++)
+		zapped += mv_shadow_test_zap_gfns(ctx->vm, 0x1000 + i * 4096,
+						  0x2000 + i * 4096);
+	KUNIT_EXPECT_EQ(test, zapped, 0UL);
+	KUNIT_EXPECT_LT_MSG(test, jiffies - t0, (unsigned long)HZ,
+			    "512 empty zaps took %lu ms",
+			    jiffies_to_msecs(jiffies - t0));
+
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 5, 6),
+			(unsigned long)nr * 4);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 5), 0U);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 0, U64_MAX),
+			(unsigned long)nr * 512 - nr * 4);
+	KUNIT_EXPECT_EQ(test, mv_shadow_test_rmap_count(ctx->vm, 6), 0U);
+}
+
+/*
  * 2 MiB leaves: counted; a guest table in their range zaps the writable
  * ones (a read-only one may stay); the notifier's zap of part of the
  * range takes the whole leaf; zapping the page drops the count.
@@ -474,6 +554,8 @@ static struct kunit_case shadow_cases[] = {
 	KUNIT_CASE(shadow_hash),
 	KUNIT_CASE(shadow_rmap),
 	KUNIT_CASE(shadow_rmap_2m),
+	KUNIT_CASE(shadow_rmap_cache_empty),
+	KUNIT_CASE(shadow_zap_cost),
 	KUNIT_CASE(shadow_parents),
 	KUNIT_CASE(shadow_untracked),
 	{}

@@ -6,7 +6,9 @@
 #include <kunit/test.h>
 #include <linux/bits.h>
 #include <linux/gfp.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
+#include <asm/processor.h>
 
 #include "../mmu/tdp.h"
 
@@ -29,6 +31,7 @@ struct tdp_ctx {
 	u64 pfn[8];
 	int level[8];
 	bool writable[8];
+	struct mv_tdp_zap zap_dummy;
 };
 
 static int tdp_test_init(struct kunit *test)
@@ -332,6 +335,54 @@ static void tdp_destroy_mapped_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->tdp.nr_pages[1], 1ULL);
 }
 
+/*
+ * Five levels (NPT on a host with LA57): frames above 48 bits of address
+ * get their own paths, not aliases of low ones; four levels refuse them.
+ */
+static void tdp_five_levels_test(struct kunit *test)
+{
+	struct tdp_ctx *ctx = test->priv;
+	struct mv_tdp five;
+	u64 high = BIT_ULL(40) | 0x1234, e;
+	int level;
+
+	KUNIT_EXPECT_EQ(test, ctx->tdp.levels, 4);
+	KUNIT_EXPECT_EQ(test, mv_tdp_max_gfn(&ctx->tdp),
+			min(BIT_ULL(36) - 1,
+			    BIT_ULL(boot_cpu_data.x86_phys_bits - 12) - 1));
+	KUNIT_EXPECT_EQ(test, map(ctx, high, 0x55, MV_TDP_LEVEL_4K, true),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, lookup(ctx, high, &level), 0ULL);
+
+	KUNIT_EXPECT_EQ(test, mv_tdp_init_levels(&five, &fake_format, 3),
+			-EINVAL);
+	KUNIT_ASSERT_EQ(test, mv_tdp_init_levels(&five, &fake_format, 5), 0);
+	KUNIT_EXPECT_EQ(test, mv_tdp_max_gfn(&five),
+			BIT_ULL(boot_cpu_data.x86_phys_bits - 12) - 1);
+	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&ctx->cache, GFP_KERNEL), 0);
+	spin_lock(&five.lock);
+	KUNIT_EXPECT_EQ(test, mv_tdp_map(&five, &ctx->cache, high, 0x55,
+					 MV_TDP_LEVEL_4K, true), 0);
+	/* four new tables below the root: the path of a 5-level walk */
+	KUNIT_EXPECT_EQ(test, ctx->cache.nr, 0U);
+	e = mv_tdp_lookup(&five, high & (BIT_ULL(36) - 1), &level);
+	KUNIT_EXPECT_EQ(test, e, 0ULL);
+	e = mv_tdp_lookup(&five, high, &level);
+	KUNIT_EXPECT_EQ(test, e & ADDR_MASK, 0x55ULL << 12);
+	KUNIT_EXPECT_EQ(test, level, MV_TDP_LEVEL_4K);
+	/* the root's entry for it is the one bits 44:36 of the frame pick */
+	KUNIT_EXPECT_NE(test, five.root[(high >> 36) & 511] &
+			fake_format.present, 0ULL);
+	KUNIT_EXPECT_EQ(test, five.root[0], 0ULL);
+	mv_tdp_zap_init(&ctx->zap_dummy, NULL, NULL);
+	mv_tdp_zap_range(&five, 0, BIT_ULL(45), &ctx->zap_dummy);
+	KUNIT_EXPECT_EQ(test, ctx->zap_dummy.zapped, 1UL);
+	KUNIT_EXPECT_EQ(test, mv_tdp_lookup(&five, high, &level), 0ULL);
+	spin_unlock(&five.lock);
+	mv_tdp_zap_done(&five, &ctx->zap_dummy);
+	mv_tdp_destroy(&five);
+}
+
 static struct kunit_case tdp_test_cases[] = {
 	KUNIT_CASE(tdp_map_4k_test),
 	KUNIT_CASE(tdp_map_2m_test),
@@ -340,6 +391,7 @@ static struct kunit_case tdp_test_cases[] = {
 	KUNIT_CASE(tdp_zap_frees_tables_test),
 	KUNIT_CASE(tdp_zap_2m_partial_test),
 	KUNIT_CASE(tdp_destroy_mapped_test),
+	KUNIT_CASE(tdp_five_levels_test),
 	{}
 };
 
