@@ -902,7 +902,7 @@ static int fuzz_seed(struct __test_metadata *_metadata, __u64 seed,
 		gr->stop = 1;
 		ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
 	}
-	ksft_print_msg("seed %llu: %llu accesses checked, %llu faulted, %llu INVLPG, %llu CR3 loads\n",
+	ksft_print_msg("seed %llu: %llu accesses, %llu #PF, %llu INVLPG, %llu CR3 loads\n",
 		       seed, checked, faults, f->ninvlpg, f->nflush);
 	mv_vm_free(vm);
 	munmap(pool, POOL_SIZE);
