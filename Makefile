@@ -5,6 +5,9 @@
 #   make                      module (against KDIR), vmctl, selftests
 #   make check                everything, in both emulated machines
 #   make check MACHINE=svm TESTS=dev_test,kunit:minivisor_cpufeat
+#   make check FULL=1         and the long tier: testing/full.plan (over 10^6
+#                             fuzzed ioctls under KASAN), the emulator fuzzed
+#                             for 15 minutes
 #   make lint                 W=1, sparse, checkpatch, stock-header builds
 #   make demo                 boot the SVM machine and meet /dev/minivisor
 #   make udev_install         udev/60-minivisor.rules (group kvm, 0660)
@@ -21,7 +24,8 @@ ifneq ($(KSRC),)
 KSRC := $(abspath $(dir $(KSRC))/../../..)
 endif
 MVTEST := testing/mvtest
-MVTEST_ARGS := $(if $(MACHINE),--machine $(MACHINE)) $(if $(TESTS),--tests $(TESTS))
+MVTEST_ARGS := $(if $(MACHINE),--machine $(MACHINE)) $(if $(TESTS),--tests $(TESTS)) \
+	$(if $(FULL),--full)
 
 .PHONY: all modules userspace vmctl selftests clean check lint demo bench \
 	modules_install udev_install

@@ -15,6 +15,7 @@
 # so that the runner judges only what the kernel printed during the tests.
 # mv.tests=a,b,c on the kernel command line keeps only those groups;
 # mv.plan=NAME runs /mv/NAME.plan instead of /mv/tests.plan.
+# mv.full=1 runs /mv/full.plan after it: the long tier of make check FULL=1.
 #
 # "/init on-kvm CMD ARGS..." (for the plan's cmd lines) runs CMD against KVM:
 # minivisor unloaded, kvm and kvm_amd/kvm_intel loaded (with $MV_KVM_PARAMS),
@@ -81,6 +82,8 @@ export MV_BACKEND
 if [ "$MV_BACKEND" = vmx ]; then
 	export MV_EXITS=2000
 	export MV_MIGRATIONS=2000
+	export MV_FUZZ_SEEDS=1
+	export MV_FUZZ_OPS=150
 	# with two CPUs, each VM's VMXON/VMXOFF round costs seconds
 	if [ "$(grep -c ^processor /proc/cpuinfo)" -gt 1 ]; then
 		export MV_VM_ROUNDS=50
@@ -93,6 +96,10 @@ export MV_KVM_MODULES=/mv/kvm/irqbypass.ko:/mv/kvm/kvm.ko:/mv/kvm/$kvm_vendor.ko
 only=$(sed -n 's/.*mv\.tests=\([^ ]*\).*/\1/p' /proc/cmdline)
 plan=$(sed -n 's/.*mv\.plan=\([^ ]*\).*/\1/p' /proc/cmdline)
 plan=/mv/${plan:-tests}.plan
+if grep -qw 'mv\.full=1' /proc/cmdline; then
+	cat "$plan" /mv/full.plan > /tmp/run.plan
+	plan=/tmp/run.plan
+fi
 wanted() {
 	[ -z "$only" ] && return 0
 	case ",$only," in

@@ -113,7 +113,7 @@ class Judge(unittest.TestCase):
 class Emul(unittest.TestCase):
     """mvtest's host step for the emulator's userspace test."""
 
-    def emul(self, build_rc, out, rc):
+    def emul(self, build_rc, out, rc, fuzz=(0, "Done 200000 runs\n")):
         class P:
             def __init__(self, returncode, stdout):
                 self.returncode, self.stdout = returncode, stdout
@@ -121,6 +121,8 @@ class Emul(unittest.TestCase):
 
         def fake_run(cmd, **kw):
             calls.append(cmd)
+            if cmd[0] == "make" and "fuzz-run" in cmd:
+                return P(*fuzz)
             if cmd[0] == "make":
                 return P(build_rc, "emulate.c:1: error: oops\n")
             return P(rc, out)
@@ -142,8 +144,17 @@ class Emul(unittest.TestCase):
         r, _ = self.emul(0, "TAP version 13\n1..2\nok 1 - mov\n"
                             "not ok 2 - host: add\n# why\n# 1 passed\n", 1)
         self.assertEqual(statuses(r), [("emulate_test/mov", "pass"),
-                                       ("emulate_test/host: add", "fail")])
+                                       ("emulate_test/host: add", "fail"),
+                                       ("libFuzzer, 200000 inputs", "pass")])
         self.assertEqual(r.rows[0][0], "emulator")
+
+    def test_fuzz_crash_fails(self):
+        r, _ = self.emul(0, "TAP version 13\n1..1\nok 1 - mov\n", 0,
+                         fuzz=(1, "emulate_fuzz: a memory access out of its "
+                                  "page (0x1, 0x2)\n==1== ERROR: libFuzzer: "
+                                  "deadly signal\n"))
+        self.assertEqual(r.rows[-1][2], "fail")
+        self.assertIn("out of its page", r.rows[-1][3])
 
     def test_build_failure_fails(self):
         r, calls = self.emul(2, "", 0)
