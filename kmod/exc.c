@@ -25,6 +25,9 @@
  */
 #include <linux/bits.h>
 #include <linux/compiler.h>
+#include <linux/percpu.h>
+#include <asm/cpufeature.h>
+#include <asm/special_insns.h>
 #include <asm/debugreg.h>
 #include <asm/mce.h>
 #include <asm/processor-flags.h>

@@ -20,6 +20,7 @@
 #include <asm/page.h>
 #include <asm/processor-flags.h>
 #include <asm/trapnr.h>
+#include <asm/tlbflush.h>
 #include <asm/tsc.h>
 
 #include "../cr.h"

@@ -395,7 +395,7 @@ static void shadow_zap_cost(struct kunit *test)
 						  0x2000 + i * 4096);
 	KUNIT_EXPECT_EQ(test, zapped, 0UL);
 	KUNIT_EXPECT_LT_MSG(test, jiffies - t0, (unsigned long)HZ,
-			    "512 empty zaps took %lu ms",
+			    "512 empty zaps took %u ms",
 			    jiffies_to_msecs(jiffies - t0));
 
 	KUNIT_EXPECT_EQ(test, mv_shadow_test_zap_gfns(ctx->vm, 5, 6),
