@@ -141,14 +141,19 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_destroy);
 
 /**
  * mv_tdp_cache_topup() - fill a cache with enough pages for one map
+ * @tdp: the tables the map is for: a table per level below their root
  * @cache: the cache
  * @gfp: how to allocate; may sleep if @gfp says so
  *
  * Return: 0, or -ENOMEM (the pages got so far stay in @cache).
  */
-int mv_tdp_cache_topup(struct mv_tdp_cache *cache, gfp_t gfp)
+int mv_tdp_cache_topup(const struct mv_tdp *tdp, struct mv_tdp_cache *cache,
+		       gfp_t gfp)
 {
-	while (cache->nr < ARRAY_SIZE(cache->pages)) {
+	unsigned int want = min_t(unsigned int, tdp->levels - 1,
+				  ARRAY_SIZE(cache->pages));
+
+	while (cache->nr < want) {
 		void *p = (void *)get_zeroed_page(gfp);
 
 		if (!p)

@@ -62,6 +62,7 @@ struct mv_tdp_format {
  * struct mv_tdp_cache - table pages allocated before the table lock is taken
  * @nr: pages in @pages
  * @pages: zeroed pages, enough for the deepest new path one map can need
+ *	(a table per level below the root)
  *
  * The tables are changed under a spinlock (the mmu_notifier must be able to
  * zap without sleeping), so a fault fills its cache first with
@@ -119,7 +120,8 @@ int mv_tdp_init_levels(struct mv_tdp *tdp, const struct mv_tdp_format *fmt,
 		       int levels);
 u64 mv_tdp_max_gfn(const struct mv_tdp *tdp);
 void mv_tdp_destroy(struct mv_tdp *tdp);
-int mv_tdp_cache_topup(struct mv_tdp_cache *cache, gfp_t gfp);
+int mv_tdp_cache_topup(const struct mv_tdp *tdp, struct mv_tdp_cache *cache,
+		       gfp_t gfp);
 void mv_tdp_cache_free(struct mv_tdp_cache *cache);
 int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
 	       u64 pfn, int level, bool writable);

@@ -361,7 +361,7 @@ int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 	bool writable;
 	int r;
 
-	r = mv_tdp_cache_topup(&vcpu->tdp_cache, GFP_KERNEL_ACCOUNT);
+	r = mv_tdp_cache_topup(tdp, &vcpu->tdp_cache, GFP_KERNEL_ACCOUNT);
 	if (r)
 		return r;
 

@@ -58,7 +58,7 @@ static int map(struct tdp_ctx *ctx, u64 gfn, u64 pfn, int level, bool w)
 {
 	int r;
 
-	if (mv_tdp_cache_topup(&ctx->cache, GFP_KERNEL))
+	if (mv_tdp_cache_topup(&ctx->tdp, &ctx->cache, GFP_KERNEL))
 		return -ENOMEM;
 	spin_lock(&ctx->tdp.lock);
 	r = mv_tdp_map(&ctx->tdp, &ctx->cache, gfn, pfn, level, w);
@@ -359,7 +359,12 @@ static void tdp_five_levels_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mv_tdp_init_levels(&five, &fake_format, 5), 0);
 	KUNIT_EXPECT_EQ(test, mv_tdp_max_gfn(&five),
 			BIT_ULL(boot_cpu_data.x86_phys_bits - 12) - 1);
-	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&ctx->cache, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&ctx->tdp, &ctx->cache,
+						 GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, ctx->cache.nr, 3U);
+	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&five, &ctx->cache,
+						 GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, ctx->cache.nr, 4U);
 	spin_lock(&five.lock);
 	KUNIT_EXPECT_EQ(test, mv_tdp_map(&five, &ctx->cache, high, 0x55,
 					 MV_TDP_LEVEL_4K, true), 0);
