@@ -129,7 +129,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		.caps = { SKYLAKE(SKYLAKE_BASIC, SKYLAKE_TRUE_PIN,
 				  0x00000f0106324141ULL) },
 		.ctls = {
-			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xa2,
+			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
 			.exit = 0x3f6ffb, .entry = 0xd1fb,
 			.vpid = true, .invept_single = true, .ept_2m = false,
 		},
