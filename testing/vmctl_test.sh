@@ -27,14 +27,18 @@ same_time() {
 	sed 's/^RTC: .*/RTC: (the time)/' "$1"
 }
 
+# A guest that hangs fails its case (status 124 from timeout, SIGTERM) and
+# lets the plan go on; every image here ends in seconds, even in Bochs.
+TMO="timeout 300"
+
 # both ARGS...: vmctl run ARGS on minivisor, then on KVM; leaves the output
 # in $T/out, stderr in $T/err, the status in $rc.
 both() {
-	$V run "$@" > $T/out 2> $T/err
+	$TMO $V run "$@" > $T/out 2> $T/err
 	rc=$?
 	echo "# minivisor: status $rc"
 	sed 's/^/#   /' $T/out $T/err
-	/init on-kvm $V run --dev /dev/kvm "$@" > $T/kvm.out 2> $T/kvm.err
+	/init on-kvm $TMO $V run --dev /dev/kvm "$@" > $T/kvm.out 2> $T/kvm.err
 	kvm_rc=$?
 	echo "# KVM: status $kvm_rc"
 	sed 's/^/#   /' $T/kvm.out $T/kvm.err
@@ -243,14 +247,14 @@ trace)
 	;;
 mmu)
 	# minivisor: each format on shadow paging (MV_CAP_MMU_MODE)
-	$V run --mmu shadow $G/hello.bin > $T/out 2>&1
+	$TMO $V run --mmu shadow $G/hello.bin > $T/out 2>&1
 	rc=$?
 	expect 0 $T/out "Hello from a guest of minivisor, in real mode."
-	$V run --mmu shadow $G/hello64.elf > $T/out 2>&1
+	$TMO $V run --mmu shadow $G/hello64.elf > $T/out 2>&1
 	rc=$?
 	expect 0 $T/out \
 		"Hello from a 64-bit ELF guest of minivisor, in long mode."
-	$V run --mmu shadow --append shadow $G/multiboot.elf > $T/out 2>&1
+	$TMO $V run --mmu shadow --append shadow $G/multiboot.elf > $T/out 2>&1
 	rc=$?
 	expect 67 $T/out "cmdline: $G/multiboot.elf shadow"
 	# KVM offers no choice: tdp is its default, shadow is refused
