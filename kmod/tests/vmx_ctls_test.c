@@ -265,7 +265,7 @@ static void vmx_ept_format_test(struct kunit *test)
 			(c->caps.ept_vpid & BIT_ULL(16)) ? BIT_ULL(7) : 0);
 
 	KUNIT_ASSERT_EQ(test, mv_tdp_init(&tdp, &fmt), 0);
-	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&cache, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&tdp, &cache, GFP_KERNEL), 0);
 	spin_lock(&tdp.lock);
 	r2m = mv_tdp_map(&tdp, &cache, 0x200, 0x400, MV_TDP_LEVEL_2M, true);
 	r4k = mv_tdp_map(&tdp, &cache, 0x3ff, 0x5ff, MV_TDP_LEVEL_4K, true);
