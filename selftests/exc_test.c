@@ -37,8 +37,8 @@
 #define DR6_VOLATILE	0xe00fULL
 #define DR6_INIT	0xffff0ff0ULL
 /* KVM clears bit 16 (RTM) or 11 (bus lock) for guests that have them */
-#define DR6_MASK	(~((1ULL << 16) | (1ULL << 11)))
-#define DR6_BS		(1ULL << 14)
+#define DR6_MASK	(~0x10800ULL)
+#define DR6_BS		0x4000ULL
 
 #define DR_ACCESSORS(n)							\
 static inline __u64 get_dr##n(void)					\
@@ -111,9 +111,12 @@ static __u64 watch_count(int fd)
 /* ------------------------------------------------ the debug registers */
 
 /* the host's watched variable; the guest has a copy at the same address */
-static volatile __u64 host_var;
+static __u64 host_var;
 /* the guest's watched variable */
-static volatile __u64 guest_var;
+static __u64 guest_var;
+
+/* stores the compiler must make, where the hardware watches them */
+#define STORE(var, v)	__atomic_store_n(&(var), (v), __ATOMIC_SEQ_CST)
 
 static void guest_gp(struct mv_ex_regs *regs)
 {
@@ -158,7 +161,7 @@ TEST(debug_registers)
 	if (fd < 0)
 		SKIP(return, "no hardware breakpoint for the host: %s",
 		     strerror(errno));
-	host_var = 1;
+	STORE(host_var, 1);
 	ASSERT_EQ(1, watch_count(fd));
 
 	vm = mv_vm_create(MEM_SIZE);
@@ -196,7 +199,7 @@ TEST(debug_registers)
 	ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
 
 	/* the host's watchpoint is where it was */
-	host_var = 2;
+	STORE(host_var, 2);
 	EXPECT_EQ(2, watch_count(fd));
 	close(fd);
 	mv_vm_free(vm);
@@ -205,7 +208,6 @@ TEST(debug_registers)
 /* What the guest's #DB handler saw, in the guest's copy. */
 static __u64 db_count, db_dr6, db_rip;
 
-void bp_target(void);
 asm(".pushsection .text\n"
 	".globl bp_target\n"
 	"bp_target:\n"
@@ -219,7 +221,7 @@ static void guest_db(struct mv_ex_regs *regs)
 	db_rip = regs->rip;
 	set_dr6(DR6_INIT);
 	/* an instruction breakpoint: go on past it */
-	if (regs->rip == (uintptr_t)bp_target)
+	if (regs->rip == MV_ASM_ADDR(bp_target))
 		regs->rflags |= RFLAGS_RF;
 	regs->rflags &= ~RFLAGS_TF;
 }
@@ -228,13 +230,13 @@ static void guest_arms_breakpoints(void)
 {
 	/* DR0: a write of guest_var, 8 bytes; DR1: fetch at bp_target */
 	set_dr0((uintptr_t)&guest_var);
-	set_dr1((uintptr_t)bp_target);
+	set_dr1(MV_ASM_ADDR(bp_target));
 	set_dr7(0x400 | 1 | 4 | (0x1 << 16) | (0x3 << 18));
-	guest_var = 1;
+	STORE(guest_var, 1);
 	sync4(db_count, db_dr6, db_rip, 0);
 
-	bp_target();
-	sync4(db_count, db_dr6, db_rip, (uintptr_t)bp_target);
+	asm volatile("call bp_target" ::: "memory");
+	sync4(db_count, db_dr6, db_rip, MV_ASM_ADDR(bp_target));
 
 	/* one instruction single-stepped */
 	asm volatile("pushf\n"
@@ -277,9 +279,9 @@ TEST(guest_breakpoints)
 	ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
 
 	/* neither the guest's breakpoints fire here, nor are the host's lost */
-	guest_var = 5;
+	STORE(guest_var, 5);
 	if (fd >= 0) {
-		host_var = 3;
+		STORE(host_var, 3);
 		EXPECT_EQ(1, watch_count(fd));
 		close(fd);
 	}
@@ -304,13 +306,16 @@ static void guest_db_escaped(struct mv_ex_regs *regs)
  */
 static void guest_db_loop(void)
 {
-	struct { __u16 limit; __u64 base; } __attribute__((packed)) idtr;
+	/* SIDT stores a 2-byte limit, then the 8-byte base */
+	__u8 idtr[10];
+	__u64 base;
 
 	asm volatile("sidt %0" : "=m"(idtr));
-	set_dr0(idtr.base + 16);
+	memcpy(&base, idtr + 2, sizeof(base));
+	set_dr0(base + 16);
 	set_dr7(0x400 | 1 | (0x3 << 16) | (0x3 << 18));
 	GUEST_SYNC(0);
-	(void)*(volatile __u64 *)(idtr.base + 16);
+	(void)__atomic_load_n((__u64 *)(base + 16), __ATOMIC_SEQ_CST);
 	GUEST_SYNC(1);
 }
 

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
+#include "kselftest.h"
 #include "lib/mv_util.h"
 
 #define SLOT0_GPA	0x0ULL
@@ -61,7 +62,7 @@ static struct kvm_cpuid2 *cpuid;
 static int nth_fd = -1, fail_fd = -1;
 static unsigned int problems, injected, failed_steps;
 
-static void problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void problem(const char *fmt, ...) __printf(1, 2);
 
 static void problem(const char *fmt, ...)
 {
@@ -300,7 +301,9 @@ static int do_step(struct guest *g, enum step s)
 		close(g->stats);
 		close(g->vm);
 		close(g->dev);
-		g->stats = g->vm = g->dev = -1;
+		g->stats = -1;
+		g->vm = -1;
+		g->dev = -1;
 		return 0;
 	default:
 		return 1;
@@ -326,7 +329,10 @@ static void teardown(struct guest *g)
 static int setup(struct guest *g, size_t run_size)
 {
 	memset(g, 0, sizeof(*g));
-	g->dev = g->vm = g->vcpu = g->stats = -1;
+	g->dev = -1;
+	g->vm = -1;
+	g->vcpu = -1;
+	g->stats = -1;
 	g->run_size = run_size;
 	g->mem0 = mmap(NULL, SLOT0_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -401,7 +407,7 @@ static bool scenario(size_t run_size, int faulty, unsigned int nth,
 			hit = true;
 		if (r == 0) {
 			if (s == S_MMAP)	/* the page in, now */
-				(void)*(volatile __u32 *)&g.run->exit_reason;
+				(void)__atomic_load_n(&g.run->exit_reason, __ATOMIC_RELAXED);
 			continue;
 		}
 		if (r > 0) {

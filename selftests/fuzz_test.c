@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "kselftest.h"
 #include "lib/mv_util.h"
 
 #ifndef sigev_notify_thread_id
@@ -66,12 +67,12 @@ static bool on_kvm;			/* $MV_DEV is not minivisor */
 /* ---------------------------------------------------------- the PRNG */
 
 struct rng {
-	uint64_t s;
+	__u64 s;
 };
 
-static uint64_t rnd(struct rng *r)
+static __u64 rnd(struct rng *r)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+	__u64 z = (r->s += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -90,7 +91,7 @@ static bool one_in(struct rng *r, unsigned int n)
 }
 
 /* Numbers that find edges: 0, 1, -1, powers of two and their neighbours */
-static uint64_t edgy(struct rng *r)
+static __u64 edgy(struct rng *r)
 {
 	unsigned int b = rn(r, 64);
 
@@ -121,17 +122,21 @@ static atomic_uint nr_exits[32];
 static atomic_uint nr_errnos[128];
 static atomic_uint nr_failures;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t cur_seed;
+static __u64 cur_seed;
 
 /* errno bits: one for each errno below 127, bit 127 for the rest */
-typedef unsigned __int128 errset;
-#define EBIT(x)		((x) < 127 ? (x) : 127)
-#define E(x)		((errset)1 << EBIT(x))
+static inline int ebit(int e)
+{
+	return e < 127 ? e : 127;
+}
+
+#define errset		unsigned __int128
+#define E(x)		((errset)1 << ebit(x))
 /* the resource errors any call that allocates may meet */
 #define E_ALLOC		(E(ENOMEM) | E(EMFILE) | E(ENFILE))
 #define E_ARGS		(E(EFAULT) | E(EINVAL) | E(E2BIG))
 
-static void failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void failure(const char *fmt, ...) __printf(1, 2);
 
 static void failure(const char *fmt, ...)
 {
@@ -141,7 +146,7 @@ static void failure(const char *fmt, ...)
 		return;
 	pthread_mutex_lock(&out_lock);
 	va_start(ap, fmt);
-	printf("# FAIL (seed %" PRIu64 "): ", cur_seed);
+	printf("# FAIL (seed %llu): ", cur_seed);
 	vprintf(fmt, ap);
 	printf("\n");
 	fflush(stdout);
@@ -164,7 +169,7 @@ static long xioctl(const char *name, int fd, unsigned long cmd, void *arg,
 	e = errno;
 	if (r == -1) {
 		if (e > 0)
-			atomic_fetch_add(&nr_errnos[EBIT(e)], 1);
+			atomic_fetch_add(&nr_errnos[ebit(e)], 1);
 		if (e <= 0 || !(allowed & E(e)))
 			failure("%s returned errno %d (%s), not one KVM uses for it",
 				name, e, strerror(e));
@@ -187,8 +192,8 @@ struct vm_model {
 	unsigned char page_state[VM_PAGES];	/* PS_* */
 	struct {
 		bool used;
-		uint32_t id;
-		uint64_t gpa, size;
+		__u32 id;
+		__u64 gpa, size;
 		unsigned long uaddr;
 	} slot[MODEL_SLOTS];
 	int nr_vcpus;			/* guarded by tab_lock */
@@ -374,7 +379,7 @@ static void op_dev_open(struct thread *t)
 	obj_add(OBJ_DEV, fd, NULL, NULL);
 }
 
-static const uint32_t some_msrs[] = {
+static const __u32 some_msrs[] = {
 	0x10, 0x1b, 0x3a, 0x48, 0x8b, 0xc1, 0xe7, 0xe8, 0xfe, 0x174, 0x175,
 	0x176, 0x179, 0x17a, 0x1a0, 0x1d9, 0x200, 0x201, 0x250, 0x277, 0x2ff,
 	0x480, 0x48d, 0x6e0, 0x800, 0x808, 0x830, 0xc0000080, 0xc0000081,
@@ -383,11 +388,11 @@ static const uint32_t some_msrs[] = {
 	0xc0010015, 0x4b564d00, 0x40000000,
 };
 
-static uint32_t some_msr(struct rng *r)
+static __u32 some_msr(struct rng *r)
 {
 	if (one_in(r, 6))
 		return rnd(r);
-	return some_msrs[rn(r, sizeof(some_msrs) / sizeof(some_msrs[0]))];
+	return some_msrs[rn(r, ARRAY_SIZE(some_msrs))];
 }
 
 static void op_dev_ioctl(struct thread *t)
@@ -396,7 +401,7 @@ static void op_dev_ioctl(struct thread *t)
 	int i = obj_get(r, OBJ_DEV), fd;
 	struct kvm_cpuid2 *cpuid;
 	struct kvm_msr_list *list;
-	uint32_t n;
+	__u32 n;
 
 	if (i < 0) {
 		op_dev_open(t);
@@ -422,7 +427,7 @@ static void op_dev_ioctl(struct thread *t)
 		/* nent: too few, enough, huge; the pointer good or not */
 		n = one_in(r, 3) ? edgy(r) : rn(r, 130);
 		cpuid = (void *)t->scratch;
-		if (sizeof(*cpuid) + (uint64_t)n * sizeof(cpuid->entries[0]) >
+		if (sizeof(*cpuid) + (__u64)n * sizeof(cpuid->entries[0]) >
 		    SCRATCH_SIZE)
 			n = one_in(r, 2) ? n : 100;
 		cpuid = hostile_ptr(t, sizeof(*cpuid), true);
@@ -502,7 +507,7 @@ static void op_vm_create(struct thread *t)
 }
 
 /* A guest-physical address: low ones overlap, some far and at edges */
-static uint64_t some_gpa(struct rng *r)
+static __u64 some_gpa(struct rng *r)
 {
 	switch (rn(r, 10)) {
 	case 0:
@@ -512,7 +517,7 @@ static uint64_t some_gpa(struct rng *r)
 	case 2:
 		return (1ULL << (32 + rn(r, 20))) - rn(r, 4) * PAGE;
 	default:
-		return (uint64_t)rn(r, 16) * 0x10000 + rn(r, 8) * PAGE;
+		return (__u64)rn(r, 16) * 0x10000 + rn(r, 8) * PAGE;
 	}
 }
 
@@ -558,7 +563,7 @@ static void op_set_memory(struct thread *t)
 		pages = 1 + rn(r, VM_PAGES - off);
 		reg.slot = rn(r, MODEL_SLOTS);
 		reg.guest_phys_addr = some_gpa(r);
-		reg.memory_size = (uint64_t)pages * PAGE;
+		reg.memory_size = (__u64)pages * PAGE;
 		reg.userspace_addr = (unsigned long)vm->buf + off * PAGE;
 		reg.flags = one_in(r, 6) ? KVM_MEM_READONLY : 0;
 		switch (rn(r, 12)) {
@@ -745,7 +750,7 @@ static void faithful_code(struct rng *r, struct code *c)
 }
 
 /* A segment for real mode at @base */
-static void real_seg(struct kvm_segment *s, uint64_t base, int code)
+static void real_seg(struct kvm_segment *s, __u64 base, int code)
 {
 	s->base = base & 0xffff0;
 	s->selector = s->base >> 4;
@@ -792,16 +797,16 @@ static void mutate_seg(struct rng *r, struct kvm_segment *s)
 /* A random state: registers, segments, CRs, EFER, flipped from @sregs */
 static void mutate_sregs(struct rng *r, struct kvm_sregs *sr)
 {
-	static const uint64_t cr0_bits[] = {
+	static const __u64 cr0_bits[] = {
 		1, 2, 4, 8, 0x10, 0x20, 1 << 16, 1 << 18, 1 << 29, 1 << 30,
 		1ULL << 31, 1ULL << 32,
 	};
-	static const uint64_t cr4_bits[] = {
+	static const __u64 cr4_bits[] = {
 		1, 2, 4, 8, 0x10, 0x20, 0x40, 0x80, 0x100, 0x200, 0x400,
 		0x800, 0x1000, 0x2000, 0x4000, 0x10000, 0x20000, 0x40000,
 		0x100000, 0x200000, 0x400000, 0x800000, 1ULL << 40,
 	};
-	static const uint64_t efer_bits[] = {
+	static const __u64 efer_bits[] = {
 		1, 0x100, 0x400, 0x800, 0x1000, 0x2000, 0x4000, 0x8000,
 		1ULL << 20,
 	};
@@ -859,11 +864,11 @@ static void mutate_sregs(struct rng *r, struct kvm_sregs *sr)
 }
 
 /* The VM's RAM slot to put code in: its gpa and host address */
-static bool pick_ram(struct rng *r, struct vm_model *vm, uint64_t *gpa,
+static bool pick_ram(struct rng *r, struct vm_model *vm, __u64 *gpa,
 		     unsigned char **hva, bool low)
 {
 	int s, n = 0, pick = -1;
-	uint64_t off;
+	__u64 off;
 
 	for (s = 0; s < MODEL_SLOTS; s++) {
 		unsigned long u = vm->slot[s].uaddr;
@@ -900,7 +905,7 @@ static void op_guest_code(struct thread *t)
 	struct kvm_sregs sr;
 	struct kvm_regs regs;
 	struct code c;
-	uint64_t gpa, dgpa;
+	__u64 gpa, dgpa;
 	unsigned char *hva, *dhva;
 	unsigned int pg;
 
@@ -1410,7 +1415,7 @@ static void *thread_main(void *arg)
 		failure("timer_create: %s", strerror(errno));
 		return NULL;
 	}
-	for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+	for (k = 0; k < ARRAY_SIZE(ops); k++)
 		total += ops[k].weight;
 	while (atomic_fetch_add(&ops_done, 1) < opt_ops &&
 	       atomic_load(&nr_failures) < 20) {
@@ -1435,7 +1440,7 @@ static void *watchdog(void *arg)
 
 			if (s && now_ns() - s > opt_watchdog * 1000000000LL) {
 				pthread_mutex_lock(&out_lock);
-				printf("# HANG (seed %" PRIu64 "): thread %u in KVM_RUN for %u s despite its timer\n",
+				printf("# HANG (seed %llu): thread %u in KVM_RUN %u s\n",
 				       cur_seed, i, opt_watchdog);
 				fflush(stdout);
 				_exit(3);
@@ -1446,8 +1451,9 @@ static void *watchdog(void *arg)
 }
 
 /* One seed, in this (child) process; the exit status says how it went */
-static int fuzz_seed(uint64_t seed)
+static int fuzz_seed(__u64 seed)
 {
+	unsigned int other;
 	struct thread th[MAX_THREADS];
 	pthread_t tid[MAX_THREADS], wd;
 	struct sigaction sa = { .sa_handler = on_timer };
@@ -1504,18 +1510,21 @@ static int fuzz_seed(uint64_t seed)
 		pthread_mutex_unlock(&tab_lock);
 	}
 
-	printf("# seed %" PRIu64 ": %u ioctls, %u KVM_RUNs; exits io %u mmio %u hlt %u shutdown %u fail_entry %u internal %u intr %u other %u; EINTR %u EFAULT %u EINVAL %u\n",
+	other = atomic_load(&nr_runs) - nr_exits[KVM_EXIT_IO] -
+		nr_exits[KVM_EXIT_MMIO] - nr_exits[KVM_EXIT_HLT] -
+		nr_exits[KVM_EXIT_SHUTDOWN] - nr_exits[KVM_EXIT_FAIL_ENTRY] -
+		nr_exits[KVM_EXIT_INTERNAL_ERROR] - nr_exits[KVM_EXIT_INTR] -
+		nr_errnos[EINTR] - nr_errnos[EFAULT] - nr_errnos[EINVAL] -
+		nr_errnos[ENOMEM] - nr_errnos[EIO];
+	printf("# seed %llu: %u ioctls, %u KVM_RUNs; exits io %u mmio %u hlt %u ",
 	       seed, atomic_load(&nr_ioctls), atomic_load(&nr_runs),
 	       nr_exits[KVM_EXIT_IO], nr_exits[KVM_EXIT_MMIO],
-	       nr_exits[KVM_EXIT_HLT], nr_exits[KVM_EXIT_SHUTDOWN],
-	       nr_exits[KVM_EXIT_FAIL_ENTRY],
+	       nr_exits[KVM_EXIT_HLT]);
+	printf("shutdown %u fail_entry %u internal %u intr %u other %u; ",
+	       nr_exits[KVM_EXIT_SHUTDOWN], nr_exits[KVM_EXIT_FAIL_ENTRY],
 	       nr_exits[KVM_EXIT_INTERNAL_ERROR], nr_exits[KVM_EXIT_INTR],
-	       atomic_load(&nr_runs) - nr_exits[KVM_EXIT_IO] -
-	       nr_exits[KVM_EXIT_MMIO] - nr_exits[KVM_EXIT_HLT] -
-	       nr_exits[KVM_EXIT_SHUTDOWN] - nr_exits[KVM_EXIT_FAIL_ENTRY] -
-	       nr_exits[KVM_EXIT_INTERNAL_ERROR] - nr_exits[KVM_EXIT_INTR] -
-	       nr_errnos[EINTR] - nr_errnos[EFAULT] - nr_errnos[EINVAL] -
-	       nr_errnos[ENOMEM] - nr_errnos[EIO],
+	       other);
+	printf("EINTR %u EFAULT %u EINVAL %u\n",
 	       nr_errnos[EINTR], nr_errnos[EFAULT], nr_errnos[EINVAL]);
 	fflush(stdout);
 	return atomic_load(&nr_failures) ? 1 : 0;
@@ -1531,14 +1540,14 @@ static const char *guest_name(void)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-s SEED] [-S SEEDS] [-n OPS] [-t THREADS] [-m tdp|shadow]\n"
+		"%s [-s SEED] [-S SEEDS] [-n OPS] [-t THREADS] [-m tdp|shadow]\n"
 		"          [-g faithful|random|both] [-w SECONDS] [-v]\n", prog);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t seed = (uint64_t)time(NULL);
+	__u64 seed = (__u64)time(NULL);
 	unsigned int nseeds = 3, s, failed = 0;
 	struct minivisor_info info;
 	int c, dev;
@@ -1622,12 +1631,12 @@ int main(int argc, char **argv)
 	close(dev);
 
 	for (s = 0; s < nseeds; s++) {
-		uint64_t sd = seed + s;
+		__u64 sd = seed + s;
 		unsigned int waited = 0;
 		int st = 0;
 		pid_t pid, w;
 
-		printf("# fuzz_test -s %" PRIu64 " -n %u -t %u -m %s -g %s on %s\n",
+		printf("# fuzz_test -s %llu -n %u -t %u -m %s -g %s on %s\n",
 		       sd, opt_ops, opt_threads, opt_mmu ? opt_mmu : "default",
 		       guest_name(), mv_dev_path());
 		fflush(stdout);
@@ -1640,31 +1649,31 @@ int main(int argc, char **argv)
 		while ((w = waitpid(pid, &st, WNOHANG)) == 0) {
 			usleep(100000);
 			if (++waited == 10 * (opt_watchdog + 600)) {
-				printf("# HANG (seed %" PRIu64 "): still running after %u s; killed\n",
+				printf("# HANG (seed %llu): killed after %u s\n",
 				       sd, waited / 10);
 				kill(pid, SIGKILL);
 			}
 			if (waited > 10 * (opt_watchdog + 660)) {
-				printf("not ok %u fuzz seed=%" PRIu64 " # the child cannot be killed\n",
+				printf("not ok %u fuzz seed=%llu # unkillable\n",
 				       s + 1, sd);
 				return 1;
 			}
 		}
 		if (w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-			printf("ok %u fuzz seed=%" PRIu64 " mmu=%s guest=%s\n",
+			printf("ok %u fuzz seed=%llu mmu=%s guest=%s\n",
 			       s + 1, sd, opt_mmu ? opt_mmu : "default",
 			       guest_name());
 			continue;
 		}
 		failed++;
 		if (WIFSIGNALED(st))
-			printf("not ok %u fuzz seed=%" PRIu64 " # died of signal %d\n",
+			printf("not ok %u fuzz seed=%llu # died of signal %d\n",
 			       s + 1, sd, WTERMSIG(st));
 		else if (WEXITSTATUS(st) == 3)
-			printf("not ok %u fuzz seed=%" PRIu64 " # a KVM_RUN hung\n",
+			printf("not ok %u fuzz seed=%llu # a KVM_RUN hung\n",
 			       s + 1, sd);
 		else
-			printf("not ok %u fuzz seed=%" PRIu64 " # exit status %d\n",
+			printf("not ok %u fuzz seed=%llu # exit status %d\n",
 			       s + 1, sd, WEXITSTATUS(st));
 	}
 	return failed ? 1 : 0;

@@ -122,34 +122,37 @@ static void cpuid_set(struct kvm_cpuid2 *c, const struct cpuid_bit *b, bool on)
 /* the guest's copies, written by the host before the run */
 static __u64 guest_cr4_bits[32];
 static __u64 guest_efer_bits[32];
-static volatile __u64 gp_count, fix_len;
+static __u64 gp_count, fix_len;
+
+/* the #GP handler runs between the guest's own accesses: no caching */
+#define GP_COUNT()	__atomic_load_n(&gp_count, __ATOMIC_SEQ_CST)
 
 static void gp_handler(struct mv_ex_regs *regs)
 {
 	GUEST_ASSERT_EQ(regs->vector, 13);
 	GUEST_ASSERT_EQ(regs->error_code, 0);
-	gp_count++;
-	regs->rip += fix_len;
+	__atomic_add_fetch(&gp_count, 1, __ATOMIC_SEQ_CST);
+	regs->rip += __atomic_load_n(&fix_len, __ATOMIC_SEQ_CST);
 }
 
 /* Loads CR4 with @v: 1 if that took a #GP, else 0. */
 static __u64 try_cr4(__u64 v)
 {
-	__u64 n = gp_count;
+	__u64 n = GP_COUNT();
 
-	fix_len = 3;	/* mov %rax, %cr4: 0f 22 e0 */
+	__atomic_store_n(&fix_len, 3, __ATOMIC_SEQ_CST);	/* mov %rax, %cr4: 0f 22 e0 */
 	asm volatile("mov %0, %%cr4" : : "a"(v) : "memory");
-	return gp_count - n;
+	return GP_COUNT() - n;
 }
 
 static __u64 try_efer(__u64 v)
 {
-	__u64 n = gp_count;
+	__u64 n = GP_COUNT();
 
-	fix_len = 2;	/* wrmsr: 0f 30 */
+	__atomic_store_n(&fix_len, 2, __ATOMIC_SEQ_CST);	/* wrmsr: 0f 30 */
 	asm volatile("wrmsr" : : "c"(MSR_EFER), "a"((__u32)v),
 		     "d"((__u32)(v >> 32)) : "memory");
-	return gp_count - n;
+	return GP_COUNT() - n;
 }
 
 /* Each bit is set in turn; each must #GP and leave the register alone. */
@@ -351,14 +354,14 @@ TEST_F(sregs, guest_gp)
 	for (int i = 0; cr4_bits[i]; i++) {
 		ASSERT_UCALL(self->vcpu, &uc, UCALL_SYNC);
 		EXPECT_EQ(cr4_bits[i], uc.args[0]);
-		EXPECT_EQ(1, uc.args[1]) TH_LOG("CR4 bit %#llx: no #GP",
-						 cr4_bits[i]);
+		EXPECT_EQ(1, uc.args[1])
+			TH_LOG("CR4 bit %#llx: no #GP", cr4_bits[i]);
 	}
 	for (int i = 0; efer_bits[i]; i++) {
 		ASSERT_UCALL(self->vcpu, &uc, UCALL_SYNC);
 		EXPECT_EQ(efer_bits[i], uc.args[0]);
-		EXPECT_EQ(1, uc.args[1]) TH_LOG("EFER bit %#llx: no #GP",
-						 efer_bits[i]);
+		EXPECT_EQ(1, uc.args[1])
+			TH_LOG("EFER bit %#llx: no #GP", efer_bits[i]);
 	}
 	ASSERT_UCALL(self->vcpu, &uc, UCALL_SYNC);
 	EXPECT_EQ(0, uc.args[0]);

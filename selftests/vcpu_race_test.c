@@ -169,8 +169,8 @@ TEST(create_errnos)
 	if (max <= (int)ARRAY_SIZE(fds)) {
 		for (n = 1; n < max; n++) {
 			fds[n] = ioctl(vm, KVM_CREATE_VCPU, n);
-			ASSERT_LE(0, fds[n]) TH_LOG("vCPU %d: %s", n,
-						   strerror(errno));
+			ASSERT_LE(0, fds[n])
+				TH_LOG("vCPU %d: %s", n, strerror(errno));
 		}
 		/* full: EINVAL, for a fresh id as for one in use */
 		if (max < max_id) {
