@@ -323,6 +323,14 @@ TEST_F(sregs, efer)
 	free(m);
 }
 
+/* kvm_amd in the QEMU machine: the CPU under it is TCG's */
+static bool on_kvm_tcg_svm(void)
+{
+	const char *b = getenv("MV_BACKEND");
+
+	return !strcmp(mv_dev_path(), "/dev/kvm") && b && !strcmp(b, "svm");
+}
+
 /* The guest's MOV to CR4 and WRMSR to EFER of what it may not have: #GP */
 TEST_F(sregs, guest_gp)
 {
@@ -354,6 +362,15 @@ TEST_F(sregs, guest_gp)
 	for (int i = 0; cr4_bits[i]; i++) {
 		ASSERT_UCALL(self->vcpu, &uc, UCALL_SYNC);
 		EXPECT_EQ(cr4_bits[i], uc.args[0]);
+		/*
+		 * kvm_amd leaves CR4 writes to the CPU in NPT mode, and QEMU's
+		 * TCG lets a guest set CR4 bits above 31: not KVM's doing
+		 */
+		if (on_kvm_tcg_svm() && cr4_bits[i] >> 32 && uc.args[1] != 1) {
+			TH_LOG("CR4 bit %#llx: no #GP (kvm_amd on TCG)",
+			       cr4_bits[i]);
+			continue;
+		}
 		EXPECT_EQ(1, uc.args[1])
 			TH_LOG("CR4 bit %#llx: no #GP", cr4_bits[i]);
 	}
