@@ -280,7 +280,7 @@ long mv_cpuid_get_supported(struct kvm_cpuid2 __user *uc)
 	if (c.nent < 1)
 		return mv_fail(-E2BIG);
 	c.nent = min_t(u32, c.nent, MV_MAX_CPUID_ENTRIES);
-	entries = kvcalloc(c.nent, sizeof(*entries), GFP_KERNEL);
+	entries = kvcalloc(c.nent, sizeof(*entries), GFP_KERNEL_ACCOUNT);
 	if (!entries)
 		return -ENOMEM;
 	n = supported_leaves(entries, c.nent);

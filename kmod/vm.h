@@ -73,8 +73,11 @@ struct mv_vm_stats {
  * @slots: guest memory slots; changed under both @lock and @tdp.lock, so
  *	either is enough to read them (the fault path and the notifier take
  *	@tdp.lock only)
- * @vcpus: the vCPUs; entries below @nr_vcpus are set and constant
- * @nr_vcpus: written under @lock with release, read with acquire
+ * @vcpus: the vCPUs; entries below @nr_vcpus are complete and constant.
+ *	A vCPU is listed (with @nr_vcpus) before its fd is installed, so
+ *	nothing runs a vCPU the VM-wide kicks and flushes do not see
+ * @nr_vcpus: written under @lock with release, read with acquire by
+ *	whoever does not hold @lock (mv_vcpu_kick_all())
  * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
  *	only under @lock while there is no vCPU, constant after
  * @tdp: the second-level tables (NPT or EPT); lock order beside it.  Its
