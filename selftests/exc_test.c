@@ -69,6 +69,26 @@ static void on_alarm(int sig)
 {
 }
 
+/*
+ * QEMU's TCG (the SVM test machine) arms the breakpoints of DR7 only on a
+ * MOV to DR7, not when VMRUN loads a guest's: there a guest's breakpoints
+ * never fire under minivisor, and kvm_amd, which lets the guest move to
+ * DR7 itself, leaves them armed in the host and the machine dies.
+ */
+static bool breakpoints_unemulated(void)
+{
+	__u32 r[4];
+
+	cpuid(0x40000000, 0, r);
+	return r[1] == 0x54474354 && r[2] == 0x43544743 && r[3] == 0x47435447;
+}
+
+#define SKIP_IF_TCG()							\
+	do {								\
+		if (breakpoints_unemulated())				\
+			SKIP(return, "QEMU's TCG does not arm a guest's breakpoints"); \
+	} while (0)
+
 /* Arms a SIGALRM in @ms milliseconds that interrupts KVM_RUN. */
 static int alarm_in(unsigned int ms)
 {
@@ -139,7 +159,7 @@ static void guest_dr_regs(void)
 	set_dr6(0);
 	set_dr7(0);
 	GUEST_SYNC2(get_dr6(), get_dr7());
-	set_dr6(0xffffffffULL);
+	set_dr6(DR6_VOLATILE);
 	/* lengths and types of all four, none enabled; LE and GE */
 	set_dr7(0xfdfd0300ULL);
 	GUEST_SYNC2(get_dr6(), get_dr7());
@@ -189,8 +209,7 @@ TEST(debug_registers)
 	EXPECT_EQ(0x400, uc.args[1]);
 
 	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
-	/* bit 12 is always 0 */
-	EXPECT_EQ(0xffffefffULL & DR6_MASK, uc.args[0] & DR6_MASK);
+	EXPECT_EQ((DR6_INIT | DR6_VOLATILE) & DR6_MASK, uc.args[0] & DR6_MASK);
 	EXPECT_EQ(0xfdfd0700ULL, uc.args[1]);
 
 	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
@@ -237,15 +256,37 @@ static void guest_arms_breakpoints(void)
 
 	asm volatile("call bp_target" ::: "memory");
 	sync4(db_count, db_dr6, db_rip, MV_ASM_ADDR(bp_target));
+	/* the guest's breakpoints stay armed through the host's exits */
+}
 
-	/* one instruction single-stepped */
+static void guest_single_step(void)
+{
+	/* the instruction after the POPF that sets TF, then a #DB */
 	asm volatile("pushf\n"
 		     "orq $0x100, (%%rsp)\n"
 		     "popf\n"
 		     "nop\n"
 		     "nop\n" : : : "memory", "cc");
 	sync4(db_count, db_dr6, 0, 0);
-	/* the guest's breakpoint stays armed through the host's exits */
+}
+
+TEST(single_step)
+{
+	struct mv_ucall uc;
+	struct mv_vcpu *vcpu;
+	struct mv_vm *vm;
+
+	vm = mv_vm_create(MEM_SIZE);
+	ASSERT_NE(NULL, vm) TH_LOG("vm: %s", strerror(errno));
+	vcpu = mv_vcpu_add(vm, 0, guest_single_step, 0, 0);
+	ASSERT_NE(NULL, vcpu) TH_LOG("vcpu: %s", strerror(errno));
+	mv_vm_set_handler(vm, 1, guest_db);
+	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
+	EXPECT_EQ(1, uc.args[0]);
+	EXPECT_EQ(DR6_BS, uc.args[1] & DR6_VOLATILE);
+	EXPECT_EQ(DR6_INIT & DR6_MASK, uc.args[1] & ~DR6_VOLATILE & DR6_MASK);
+	ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
+	mv_vm_free(vm);
 }
 
 TEST(guest_breakpoints)
@@ -255,6 +296,7 @@ TEST(guest_breakpoints)
 	struct mv_vm *vm;
 	int fd;
 
+	SKIP_IF_TCG();
 	fd = host_watchpoint((void *)&host_var);
 	vm = mv_vm_create(MEM_SIZE);
 	ASSERT_NE(NULL, vm) TH_LOG("vm: %s", strerror(errno));
@@ -272,10 +314,6 @@ TEST(guest_breakpoints)
 	EXPECT_EQ(2, uc.args[0]);
 	EXPECT_EQ(2, uc.args[1] & DR6_VOLATILE);
 	EXPECT_EQ(uc.args[3], uc.args[2]);
-
-	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
-	EXPECT_EQ(3, uc.args[0]);
-	EXPECT_EQ(DR6_BS, uc.args[1] & DR6_VOLATILE);
 	ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
 
 	/* neither the guest's breakpoints fire here, nor are the host's lost */
@@ -351,6 +389,7 @@ TEST(db_delivery_loop)
 	struct mv_vm *vm;
 	int r;
 
+	SKIP_IF_TCG();
 	vcpu = db_loop_vcpu(&vm);
 	ASSERT_NE(NULL, vcpu) TH_LOG("vm: %s", strerror(errno));
 	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
@@ -376,6 +415,7 @@ TEST(db_delivery_loop_killable)
 	pid_t pid;
 	char c;
 
+	SKIP_IF_TCG();
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
