@@ -11,6 +11,7 @@
 #include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/string.h>
+#include <asm/msr-index.h>
 
 #include "exit.h"
 #include "insn.h"
@@ -45,6 +46,17 @@ int mv_exit_internal(struct mv_vcpu *vcpu, u32 suberror, const u64 *data,
 	return 0;
 }
 
+/* CS.base + @rip, as the guest's mode truncates it */
+static u64 mv_exit_linear_rip(struct mv_vcpu *vcpu, u64 rip)
+{
+	struct kvm_sregs sregs;
+
+	mv_ops->get_sregs(vcpu, &sregs);
+	if ((sregs.efer & EFER_LMA) && sregs.cs.l)
+		return rip;
+	return (u32)(sregs.cs.base + rip);
+}
+
 /**
  * mv_exit_io() - a port access: hand it to userspace as KVM_EXIT_IO
  * @vcpu: the vCPU
@@ -71,14 +83,14 @@ int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
 	run->io.port = io->port;
 	run->io.count = 1;
 	run->io.data_offset = MV_PIO_PAGE_OFFSET * PAGE_SIZE;
-	if (!io->in) {
-		mv_ops->get_regs(vcpu, &regs);
+	mv_ops->get_regs(vcpu, &regs);
+	if (!io->in)
 		memcpy(page_address(vcpu->pio_page), &regs.rax, io->size);
-	}
 	vcpu->pio.pending = true;
 	vcpu->pio.in = io->in;
 	vcpu->pio.size = io->size;
 	vcpu->pio.insn_len = io->insn_len;
+	vcpu->pio.linear_rip = mv_exit_linear_rip(vcpu, regs.rip);
 	return 0;
 }
 
@@ -116,7 +128,10 @@ int mv_exit_guest_pf(struct mv_vcpu *vcpu, u64 gva, u32 error)
 
 /*
  * Completes a port access that went to userspace: an IN's data goes to RAX,
- * and the instruction is skipped.
+ * and the instruction is skipped -- unless userspace moved the guest
+ * elsewhere meanwhile (KVM_SET_REGS or KVM_SET_SREGS, e.g. a reset after an
+ * OUT): then, as in KVM, the access is dropped and the guest starts where
+ * it was put.
  */
 static void mv_exit_complete_pio(struct mv_vcpu *vcpu)
 {
@@ -125,6 +140,8 @@ static void mv_exit_complete_pio(struct mv_vcpu *vcpu)
 
 	vcpu->pio.pending = false;
 	mv_ops->get_regs(vcpu, &regs);
+	if (mv_exit_linear_rip(vcpu, regs.rip) != vcpu->pio.linear_rip)
+		return;
 	if (vcpu->pio.in) {
 		memcpy(&val, page_address(vcpu->pio_page), vcpu->pio.size);
 		mask = (1ULL << (vcpu->pio.size * 8)) - 1;

@@ -79,7 +79,8 @@ struct mv_shadow_vcpu;
  * @fpu: the guest's FPU state [@mutex]
  * @xs: its XCR0 and PKRU (kmod/fpu.c)
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
- *	the instruction is skipped (and an IN's data loaded) only then [@mutex]
+ *	the instruction is skipped (and an IN's data loaded) only then, and
+ *	only if the guest's linear RIP is still @pio.linear_rip [@mutex]
  * @emul: the instruction being emulated, kept while it waits for
  *	userspace [@mutex]
  * @insn_io: what an emulated instruction waits for [@mutex]
@@ -111,6 +112,7 @@ struct mv_vcpu {
 		bool in;
 		u8 size;
 		u8 insn_len;
+		u64 linear_rip;
 	} pio;
 	struct mv_emul_ctxt *emul;
 	struct mv_insn_io insn_io;

@@ -264,8 +264,8 @@ static int do_step(struct guest *g, enum step s)
 		msrs.h.nmsrs = 2;
 		msrs.e[0].index = 0x174;	/* SYSENTER_CS */
 		msrs.e[0].data = 8;
-		msrs.e[1].index = 0xc0000103;	/* TSC_AUX */
-		msrs.e[1].data = 1;
+		msrs.e[1].index = 0xc0000082;	/* LSTAR */
+		msrs.e[1].data = 0xffffffff81000000ULL;
 		r = ioctl(g->vcpu, KVM_SET_MSRS, &msrs);
 		return r < 0 ? -errno : r != 2;
 	case S_RUN:

@@ -46,8 +46,12 @@ set_attr $dbg/failslab 0
 set_attr $dbg/fail_page_alloc 0
 echo 0 > $dbg/fail_page_alloc/min-order
 echo N > $dbg/fail_page_alloc/ignore-gfp-highmem
-trap disarm EXIT
+trap 'disarm; echo MV-FAULT-INJECT-END > /dev/kmsg' EXIT
 
+# The kernel reports some injected failures (warn_alloc: "vmalloc error",
+# "page allocation failure", with a stack dump); testing/mvtest expects
+# such reports between these lines only.
+echo "MV-FAULT-INJECT-BEGIN" > /dev/kmsg
 status=0
 modes="tdp shadow"
 while [ $# -gt 0 ]; do
@@ -68,6 +72,10 @@ while [ $# -gt 0 ]; do
 		fi
 	done
 done
+
+disarm
+echo "MV-FAULT-INJECT-END" > /dev/kmsg
+trap - EXIT
 
 # no reference, no VM left behind
 refs=$(cat /sys/module/minivisor/refcnt 2>/dev/null)

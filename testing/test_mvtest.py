@@ -100,6 +100,26 @@ class Judge(unittest.TestCase):
                            % splat)
             self.assertIn(("kernel-log-clean", "fail"), statuses(r), splat)
 
+    def test_injected_allocation_failure_report(self):
+        report = ("[ 4.0] fault_helper: vmalloc error: size 1152, vm_struct"
+                  " allocation failed, mode:0xdc0(GFP_KERNEL|__GFP_ZERO)\n"
+                  "[ 4.1] CPU: 0 UID: 0 PID: 54 Comm: fault_helper\n"
+                  "[ 4.2] Tainted: [O]=OOT_MODULE\n"
+                  "[ 4.3] Call Trace:\n")
+        inside = ("[ 2.0] MV-TESTS-BEGIN\n[ 3.0] MV-FAULT-INJECT-BEGIN\n" +
+                  report + "[ 5.0] MV-FAULT-INJECT-END\n")
+        r = self.judge(self.TAP, inside)
+        self.assertIn(("kernel-log-clean", "pass"), statuses(r))
+        # outside the fault-injection window it is a splat
+        r = self.judge(self.TAP, "[ 2.0] MV-TESTS-BEGIN\n" + report)
+        self.assertIn(("kernel-log-clean", "fail"), statuses(r))
+        # inside, a trace of anything else is one too
+        r = self.judge(self.TAP, "[ 2.0] MV-TESTS-BEGIN\n"
+                       "[ 3.0] MV-FAULT-INJECT-BEGIN\n"
+                       "[ 4.0] WARNING: CPU: 0 PID: 5 at kmod/vm.c:1\n"
+                       "[ 4.1] Call Trace:\n")
+        self.assertIn(("kernel-log-clean", "fail"), statuses(r))
+
     def test_no_boot_fails(self):
         r = self.judge("", "Kernel panic - not syncing\n")
         self.assertIn(("boot", "fail"), statuses(r))
