@@ -113,22 +113,25 @@ TEST(pio_sizes_and_forms)
  * the access is then dropped, not completed where the guest now is (KVM
  * skips the instruction only while the linear RIP is the one of the exit).
  * pio_restart's two-byte INCs count how many of them ran: a skip of the
- * OUT's or IN's two bytes would lose one.
+ * OUT's or IN's two bytes would lose one.  pio_guest_report is not static:
+ * the asm names it.
  */
-static void __attribute__((used)) guest_report(__u64 n, __u64 ax)
+void pio_guest_report(__u64 n, __u64 ax);
+
+void pio_guest_report(__u64 n, __u64 ax)
 {
 	GUEST_SYNC2(n, ax);
 	GUEST_DONE();
 }
 
 asm(".pushsection .text\n"
-    "pio_restart:\n"
-    "	inc %edi\n"
-    "	inc %edi\n"
-    "	inc %edi\n"
-    "	mov %eax, %esi\n"
-    "	jmp guest_report\n"
-    ".popsection");
+	"pio_restart:\n"
+	"\tinc %edi\n"
+	"\tinc %edi\n"
+	"\tinc %edi\n"
+	"\tmov %eax, %esi\n"
+	"\tjmp pio_guest_report\n"
+	".popsection");
 
 static void guest_out_in(void)
 {
