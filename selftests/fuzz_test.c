@@ -16,8 +16,11 @@
  *
  * Runs SEEDS seeds from SEED (default: from the time), each in a
  * child process of its own: OPS operations shared by THREADS threads.
- * Without -S or -n, $MV_FUZZ_SEEDS and $MV_FUZZ_OPS give them (default 3
- * and 3000; the plans' machines set them to what their speed allows).
+ * Without -S or -n, $MV_FUZZ_SEEDS and $MV_FUZZ_OPS give them (default 1
+ * and 2000, 10 to 60 s in the QEMU machine; testing/init.sh sets less for
+ * Bochs).  -v logs each KVM_SET_SREGS/SET_REGS state and KVM_RUN (the op
+ * log: what a hang was running).  On QEMU's TCG a state TCG cannot run
+ * (EFER.LME with CR4.PAE and CR0.PG clear: efer_lme_test.c) is narrowed.
  * -m selects the VMs' MMU mode (minivisor's MV_CAP_MMU_MODE, as MV_MMU
  * does; the default keeps MV_MMU's, or the module's).  TAP: one result
  * per seed, which fails when an ioctl returns an errno outside the set
@@ -27,6 +30,7 @@
  * operations, with more threads the same operations per thread (their
  * interleaving is the scheduler's).
  */
+#include <cpuid.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -56,13 +60,14 @@
 
 /* ------------------------------------------------------------ settings */
 
-static unsigned int opt_ops = 3000;
+static unsigned int opt_ops = 2000;
 static unsigned int opt_threads = 3;
 static unsigned int opt_watchdog = 30;
 static int opt_guest = 2;		/* 0 faithful, 1 random, 2 both */
 static int opt_verbose;
 static const char *opt_mmu;
 static bool on_kvm;			/* $MV_DEV is not minivisor */
+static bool on_tcg;			/* the CPU is QEMU's TCG */
 
 /* ---------------------------------------------------------- the PRNG */
 
@@ -120,6 +125,7 @@ static atomic_uint nr_ioctls;
 static atomic_uint nr_runs;
 static atomic_uint nr_exits[32];
 static atomic_uint nr_errnos[128];
+static atomic_uint nr_run_errnos[128];	/* of KVM_RUN alone */
 static atomic_uint nr_failures;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static __u64 cur_seed;
@@ -147,6 +153,25 @@ static void failure(const char *fmt, ...)
 	pthread_mutex_lock(&out_lock);
 	va_start(ap, fmt);
 	printf("# FAIL (seed %llu): ", cur_seed);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* The op log (-v): one line per state change and KVM_RUN, to the console */
+static void vlog(const char *fmt, ...) __printf(1, 2);
+
+static void vlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!opt_verbose)
+		return;
+	pthread_mutex_lock(&out_lock);
+	va_start(ap, fmt);
+	printf("# op: ");
 	vprintf(fmt, ap);
 	printf("\n");
 	fflush(stdout);
@@ -794,6 +819,31 @@ static void mutate_seg(struct rng *r, struct kvm_segment *s)
 	}
 }
 
+/*
+ * What QEMU's TCG cannot run (efer_lme_test.c): a guest with EFER.LME set
+ * and CR4.PAE, CR0.PG clear hangs the host CPU at its next #VMEXIT, under
+ * minivisor's TDP mode as under kvm_amd.  On TCG such a state gets PAE or
+ * loses LME, whatever else the fuzzer made of it.  @p is what KVM_SET_SREGS
+ * is given; only the thread's own writable buffers are changed.
+ */
+static void tcg_narrow(struct thread *t, void *p)
+{
+	struct kvm_sregs *sr = p;
+	unsigned char *b = p;
+
+	if (!on_tcg ||
+	    !((b >= t->scratch && b + sizeof(*sr) <= t->scratch + SCRATCH_SIZE) ||
+	      (b >= t->edge && b + sizeof(*sr) <= t->edge + PAGE)))
+		return;
+	if ((sr->efer & 0x100) && !(sr->cr0 & 0x80000000ULL) &&
+	    !(sr->cr4 & 0x20)) {
+		if (one_in(&t->r, 2))
+			sr->cr4 |= 0x20;
+		else
+			sr->efer &= ~0x100ULL;
+	}
+}
+
 /* A random state: registers, segments, CRs, EFER, flipped from @sregs */
 static void mutate_sregs(struct rng *r, struct kvm_sregs *sr)
 {
@@ -892,6 +942,42 @@ static bool pick_ram(struct rng *r, struct vm_model *vm, __u64 *gpa,
 	return true;
 }
 
+/* A segment in the op log; out_lock held */
+static void vlog_seg(const char *name, const struct kvm_segment *g)
+{
+	printf("# op:   %s sel %#x base %#llx limit %#x type %u s %u dpl %u ",
+	       name, g->selector, g->base, g->limit, g->type, g->s, g->dpl);
+	printf("p %u db %u l %u g %u unusable %u\n",
+	       g->present, g->db, g->l, g->g, g->unusable);
+}
+
+/* The op log of a KVM_SET_SREGS: what the guest will run with */
+static void vlog_state(struct thread *t, int i, long ret,
+		       const struct kvm_sregs *sr)
+{
+	if (!opt_verbose)
+		return;
+	pthread_mutex_lock(&out_lock);
+	printf("# op: t%d vcpu%d set_sregs %ld: cr0 %#llx cr2 %#llx cr3 %#llx ",
+	       t->index, i, ret, sr->cr0, sr->cr2, sr->cr3);
+	printf("cr4 %#llx cr8 %#llx efer %#llx apic %#llx\n",
+	       sr->cr4, sr->cr8, sr->efer, sr->apic_base);
+	printf("# op:   gdt %#llx/%#x idt %#llx/%#x irq bitmap %llx %llx %llx %llx\n",
+	       sr->gdt.base, sr->gdt.limit, sr->idt.base, sr->idt.limit,
+	       sr->interrupt_bitmap[0], sr->interrupt_bitmap[1],
+	       sr->interrupt_bitmap[2], sr->interrupt_bitmap[3]);
+	vlog_seg("cs", &sr->cs);
+	vlog_seg("ss", &sr->ss);
+	vlog_seg("ds", &sr->ds);
+	vlog_seg("es", &sr->es);
+	vlog_seg("fs", &sr->fs);
+	vlog_seg("gs", &sr->gs);
+	vlog_seg("tr", &sr->tr);
+	vlog_seg("ldt", &sr->ldt);
+	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
+}
+
 /*
  * Puts code in guest RAM and points the vCPU at it: faithful real-mode
  * code with DS and ES on RAM or MMIO, or random bytes and a random state.
@@ -908,6 +994,7 @@ static void op_guest_code(struct thread *t)
 	__u64 gpa, dgpa;
 	unsigned char *hva, *dhva;
 	unsigned int pg;
+	long ret;
 
 	if (i < 0) {
 		op_vcpu_create(t);
@@ -923,6 +1010,8 @@ static void op_guest_code(struct thread *t)
 	pg = (hva - vm->buf) / PAGE;
 	if (vm->page_state[pg] == PS_RW) {
 		if (random) {
+			vlog("t%d vcpu%d random code at gpa %#llx from rng %#llx",
+			     t->index, i, gpa, r->s);
 			fill_random(r, hva, PAGE);
 		} else {
 			faithful_code(r, &c);
@@ -948,6 +1037,7 @@ static void op_guest_code(struct thread *t)
 	regs.rflags = 2;
 	if (random) {
 		mutate_sregs(r, &sr);
+		tcg_narrow(t, &sr);
 		regs.rip = one_in(r, 2) ? rn(r, 64) : edgy(r);
 		regs.rflags = one_in(r, 2) ? 2 | (rnd(r) & 0x3f7fd5) : edgy(r);
 		regs.rax = edgy(r);
@@ -956,10 +1046,15 @@ static void op_guest_code(struct thread *t)
 		regs.rdi = edgy(r);
 		regs.rsp = edgy(r);
 	}
-	xioctl("KVM_SET_SREGS", objs[i].fd, KVM_SET_SREGS, &sr,
-	       E(EFAULT) | E(EINVAL), 0, 0);
-	xioctl("KVM_SET_REGS", objs[i].fd, KVM_SET_REGS, &regs,
-	       E(EFAULT) | E(EINVAL), 0, 0);
+	ret = xioctl("KVM_SET_SREGS", objs[i].fd, KVM_SET_SREGS, &sr,
+		     E(EFAULT) | E(EINVAL), 0, 0);
+	vlog_state(t, i, ret, &sr);
+	ret = xioctl("KVM_SET_REGS", objs[i].fd, KVM_SET_REGS, &regs,
+		     E(EFAULT) | E(EINVAL), 0, 0);
+	vlog("t%d vcpu%d set_regs %ld: rip %#llx rflags %#llx rax %#llx",
+	     t->index, i, ret, regs.rip, regs.rflags, regs.rax);
+	vlog("t%d vcpu%d   rcx %#llx rsi %#llx rdi %#llx rsp %#llx", t->index,
+	     i, regs.rcx, regs.rsi, regs.rdi, regs.rsp);
 out:
 	obj_put(i);
 }
@@ -1004,6 +1099,7 @@ static void op_run(struct thread *t)
 	for (rounds = 1 + rn(r, 4); rounds; rounds--) {
 		run->immediate_exit = one_in(r, 16);
 		arm(t, true);
+		vlog("t%d vcpu%d run", t->index, i);
 		atomic_store(&run_since[t->index], now_ns());
 		ret = xioctl("KVM_RUN", objs[i].fd, KVM_RUN,
 			     one_in(r, 50) ? (void *)1 : NULL,
@@ -1012,9 +1108,13 @@ static void op_run(struct thread *t)
 			     E(EHWPOISON), 0, 0);
 		atomic_store(&run_since[t->index], 0);
 		arm(t, false);
+		vlog("t%d vcpu%d ran %ld, exit %u", t->index, i, ret,
+		     run->exit_reason);
 		atomic_fetch_add(&nr_runs, 1);
-		if (ret)
+		if (ret) {
+			atomic_fetch_add(&nr_run_errnos[ebit(errno)], 1);
 			break;
+		}
 		atomic_fetch_add(&nr_exits[run->exit_reason < 32 ?
 					   run->exit_reason : 31], 1);
 		/* answers for the guest's reads: anything */
@@ -1053,8 +1153,12 @@ static void op_vcpu_state(struct thread *t)
 		p = hostile_ptr(t, sizeof(struct kvm_regs), true);
 		if (p == t->scratch)
 			fill_random(r, p, sizeof(struct kvm_regs));
-		xioctl("KVM_SET_REGS", fd, KVM_SET_REGS, p,
-		       E(EFAULT) | E(EINVAL), 0, 0);
+		ret = xioctl("KVM_SET_REGS", fd, KVM_SET_REGS, p,
+			     E(EFAULT) | E(EINVAL), 0, 0);
+		if (p == t->scratch)
+			vlog("t%d vcpu%d set_regs %ld: rip %#llx rflags %#llx",
+			     t->index, i, ret, ((struct kvm_regs *)p)->rip,
+			     ((struct kvm_regs *)p)->rflags);
 		break;
 	case 2:
 		xioctl("KVM_GET_SREGS", fd, KVM_GET_SREGS,
@@ -1072,8 +1176,11 @@ static void op_vcpu_state(struct thread *t)
 			if (one_in(r, 8))
 				fill_random(r, sr, sizeof(*sr));
 		}
-		xioctl("KVM_SET_SREGS", fd, KVM_SET_SREGS, sr,
-		       E(EFAULT) | E(EINVAL), 0, 0);
+		tcg_narrow(t, sr);
+		ret = xioctl("KVM_SET_SREGS", fd, KVM_SET_SREGS, sr,
+			     E(EFAULT) | E(EINVAL), 0, 0);
+		if ((void *)sr == t->scratch)
+			vlog_state(t, i, ret, sr);
 		break;
 	case 5:
 	case 6:
@@ -1510,12 +1617,13 @@ static int fuzz_seed(__u64 seed)
 		pthread_mutex_unlock(&tab_lock);
 	}
 
+	/* the runs that ended in neither an exit counted here nor an errno */
 	other = atomic_load(&nr_runs) - nr_exits[KVM_EXIT_IO] -
 		nr_exits[KVM_EXIT_MMIO] - nr_exits[KVM_EXIT_HLT] -
 		nr_exits[KVM_EXIT_SHUTDOWN] - nr_exits[KVM_EXIT_FAIL_ENTRY] -
-		nr_exits[KVM_EXIT_INTERNAL_ERROR] - nr_exits[KVM_EXIT_INTR] -
-		nr_errnos[EINTR] - nr_errnos[EFAULT] - nr_errnos[EINVAL] -
-		nr_errnos[ENOMEM] - nr_errnos[EIO];
+		nr_exits[KVM_EXIT_INTERNAL_ERROR] - nr_exits[KVM_EXIT_INTR];
+	for (i = 0; i < 128; i++)
+		other -= nr_run_errnos[i];
 	printf("# seed %llu: %u ioctls, %u KVM_RUNs; exits io %u mmio %u hlt %u ",
 	       seed, atomic_load(&nr_ioctls), atomic_load(&nr_runs),
 	       nr_exits[KVM_EXIT_IO], nr_exits[KVM_EXIT_MMIO],
@@ -1524,13 +1632,23 @@ static int fuzz_seed(__u64 seed)
 	       nr_exits[KVM_EXIT_SHUTDOWN], nr_exits[KVM_EXIT_FAIL_ENTRY],
 	       nr_exits[KVM_EXIT_INTERNAL_ERROR], nr_exits[KVM_EXIT_INTR],
 	       other);
-	printf("EINTR %u EFAULT %u EINVAL %u\n",
-	       nr_errnos[EINTR], nr_errnos[EFAULT], nr_errnos[EINVAL]);
+	printf("KVM_RUN EINTR %u EFAULT %u EINVAL %u; all ioctls EFAULT %u EINVAL %u\n",
+	       nr_run_errnos[EINTR], nr_run_errnos[EFAULT],
+	       nr_run_errnos[EINVAL], nr_errnos[EFAULT], nr_errnos[EINVAL]);
 	fflush(stdout);
 	return atomic_load(&nr_failures) ? 1 : 0;
 }
 
 /* ------------------------------------------------------------ main */
+
+/* CPUID 0x40000000: "TCGTCGTCGTCG", QEMU's TCG under the test machine */
+static bool cpu_is_tcg(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid_count(0x40000000, 0, a, b, c, d);
+	return b == 0x54474354 && c == 0x43544743 && d == 0x47435447;
+}
 
 static const char *guest_name(void)
 {
@@ -1548,7 +1666,7 @@ static void usage(const char *prog)
 int main(int argc, char **argv)
 {
 	__u64 seed = (__u64)time(NULL);
-	unsigned int nseeds = 3, s, failed = 0;
+	unsigned int nseeds = 1, s, failed = 0;
 	struct minivisor_info info;
 	int c, dev;
 
@@ -1610,6 +1728,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	on_kvm = ioctl(dev, MV_GET_INFO, &info) != 0;
+	on_tcg = cpu_is_tcg();
 	if (opt_mmu && on_kvm) {
 		printf("# -m %s is for minivisor; KVM keeps its own mode\n",
 		       opt_mmu);

@@ -83,7 +83,7 @@ if [ "$MV_BACKEND" = vmx ]; then
 	export MV_EXITS=2000
 	export MV_MIGRATIONS=2000
 	export MV_FUZZ_SEEDS=1
-	export MV_FUZZ_OPS=150
+	export MV_FUZZ_OPS=500
 	# with two CPUs, each VM's VMXON/VMXOFF round costs seconds
 	if [ "$(grep -c ^processor /proc/cpuinfo)" -gt 1 ]; then
 		export MV_VM_ROUNDS=50
