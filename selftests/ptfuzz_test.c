@@ -34,8 +34,8 @@
  * RET (every data word's low byte is 0xc3), so the outcome is determined.
  *
  * Options (besides the harness's): -s SEED (first seed, default 1), -n N
- * (seeds, default 4; 1 under Bochs, MV_BACKEND=vmx), -r N (rounds a seed,
- * default 24; 8 under Bochs).  A failure prints
+ * (seeds, default 8; 2 under Bochs, MV_BACKEND=vmx), -r N (rounds a seed,
+ * default 24; 10 under Bochs).  A failure prints
  * the seed and round; "-s SEED -n 1" replays it.
  */
 #include <sys/mman.h>
@@ -264,7 +264,7 @@ static void guest_main(void)
 
 /* ------------------------------------------------------------- host side */
 
-static __u64 opt_seed = 1, opt_seeds = 4, opt_rounds = 24;
+static __u64 opt_seed = 1, opt_seeds = 8, opt_rounds = 24;
 
 /* What the vCPU's CPUID offers. */
 struct fz_cpu {
@@ -941,8 +941,8 @@ int main(int argc, char **argv)
 
 	/* Bochs: an exit costs milliseconds */
 	if (be && !strcmp(be, "vmx")) {
-		opt_seeds = 1;
-		opt_rounds = 8;
+		opt_seeds = 2;
+		opt_rounds = 10;
 	}
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && !strcmp(argv[i], "-s"))

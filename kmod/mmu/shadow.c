@@ -1574,9 +1574,7 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	if (mv_insn_read_gpa(vcpu, gpa & ~(u64)(esize - 1), &gpte, esize))
 		gpte = 0;
 	/* an entry with reserved bits must fault in the guest: not mapped */
-	if (esize == 8)
-		rsvd = GENMASK_ULL(62, env.maxphyaddr) |
-			(m.base.nxe ? 0 : GPTE_NX);
+	rsvd = mv_walk_pte_rsvd(&env, 1, gpte);
 
 	spin_lock(&vm->tdp.lock);
 	seq = vm->mn_seq;

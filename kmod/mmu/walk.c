@@ -10,6 +10,7 @@
  */
 #include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/minmax.h>
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 
@@ -41,14 +42,26 @@ static u64 walk_addr_mask(const struct mv_walk_env *env)
 	return GENMASK_ULL(env->maxphyaddr - 1, 12);
 }
 
-/* Bits of an 8-byte entry that must be 0 at @level (leaf or not) */
-static u64 walk_rsvd(const struct mv_walk_env *env, int level, u64 pte,
-		     bool pae_only)
+/*
+ * Bits of an 8-byte entry that must be 0 at @level (leaf or not), SDM
+ * vol. 3 tables 4-8 to 4-20, APM vol. 2 5.3 and 5.4.  Above MAXPHYADDR:
+ * in PAE paging bits 62:M are reserved (63 too in a PDPTE); in 4-level
+ * paging only bits 51:M, since 62:52 are ignored (62:59 are protection
+ * keys under CR4.PKE).  Bit 63 is XD only with EFER.NXE.
+ */
+static u64 walk_rsvd(const struct mv_walk_env *env, const struct walk_mode *m,
+		     int level, u64 pte)
 {
-	u64 rsvd = GENMASK_ULL(62, env->maxphyaddr);
+	unsigned int top = m->levels == 4 ? 51 : 62;
+	u64 rsvd = 0;
 
+	if (env->maxphyaddr <= top)
+		rsvd = GENMASK_ULL(top, env->maxphyaddr);
 	if (!(env->efer & EFER_NX))
 		rsvd |= PTE_NX;
+	/* the PAE PDPTE: bits 63, 8:5 and 2:1 reserved, no XD */
+	if (m->levels == 3 && level == 3)
+		return rsvd | PTE_NX | GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
 	if (level == 4)
 		rsvd |= PTE_PS;
 	if (pte & PTE_PS) {
@@ -57,11 +70,58 @@ static u64 walk_rsvd(const struct mv_walk_env *env, int level, u64 pte,
 		else if (level == 3)	/* bits 29:13 of a 1 GiB page */
 			rsvd |= GENMASK_ULL(29, 13);
 	}
-	/* the PAE PDPTE: bits 2:1 and 8:5 reserved, no XD */
-	if (pae_only)
-		rsvd |= GENMASK_ULL(2, 1) | GENMASK_ULL(8, 5) | PTE_NX;
 	return rsvd;
 }
+
+/*
+ * Bits of a 4-byte entry that must be 0: only in a 4 MiB PDE (CR4.PSE),
+ * whose bits (M-20):13 are address bits (M-1):32 with M = MAXPHYADDR up
+ * to 40 (PSE-36), and bits 21:(M-19) reserved (SDM vol. 3 table 4-4).
+ */
+static u64 walk_rsvd32(const struct mv_walk_env *env, int level, u64 pte)
+{
+	unsigned int m = min_t(unsigned int, env->maxphyaddr, 40);
+
+	if (level != 2 || !(pte & PTE_PS) || !(env->cr4 & X86_CR4_PSE))
+		return 0;
+	return GENMASK_ULL(21, m - 19);
+}
+
+/* The levels of the paging mode @env is in (paging on) */
+static void walk_mode_of(const struct mv_walk_env *env, struct walk_mode *m)
+{
+	if (env->efer & EFER_LMA)
+		*m = (struct walk_mode){ .levels = 4, .size = 8, .nx = true };
+	else if (env->cr4 & X86_CR4_PAE)
+		*m = (struct walk_mode){ .levels = 3, .size = 8, .nx = true };
+	else
+		*m = (struct walk_mode){ .levels = 2, .size = 4, .nx = false };
+}
+
+/**
+ * mv_walk_pte_rsvd() - the reserved bits of a guest paging entry
+ * @env: the paging state; paging on
+ * @level: the level of the table that holds the entry, 1 for a PTE
+ * @pte: the entry (its PS bit matters above level 1)
+ *
+ * For callers that use a guest entry without a walk (the shadow MMU's
+ * prefetch): an entry with one of these bits set makes the walk fault
+ * with RSVD.
+ *
+ * Return: the bits of @pte that must be 0 in @env's paging mode.
+ */
+u64 mv_walk_pte_rsvd(const struct mv_walk_env *env, int level, u64 pte)
+{
+	struct walk_mode m;
+
+	if (!(env->cr0 & X86_CR0_PG))
+		return 0;
+	walk_mode_of(env, &m);
+	if (m.size == 4)
+		return walk_rsvd32(env, level, pte);
+	return walk_rsvd(env, &m, level, pte);
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_walk_pte_rsvd);
 
 /* The index of @gva in a table of @level */
 static unsigned int walk_index(const struct walk_mode *m, u64 gva, int level)
@@ -148,15 +208,13 @@ int mv_walk_gva(const struct mv_walk_env *env, const struct mv_walk_ops *ops,
 		w->gpa = env->efer & EFER_LMA ? gva : (u32)gva;
 		return 0;
 	}
-	if (env->efer & EFER_LMA) {
-		m = (struct walk_mode){ .levels = 4, .size = 8, .nx = true };
+	walk_mode_of(env, &m);
+	if (m.levels == 4) {
 		top = env->cr3 & walk_addr_mask(env);
-	} else if (env->cr4 & X86_CR4_PAE) {
-		m = (struct walk_mode){ .levels = 3, .size = 8, .nx = true };
+	} else if (m.levels == 3) {
 		top = env->cr3 & GENMASK_ULL(31, 5);
 		gva = (u32)gva;
 	} else {
-		m = (struct walk_mode){ .levels = 2, .size = 4, .nx = false };
 		top = env->cr3 & GENMASK_ULL(31, 12);
 		gva = (u32)gva;
 	}
@@ -190,11 +248,9 @@ retry:
 			return MV_WALK_FAULT;
 		}
 		if (m.size == 8)
-			rsvd = walk_rsvd(env, level, pte,
-					 m.levels == 3 && level == 3);
-		else if (level == 2 && (pte & PTE_PS) &&
-			 (env->cr4 & X86_CR4_PSE))
-			rsvd = BIT_ULL(21);	/* PSE-36: bit 21 reserved */
+			rsvd = walk_rsvd(env, &m, level, pte);
+		else
+			rsvd = walk_rsvd32(env, level, pte);
 		if (pte & rsvd) {
 			w->error = MV_PF_PRESENT | MV_PF_RSVD |
 				walk_access_bits(env, access);

@@ -29,8 +29,8 @@
  * @efer: EFER (LMA, NXE)
  * @rflags: RFLAGS (AC, for SMAP)
  * @cpl: the current privilege level
- * @maxphyaddr: the guest's physical address width; entry bits above it
- *	are reserved
+ * @maxphyaddr: the guest's physical address width; entry bits from it
+ *	up to 51 (4-level paging) or 62 (PAE paging) are reserved
  * @pdptes: PAE paging only: the four PDPTE registers, as loaded with CR3;
  *	NULL to read the PDPTEs from memory at each walk
  */
@@ -92,5 +92,7 @@ struct mv_walk {
 
 int mv_walk_gva(const struct mv_walk_env *env, const struct mv_walk_ops *ops,
 		void *priv, u64 gva, u32 access, struct mv_walk *w);
+
+u64 mv_walk_pte_rsvd(const struct mv_walk_env *env, int level, u64 pte);
 
 #endif /* MV_MMU_WALK_H */

@@ -566,6 +566,196 @@ static void walk_exhaustive_32bit(struct kunit *test)
 	oracle_run(test, m, &c, pte_gpa, 0x5123, 0, 0x400000, PS);
 }
 
+/*
+ * Reserved bits, bit by bit: each bit from 13 up is set alone in one
+ * entry of a valid path, and the walk must fault with RSVD exactly when
+ * the SDM's entry formats (vol. 3, tables 4-4 to 4-20; APM vol. 2, 5.3
+ * and 5.4) reserve it.  Only bits that are no address bits are set in
+ * links (those at or above MAXPHYADDR), so a bit that is not reserved
+ * leaves the walk's path as it was.
+ */
+enum rsvd_mode { RSVD_32, RSVD_PAE, RSVD_4LEVEL };
+
+struct rsvd_entry {
+	int level;		/* of the table that holds it */
+	bool ps;		/* a large page */
+	u64 gpa;		/* where it is */
+	u64 gva;		/* an address whose walk reads it */
+};
+
+/* What the SDM says of bit @b of @e, written out per mode */
+static bool sdm_rsvd(enum rsvd_mode mode, const struct rsvd_entry *e,
+		     unsigned int b, unsigned int maxphy, bool nxe)
+{
+	unsigned int m40 = min(maxphy, 40U);
+
+	switch (mode) {
+	case RSVD_32:	/* 4 MiB PDE: bits 21:(M-19); none elsewhere */
+		return e->level == 2 && e->ps && b <= 21 && b >= m40 - 19;
+	case RSVD_PAE:
+		if (e->level == 3)	/* PDPTE: 63:M, no XD */
+			return b >= maxphy;
+		if (b == 63)
+			return !nxe;
+		if (e->ps && b >= 13 && b <= 20)
+			return true;
+		return b >= maxphy;
+	case RSVD_4LEVEL:
+		if (b == 63)
+			return !nxe;
+		if (b >= 52)	/* ignored; 62:59 protection keys */
+			return false;
+		if (e->ps && e->level == 2 && b >= 13 && b <= 20)
+			return true;
+		if (e->ps && e->level == 3 && b >= 13 && b <= 29)
+			return true;
+		return b >= maxphy;
+	}
+	return false;
+}
+
+#define RSVD_F	(P | RW | US | A | D)
+
+/* Lays out the paths of @mode; returns the entries to try */
+static int rsvd_build(struct fake_mem *m, enum rsvd_mode mode,
+		      struct mv_walk_env *env, struct rsvd_entry *e)
+{
+	memset(m->bytes, 0, sizeof(m->bytes));
+	env->cr0 = X86_CR0_PE | X86_CR0_PG;
+	env->cr3 = 0x1000;
+	switch (mode) {
+	case RSVD_32:
+		env->cr4 = X86_CR4_PSE;
+		env->efer = 0;
+		put32(m, 0x1000, 0x4000 | RSVD_F);
+		put32(m, 0x1004, 0x00400000 | RSVD_F | PS);
+		put32(m, 0x4000, 0x5000 | RSVD_F);
+		e[0] = (struct rsvd_entry){ 2, false, 0x1000, 0 };
+		e[1] = (struct rsvd_entry){ 2, true, 0x1004, 0x400000 };
+		e[2] = (struct rsvd_entry){ 1, false, 0x4000, 0 };
+		return 3;
+	case RSVD_PAE:
+		env->cr4 = X86_CR4_PAE;
+		put64(m, 0x1000, 0x3000 | P);
+		put64(m, 0x3000, 0x4000 | RSVD_F);
+		put64(m, 0x3008, 0x200000 | RSVD_F | PS);
+		put64(m, 0x4000, 0x5000 | RSVD_F);
+		e[0] = (struct rsvd_entry){ 3, false, 0x1000, 0 };
+		e[1] = (struct rsvd_entry){ 2, false, 0x3000, 0 };
+		e[2] = (struct rsvd_entry){ 2, true, 0x3008, 0x200000 };
+		e[3] = (struct rsvd_entry){ 1, false, 0x4000, 0 };
+		return 4;
+	case RSVD_4LEVEL:
+		env->cr4 = X86_CR4_PAE;
+		env->efer |= EFER_LME | EFER_LMA;
+		put64(m, 0x1000, 0x2000 | RSVD_F);
+		put64(m, 0x2000, 0x3000 | RSVD_F);
+		put64(m, 0x2008, 0x40000000ULL | RSVD_F | PS);
+		put64(m, 0x3000, 0x4000 | RSVD_F);
+		put64(m, 0x3008, 0x200000 | RSVD_F | PS);
+		put64(m, 0x4000, 0x5000 | RSVD_F);
+		e[0] = (struct rsvd_entry){ 4, false, 0x1000, 0 };
+		e[1] = (struct rsvd_entry){ 3, false, 0x2000, 0 };
+		e[2] = (struct rsvd_entry){ 3, true, 0x2008, 1ULL << 30 };
+		e[3] = (struct rsvd_entry){ 2, false, 0x3000, 0 };
+		e[4] = (struct rsvd_entry){ 2, true, 0x3008, 0x200000 };
+		e[5] = (struct rsvd_entry){ 1, false, 0x4000, 0 };
+		return 6;
+	}
+	return 0;
+}
+
+static void rsvd_mode_run(struct kunit *test, enum rsvd_mode mode,
+			  unsigned int maxphy, bool nxe)
+{
+	struct mv_walk_env env = { .maxphyaddr = maxphy };
+	struct fake_mem *m = mem(test);
+	struct rsvd_entry e[6];
+	unsigned int b, top = mode == RSVD_32 ? 31 : 63;
+	int i, n;
+
+	for (i = 0; i < 6; i++) {
+		env.efer = nxe ? EFER_NX : 0;
+		n = rsvd_build(m, mode, &env, e);
+		if (i >= n)
+			break;
+		for (b = 13; b <= top; b++) {
+			bool want = sdm_rsvd(mode, &e[i], b, maxphy, nxe);
+			u64 old = mode == RSVD_32 ? 0 : get64(m, e[i].gpa);
+			struct mv_walk w;
+			int r;
+
+			/* address bits of links and 4 KiB pages stay */
+			if (!e[i].ps && b < maxphy && b < 52 && !want)
+				continue;
+			if (mode == RSVD_32) {
+				u32 v;
+
+				memcpy(&v, m->bytes + e[i].gpa, 4);
+				old = v;
+				put32(m, e[i].gpa, v | BIT(b));
+			} else {
+				put64(m, e[i].gpa, old | BIT_ULL(b));
+			}
+			r = mv_walk_gva(&env, &fake_ops, m, e[i].gva, 0, &w);
+			KUNIT_EXPECT_EQ_MSG(test, r, want ? MV_WALK_FAULT : 0,
+					    "mode %d M %u NXE %d level %d%s bit %u",
+					    mode, maxphy, nxe, e[i].level,
+					    e[i].ps ? " PS" : "", b);
+			if (want)
+				KUNIT_EXPECT_EQ_MSG(test, w.error,
+						    MV_PF_PRESENT | MV_PF_RSVD,
+						    "mode %d M %u level %d bit %u",
+						    mode, maxphy, e[i].level, b);
+			/* and the helper the shadow MMU's prefetch uses */
+			KUNIT_EXPECT_EQ_MSG(test,
+					    !!(mv_walk_pte_rsvd(&env, e[i].level,
+								(old | BIT_ULL(b))) &
+					       BIT_ULL(b)), want,
+					    "pte_rsvd mode %d M %u level %d bit %u",
+					    mode, maxphy, e[i].level, b);
+			if (mode == RSVD_32)
+				put32(m, e[i].gpa, old);
+			else
+				put64(m, e[i].gpa, old);
+		}
+	}
+}
+
+/* 4-level paging: bits 62:52 are ignored, 51:M reserved */
+static void walk_rsvd_4level(struct kunit *test)
+{
+	static const unsigned int maxphys[] = { 36, 40, 46, 48, 52 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(maxphys); i++) {
+		rsvd_mode_run(test, RSVD_4LEVEL, maxphys[i], true);
+		rsvd_mode_run(test, RSVD_4LEVEL, maxphys[i], false);
+	}
+}
+
+/* PAE paging: bits 62:M reserved, 63 too without NXE and in PDPTEs */
+static void walk_rsvd_pae(struct kunit *test)
+{
+	static const unsigned int maxphys[] = { 36, 40, 52 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(maxphys); i++) {
+		rsvd_mode_run(test, RSVD_PAE, maxphys[i], true);
+		rsvd_mode_run(test, RSVD_PAE, maxphys[i], false);
+	}
+}
+
+/* 32-bit paging, PSE-36: a 4 MiB PDE reserves bits 21:(M-19), M <= 40 */
+static void walk_rsvd_32bit(struct kunit *test)
+{
+	static const unsigned int maxphys[] = { 32, 36, 39, 40, 46 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(maxphys); i++)
+		rsvd_mode_run(test, RSVD_32, maxphys[i], false);
+}
+
 static struct kunit_case walk_cases[] = {
 	KUNIT_CASE(walk_paging_off),
 	KUNIT_CASE(walk_32bit_4k),
@@ -578,6 +768,9 @@ static struct kunit_case walk_cases[] = {
 	KUNIT_CASE(walk_bad_table),
 	KUNIT_CASE(walk_exhaustive_4level),
 	KUNIT_CASE(walk_exhaustive_32bit),
+	KUNIT_CASE(walk_rsvd_4level),
+	KUNIT_CASE(walk_rsvd_pae),
+	KUNIT_CASE(walk_rsvd_32bit),
 	{}
 };
 
