@@ -37,10 +37,28 @@ kvm_load() {
 	done
 }
 
+# A test the kselftest harness killed on its timeout is not waited for: it
+# can still be exiting, its KVM files open, when the harness has ended.
+# So rmmod is tried for a minute; a module still in use after that fails
+# the caller (and is named), since every later minivisor group would fail
+# with KVM loaded.
 kvm_unload() {
+	unload_rc=0
 	for mod in $kvm_loaded; do
-		rmmod "$mod"
+		tries=0
+		until rmmod "$mod" 2>/dev/null; do
+			tries=$((tries + 1))
+			if [ $tries -ge 60 ]; then
+				echo "# $mod still in use after 60 s:"
+				rmmod "$mod"
+				unload_rc=1
+				break
+			fi
+			sleep 1
+		done
 	done
+	kvm_loaded=""
+	return $unload_rc
 }
 
 if [ "$1" = on-kvm ]; then
@@ -48,7 +66,7 @@ if [ "$1" = on-kvm ]; then
 	rmmod minivisor || exit 1
 	kvm_load && MV_DEV=/dev/kvm "$@"
 	status=$?
-	kvm_unload
+	kvm_unload || status=1
 	insmod "$MINIVISOR_KO" || status=1
 	exit $status
 fi
@@ -145,7 +163,7 @@ run_on_kvm() {
 	kvm_load
 	(cd /mv/tests && MV_DEV=/dev/kvm "./$prog" "$@")
 	status=$?
-	kvm_unload
+	kvm_unload || status=1
 	return $status
 }
 
