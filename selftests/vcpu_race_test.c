@@ -14,8 +14,8 @@
  * log (KASAN, lockdep) judges the rest.  Written against <linux/kvm.h>
  * only.
  *
- * Bounded everywhere: the guesser stops once creation is over and a guess
- * misses, and the flusher stops with it (or after MAX_FLUSHES, or
+ * Bounded everywhere: the guesser stops once creation is over and its
+ * guess is still no file, and the flusher stops with it (or after MAX_FLUSHES, or
  * FLUSH_SECONDS), not when the guesser has found every vCPU -- it may miss
  * some, and on KVM, where each slot change waits for an SRCU grace
  * period, the 100,000 flushes that then followed outlasted the harness's
@@ -77,18 +77,21 @@ static void *creator(void *arg)
 	return NULL;
 }
 
-/* Runs the vCPU behind @fd a few times; false when @fd is no vCPU (yet). */
-static bool run_guessed(struct race *r, int fd)
+/*
+ * Runs the vCPU behind @fd a few times: 1; 0 when @fd is no open file
+ * (yet), -1 when it is another file.
+ */
+static int run_guessed(struct race *r, int fd)
 {
 	struct kvm_run *run;
 
 	if (ioctl(fd, KVM_RUN, 0) && errno != EINTR)
-		return false;
+		return errno == EBADF ? 0 : -1;
 	run = mmap(NULL, r->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   fd, 0);
 	if (run == MAP_FAILED) {
 		atomic_fetch_add(&r->bad_exits, 1);
-		return true;
+		return 1;
 	}
 	for (int i = 0; i < RUNS_PER_VCPU; i++) {
 		if (run->exit_reason == KVM_EXIT_HLT)
@@ -99,28 +102,35 @@ static bool run_guessed(struct race *r, int fd)
 			atomic_fetch_add(&r->bad_exits, 1);
 	}
 	munmap(run, r->run_size);
-	return true;
+	return 1;
 }
 
+/*
+ * The next vCPU fd will be the lowest free number (no other thread opens
+ * files meanwhile): KVM_RUN on it until the vCPU is there, from the
+ * moment its fd is.
+ */
 static void *guesser(void *arg)
 {
 	struct race *r = arg;
 
 	while (atomic_load(&r->found) < NR_RACE_VCPUS) {
-		int fd = dup(0);
-		bool creating = atomic_load(&r->creating);
+		int fd = dup(0), ran;
+		bool creating;
 
 		if (fd < 0)
 			break;
 		close(fd);
-		/* the next vCPU fd will be @fd, unless another file gets it */
-		if (!run_guessed(r, fd)) {
-			if (!creating)
-				break;
-			continue;
+		do {
+			creating = atomic_load(&r->creating);
+			ran = run_guessed(r, fd);
+		} while (!ran && creating);
+		if (!ran)
+			break;		/* creation is over: nothing comes */
+		if (ran > 0) {
+			atomic_fetch_add(&r->found, 1);
+			close(fd);
 		}
-		atomic_fetch_add(&r->found, 1);
-		close(fd);
 	}
 	atomic_store(&r->guessing, 0);
 	return NULL;
@@ -266,7 +276,7 @@ TEST(create_run_flush_race)
 			again |= r->fds[j] == r->fds[i];
 		if (again || r->fds[i] < 0 || fcntl(r->fds[i], F_GETFD) < 0)
 			continue;
-		EXPECT_TRUE(run_guessed(r, r->fds[i]));
+		EXPECT_EQ(1, run_guessed(r, r->fds[i]));
 		close(r->fds[i]);
 		extra++;
 	}
