@@ -38,24 +38,27 @@ kvm_load() {
 }
 
 # A test the kselftest harness killed on its timeout is not waited for: it
-# can still be exiting, its KVM files open, when the harness has ended.
-# So rmmod is tried for a minute; a module still in use after that fails
-# the caller (and is named), since every later minivisor group would fail
-# with KVM loaded.
+# can still be exiting, its files open, when the harness has ended.  So a
+# module still in use is waited for, a minute at most, before rmmod fails
+# (and says why): with KVM left loaded every later minivisor group fails.
+rmmod_wait() {
+	tries=0
+	until rmmod "$1" 2>/dev/null; do
+		tries=$((tries + 1))
+		# not loaded at all: nothing to wait for
+		if [ $tries -ge 60 ] || ! grep -q "^$1 " /proc/modules; then
+			echo "# rmmod $1 failed after $tries tries:"
+			rmmod "$1"
+			return 1
+		fi
+		sleep 1
+	done
+}
+
 kvm_unload() {
 	unload_rc=0
 	for mod in $kvm_loaded; do
-		tries=0
-		until rmmod "$mod" 2>/dev/null; do
-			tries=$((tries + 1))
-			if [ $tries -ge 60 ]; then
-				echo "# $mod still in use after 60 s:"
-				rmmod "$mod"
-				unload_rc=1
-				break
-			fi
-			sleep 1
-		done
+		rmmod_wait "$mod" || unload_rc=1
 	done
 	kvm_loaded=""
 	return $unload_rc
@@ -63,7 +66,7 @@ kvm_unload() {
 
 if [ "$1" = on-kvm ]; then
 	shift
-	rmmod minivisor || exit 1
+	rmmod_wait minivisor || exit 1
 	kvm_load && MV_DEV=/dev/kvm "$@"
 	status=$?
 	kvm_unload || status=1
