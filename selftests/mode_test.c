@@ -455,6 +455,37 @@ TEST_F(lm, triple_fault)
 	EXPECT_EQ(KVM_EXIT_SHUTDOWN, self->vcpu->run->exit_reason);
 }
 
+/*
+ * A push onto a stack nothing maps: the #PF cannot be delivered there, so
+ * a #DF is, on the library's own stack for it, and reaches the host with
+ * the stack that failed in its frame.
+ */
+#define BAD_STACK	0x80000000ULL	/* beyond MEM_SIZE, TEST_VA: unmapped */
+
+static void guest_bad_stack(void)
+{
+	GUEST_SYNC(0);
+	asm volatile("mov %0, %%rsp\n\t"
+		     "push %%rax" : : "r"(BAD_STACK) : "memory");
+}
+
+TEST_F(lm, stack_fault_is_double_fault)
+{
+	__u64 *frame;
+
+	START(guest_bad_stack, 0);
+	ASSERT_UCALL(self->vcpu, &self->uc, UCALL_SYNC);
+	ASSERT_EQ(UCALL_UNHANDLED, mv_vcpu_run_ucall(self->vcpu, &self->uc));
+	EXPECT_EQ(8, self->uc.args[0]);		/* #DF */
+	EXPECT_EQ(0, self->uc.args[1]);
+	/* error code, RIP, CS, RFLAGS, RSP, SS at the top of its stack */
+	frame = mv_gpa2hva(self->vm, self->vm->df_stack - 6 * 8);
+	ASSERT_NE(NULL, frame);
+	EXPECT_EQ(BAD_STACK, frame[4]);
+	EXPECT_EQ(MV_SEL_CODE64, frame[2]);
+	EXPECT_EQ(0x50, *(__u8 *)mv_gva2hva(self->vm, frame[1]));  /* push */
+}
+
 /* Spins until the host sets stop (its copy in guest memory). */
 static int stop;
 

@@ -78,14 +78,19 @@ static void *worker_thread(void *arg)
 			struct kvm_sregs s = { 0 };
 			struct kvm_regs r = { 0 };
 
+			struct mv_vm *vm = w->vcpu->vm;
+			__u64 *pte = mv_vm_pte(vm, vm->idt);
+
 			ioctl(w->vcpu->fd, KVM_GET_REGS, &r);
 			ioctl(w->vcpu->fd, KVM_GET_SREGS, &s);
+			/* the guest's tables as the host sees them: unchanged? */
 			snprintf(w->error, sizeof(w->error),
-				 "vm %u vcpu %u exit %u: %s, memory %#llx, rip %#llx rsp %#llx cr2 %#llx",
+				 "vm %u vcpu %u exit %u: %s, memory %#llx, rip %#llx rsp %#llx cr2 %#llx; leaf mapping the IDT %#llx",
 				 w->vm, w->id, i,
 				 mv_exit_str(w->vcpu, &uc, buf, sizeof(buf)),
 				 (unsigned long long)w->priv->words[i % PRIV_WORDS],
-				 r.rip, r.rsp, s.cr2);
+				 r.rip, r.rsp, s.cr2,
+				 pte ? (unsigned long long)*pte : 0ULL);
 			return NULL;
 		}
 		w->priv->from_host = i * 3 + w->id;

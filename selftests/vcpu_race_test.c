@@ -9,14 +9,23 @@
  * next vCPU fd will get (the lowest free one) and runs the vCPU through it
  * as soon as it exists, then closes it, and a third makes VM-wide flushes
  * (a memory slot added and deleted, guest memory dropped with
- * MADV_DONTNEED) all the while.  A vCPU whose fd exists before the VM
- * lists it runs unseen by those flushes; the kernel log (KASAN, lockdep)
- * judges the rest.  Written against <linux/kvm.h> only.
+ * MADV_DONTNEED) as long as the other two are at work.  A vCPU whose fd
+ * exists before the VM lists it runs unseen by those flushes; the kernel
+ * log (KASAN, lockdep) judges the rest.  Written against <linux/kvm.h>
+ * only.
+ *
+ * Bounded everywhere: the guesser stops once creation is over and its
+ * guess is still no file, and the flusher stops with it (or after MAX_FLUSHES, or
+ * FLUSH_SECONDS), not when the guesser has found every vCPU -- it may miss
+ * some, and on KVM, where each slot change waits for an SRCU grace
+ * period, the 100,000 flushes that then followed outlasted the harness's
+ * timeout in both emulators.
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "lib/mv_util.h"
@@ -27,6 +36,8 @@
 #define CODE_SIZE	0x10000ULL
 #define DATA_GPA	0x100000ULL
 #define DATA_SIZE	0x10000ULL
+#define MAX_FLUSHES	100000
+#define FLUSH_SECONDS	10
 
 /*
  * At the reset vector (CS base 0xffff0000, IP 0xfff0), real mode:
@@ -41,6 +52,7 @@ struct race {
 	size_t run_size;
 	unsigned char *code, *data;
 	atomic_int creating;		/* the creator has not finished */
+	atomic_int guessing;		/* the guesser has not finished */
 	atomic_int found;		/* vCPUs the guesser ran */
 	atomic_int hlts;		/* KVM_EXIT_HLT seen */
 	atomic_int bad_exits;
@@ -65,18 +77,21 @@ static void *creator(void *arg)
 	return NULL;
 }
 
-/* Runs the vCPU behind @fd a few times; false when @fd is no vCPU (yet). */
-static bool run_guessed(struct race *r, int fd)
+/*
+ * Runs the vCPU behind @fd a few times: 1; 0 when @fd is no open file
+ * (yet), -1 when it is another file.
+ */
+static int run_guessed(struct race *r, int fd)
 {
 	struct kvm_run *run;
 
 	if (ioctl(fd, KVM_RUN, 0) && errno != EINTR)
-		return false;
+		return errno == EBADF ? 0 : -1;
 	run = mmap(NULL, r->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   fd, 0);
 	if (run == MAP_FAILED) {
 		atomic_fetch_add(&r->bad_exits, 1);
-		return true;
+		return 1;
 	}
 	for (int i = 0; i < RUNS_PER_VCPU; i++) {
 		if (run->exit_reason == KVM_EXIT_HLT)
@@ -87,30 +102,46 @@ static bool run_guessed(struct race *r, int fd)
 			atomic_fetch_add(&r->bad_exits, 1);
 	}
 	munmap(run, r->run_size);
-	return true;
+	return 1;
 }
 
+/*
+ * The next vCPU fd will be the lowest free number (no other thread opens
+ * files meanwhile): KVM_RUN on it until the vCPU is there, from the
+ * moment its fd is.
+ */
 static void *guesser(void *arg)
 {
 	struct race *r = arg;
 
 	while (atomic_load(&r->found) < NR_RACE_VCPUS) {
-		int fd = dup(0);
-		bool creating = atomic_load(&r->creating);
+		int fd = dup(0), ran;
+		bool creating;
 
 		if (fd < 0)
 			break;
 		close(fd);
-		/* the next vCPU fd will be @fd, unless another file gets it */
-		if (!run_guessed(r, fd)) {
-			if (!creating)
-				break;
-			continue;
+		do {
+			creating = atomic_load(&r->creating);
+			ran = run_guessed(r, fd);
+		} while (!ran && creating);
+		if (!ran)
+			break;		/* creation is over: nothing comes */
+		if (ran > 0) {
+			atomic_fetch_add(&r->found, 1);
+			close(fd);
 		}
-		atomic_fetch_add(&r->found, 1);
-		close(fd);
 	}
+	atomic_store(&r->guessing, 0);
 	return NULL;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static void *flusher(void *arg)
@@ -120,9 +151,11 @@ static void *flusher(void *arg)
 		.slot = 1, .guest_phys_addr = DATA_GPA,
 		.userspace_addr = (uintptr_t)r->data,
 	};
+	struct timespec t0;
 
-	while (atomic_load(&r->creating) ||
-	       atomic_load(&r->found) < NR_RACE_VCPUS) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* at least once, however late this thread starts */
+	do {
 		slot.memory_size = DATA_SIZE;
 		if (ioctl(r->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 			break;
@@ -132,9 +165,9 @@ static void *flusher(void *arg)
 		if (ioctl(r->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 			break;
 		atomic_fetch_add(&r->flushes, 1);
-		if (atomic_load(&r->flushes) > 100000)
-			break;
-	}
+	} while ((atomic_load(&r->creating) || atomic_load(&r->guessing)) &&
+		 atomic_load(&r->flushes) < MAX_FLUSHES &&
+		 seconds_since(&t0) < FLUSH_SECONDS);
 	return NULL;
 }
 
@@ -219,6 +252,7 @@ TEST(create_run_flush_race)
 	code.userspace_addr = (uintptr_t)r->code;
 	ASSERT_EQ(0, ioctl(r->vm, KVM_SET_USER_MEMORY_REGION, &code));
 	atomic_store(&r->creating, 1);
+	atomic_store(&r->guessing, 1);
 
 	ASSERT_EQ(0, pthread_create(&t[1], NULL, guesser, r));
 	ASSERT_EQ(0, pthread_create(&t[2], NULL, flusher, r));
@@ -242,7 +276,7 @@ TEST(create_run_flush_race)
 			again |= r->fds[j] == r->fds[i];
 		if (again || r->fds[i] < 0 || fcntl(r->fds[i], F_GETFD) < 0)
 			continue;
-		EXPECT_TRUE(run_guessed(r, r->fds[i]));
+		EXPECT_EQ(1, run_guessed(r, r->fds[i]));
 		close(r->fds[i]);
 		extra++;
 	}

@@ -97,6 +97,20 @@ static void check_kept(struct __test_metadata *_metadata,
 		EXPECT_EQ(kept[i], got[i]) TH_LOG("register %u", i);
 }
 
+/* What a failing exit of vmcs_follows_the_thread looked like. */
+static void log_exit(struct __test_metadata *_metadata, struct mv_guest *g,
+		     int i, int r, __u32 stored)
+{
+	struct kvm_regs regs = { 0 };
+
+	ioctl(g->vcpu, KVM_GET_REGS, &regs);
+	TH_LOG("exit %d on CPU %d: KVM_RUN %d, exit reason %u, port %#x, data %u, stored %u",
+	       i, sched_getcpu(), r, g->run->exit_reason, g->run->io.port,
+	       mv_guest_io_data(g), stored);
+	TH_LOG("rip %#llx rbx %#llx rax %#llx rsp %#llx rflags %#llx",
+	       regs.rip, regs.rbx, regs.rax, regs.rsp, regs.rflags);
+}
+
 /*
  * Exits while the vCPU thread is moved between the CPUs every few exits,
  * another thread spinning: the counter the guest keeps in EBX, stores to
@@ -121,6 +135,7 @@ TEST_F_TIMEOUT(vmx, vmcs_follows_the_thread, 1800)
 	pthread_t t;
 	cpu_set_t set;
 	__u32 stored;
+	int r;
 
 	mv_guest_put(&self->g, 0x1000, code, sizeof(code));
 	real_mode_at(_metadata, &self->g, 0x1000);
@@ -147,15 +162,20 @@ TEST_F_TIMEOUT(vmx, vmcs_follows_the_thread, 1800)
 			CPU_SET((i / 8) % ncpus, &set);
 			ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
 		}
-		ASSERT_EQ(0, mv_guest_run(&self->g));
+		r = mv_guest_run(&self->g);
+		memcpy(&stored, self->g.mem + 0x2000, sizeof(stored));
+		if (r || self->g.run->exit_reason != KVM_EXIT_IO ||
+		    mv_guest_io_data(&self->g) != (__u32)i || stored != (__u32)i)
+			/* where it went wrong, before the assertion says what */
+			log_exit(_metadata, &self->g, i, r, stored);
+		ASSERT_EQ(0, r);
 		ASSERT_EQ(KVM_EXIT_IO, self->g.run->exit_reason);
 		ASSERT_EQ((__u32)i, mv_guest_io_data(&self->g));
-		memcpy(&stored, self->g.mem + 0x2000, sizeof(stored));
 		ASSERT_EQ((__u32)i, stored);
 		if (!(i % 256) || i == n) {
 			ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
-			ASSERT_EQ((__u64)i, regs.rbx);
-			ASSERT_EQ(0x100aULL, regs.rip);
+			ASSERT_EQ((__u64)i, regs.rbx) TH_LOG("exit %d", i);
+			ASSERT_EQ(0x100aULL, regs.rip) TH_LOG("exit %d", i);
 			check_kept(_metadata, &regs);
 		}
 	}

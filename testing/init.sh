@@ -37,18 +37,39 @@ kvm_load() {
 	done
 }
 
-kvm_unload() {
-	for mod in $kvm_loaded; do
-		rmmod "$mod"
+# A test the kselftest harness killed on its timeout is not waited for: it
+# can still be exiting, its files open, when the harness has ended.  So a
+# module still in use is waited for, a minute at most, before rmmod fails
+# (and says why): with KVM left loaded every later minivisor group fails.
+rmmod_wait() {
+	tries=0
+	until rmmod "$1" 2>/dev/null; do
+		tries=$((tries + 1))
+		# not loaded at all: nothing to wait for
+		if [ $tries -ge 60 ] || ! grep -q "^$1 " /proc/modules; then
+			echo "# rmmod $1 failed after $tries tries:"
+			rmmod "$1"
+			return 1
+		fi
+		sleep 1
 	done
+}
+
+kvm_unload() {
+	unload_rc=0
+	for mod in $kvm_loaded; do
+		rmmod_wait "$mod" || unload_rc=1
+	done
+	kvm_loaded=""
+	return $unload_rc
 }
 
 if [ "$1" = on-kvm ]; then
 	shift
-	rmmod minivisor || exit 1
+	rmmod_wait minivisor || exit 1
 	kvm_load && MV_DEV=/dev/kvm "$@"
 	status=$?
-	kvm_unload
+	kvm_unload || status=1
 	insmod "$MINIVISOR_KO" || status=1
 	exit $status
 fi
@@ -145,7 +166,7 @@ run_on_kvm() {
 	kvm_load
 	(cd /mv/tests && MV_DEV=/dev/kvm "./$prog" "$@")
 	status=$?
-	kvm_unload
+	kvm_unload || status=1
 	return $status
 }
 

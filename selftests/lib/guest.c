@@ -18,6 +18,10 @@
 #define HUGE_SIZE	(2ULL << 20)
 #define PTE_ADDR	0x000ffffffffff000ULL
 #define STACK_SIZE	(64ULL << 10)
+#define DF_STACK_SIZE	(16ULL << 10)
+/* the 64-bit TSS's IST 2 (IST 1 is left to the tests, e.g. for #DB) */
+#define TSS_IST2	0x2c
+#define DF_IST		2
 
 /* ------------------------------------------------------------ guest side */
 
@@ -278,7 +282,10 @@ static __u64 gdt_entry(__u32 base, __u32 limit, __u16 flags)
 	       (__u64)(base >> 24) << 56;
 }
 
-/* GDT, TSS and IDT: one page each, in slot 0. */
+/*
+ * GDT, TSS and IDT: one page each, in slot 0; and a stack of its own for
+ * #DF, whose frame mv_exit_str() reports.
+ */
 static int build_tables(struct mv_vm *vm)
 {
 	__u64 *gdt, *idt, stubs = MV_ASM_ADDR(mv_guest_vectors);
@@ -286,8 +293,11 @@ static int build_tables(struct mv_vm *vm)
 	vm->gdt = mv_vm_alloc(vm, MV_PAGE_SIZE);
 	vm->tss = mv_vm_alloc(vm, MV_PAGE_SIZE);
 	vm->idt = mv_vm_alloc(vm, MV_PAGE_SIZE);
-	if (!vm->idt)
+	vm->df_stack = mv_vm_alloc(vm, DF_STACK_SIZE);
+	if (!vm->df_stack)
 		return -ENOMEM;
+	vm->df_stack += DF_STACK_SIZE;
+	memcpy((__u8 *)mv_gpa2hva(vm, vm->tss) + TSS_IST2, &vm->df_stack, 8);
 	gdt = mv_gpa2hva(vm, vm->gdt);
 	/* flags: type, S, DPL, P in bits 0-7; AVL, L, D/B, G in bits 12-15 */
 	gdt[MV_SEL_CODE64 / 8] = gdt_entry(0, 0xfffff, 0xa09b);
@@ -305,6 +315,7 @@ static int build_tables(struct mv_vm *vm)
 			     0x8eULL << 40 | (fn >> 16 & 0xffff) << 48;
 		idt[2 * v + 1] = fn >> 32;
 	}
+	idt[2 * 8] |= (__u64)DF_IST << 32;
 	return 0;
 }
 
@@ -660,6 +671,8 @@ const char *mv_exit_str(struct mv_vcpu *vcpu, const struct mv_ucall *uc,
 			char *buf, size_t len)
 {
 	struct kvm_run *run = vcpu->run;
+	__u64 *f;
+	int n;
 
 	switch (uc->cmd) {
 	case UCALL_NONE:
@@ -681,11 +694,19 @@ const char *mv_exit_str(struct mv_vcpu *vcpu, const struct mv_ucall *uc,
 			 (unsigned long long)uc->args[1]);
 		break;
 	case UCALL_UNHANDLED:
-		snprintf(buf, len, "guest exception %llu error %#llx at rip %#llx cr2 %#llx",
-			 (unsigned long long)uc->args[0],
-			 (unsigned long long)uc->args[1],
-			 (unsigned long long)uc->args[2],
-			 (unsigned long long)uc->args[3]);
+		n = snprintf(buf, len, "guest exception %llu error %#llx at rip %#llx cr2 %#llx",
+			     (unsigned long long)uc->args[0],
+			     (unsigned long long)uc->args[1],
+			     (unsigned long long)uc->args[2],
+			     (unsigned long long)uc->args[3]);
+		/* #DF: its frame on its own stack says where the CPU was */
+		f = mv_gpa2hva(vcpu->vm, vcpu->vm->df_stack - 6 * 8);
+		if (uc->args[0] == 8 && f && n > 0 && (size_t)n < len)
+			snprintf(buf + n, len - n,
+				 " (double fault: rip %#llx cs %#llx rflags %#llx rsp %#llx ss %#llx)",
+				 (unsigned long long)f[1], (unsigned long long)f[2],
+				 (unsigned long long)f[3], (unsigned long long)f[4],
+				 (unsigned long long)f[5]);
 		break;
 	default:
 		snprintf(buf, len, "ucall %s (%s:%llu) args %#llx %#llx",

@@ -221,6 +221,8 @@ static inline void cpuid(__u32 leaf, __u32 sub, __u32 r[4])
  * @next: the next free guest-physical page of mv_vm_alloc()
  * @pml4: guest-physical address of the top page table
  * @gdt, @idt, @tss: guest-physical (= virtual) addresses of the tables
+ * @df_stack: top of the stack #DF is delivered on (IST 2 of the TSS), so
+ *	that a fault on a broken stack is reported, not a shutdown
  * @vcpus: the vCPUs mv_vcpu_add() made, for mv_vm_free()
  *
  * All fields are set by the thread that builds the VM, before vCPUs run.
@@ -232,6 +234,7 @@ struct mv_vm {
 	__u64 next;
 	__u64 pml4;
 	__u64 gdt, idt, tss;
+	__u64 df_stack;
 	struct mv_vcpu *vcpus[8];
 };
 
