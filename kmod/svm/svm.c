@@ -666,6 +666,8 @@ static void svm_skip(struct mv_vcpu *vcpu, unsigned int len)
 	svm->vmcb->save.rip += len;
 	/* the instruction completed: its breakpoints count again */
 	svm->vmcb->save.rflags &= ~X86_EFLAGS_RF;
+	/* the shadow of STI or MOV SS ends with the instruction */
+	svm->vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	mv_single_step(vcpu, rflags);
 }
 
