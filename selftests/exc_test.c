@@ -320,6 +320,17 @@ static void guest_step_exits(void)
 	__u32 a, b, c, d;
 	int i;
 
+	/*
+	 * Without TF first: the MMIO page's guest page tables mapped in the
+	 * second-level tables, KVM's MOV DR exiting off (it lets the guest
+	 * own the registers after the first access).  Else an exit that
+	 * only maps memory and retries the instruction comes before it,
+	 * and Bochs 2.7 then delivers the step at the retried instruction
+	 * on the way back in, before it ran.
+	 */
+	v = *(__u32 *)STEP_MMIO;
+	set_dr0(0);
+
 	for (i = 0; i < STEP_CASES; i++) {
 		db_count = 0;
 		db_dr6 = 0;
@@ -431,10 +442,9 @@ TEST(single_step_exits)
 		       step_names[i], uc.args[0], uc.args[1], uc.args[2],
 		       uc.args[3]);
 		/*
-		 * KVM 6.12 completes an MMIO write on the way out to
-		 * userspace without the step (x86_emulate_instruction()
-		 * steps only when it resumes the guest): the CPU steps the
-		 * next instruction instead.
+		 * KVM 6.12 finishes an MMIO write without the step (in
+		 * complete_emulated_mmio(), "FIXME: return into emulator if
+		 * single-stepping"): the CPU steps the next instruction.
 		 */
 		if (on_kvm && i == STEP_MMIO_WRITE)
 			continue;
@@ -461,6 +471,8 @@ static void guest_step_mov_ss(void)
 	__u32 a = 0, b, c = 0, d;
 	__u64 next;
 
+	/* the GDT mapped first (see guest_step_exits()) */
+	asm volatile("mov %%ss, %%esi\n\tmov %%esi, %%ss" : : : "rsi");
 	db_count = 0;
 	asm volatile("mov %%ss, %%esi\n\t" STEP_PRE
 		     "mov %%esi, %%ss\n\t"
@@ -885,8 +897,20 @@ TEST(ac_delivery_loop)
 	if (!r && vcpu->run->exit_reason == KVM_EXIT_IO &&
 	    vcpu->run->io.port == AC_NONE_PORT)
 		SKIP(mv_vm_free(vm); return, "this CPU checks no alignment");
-	EXPECT_EQ(-EINTR, r) TH_LOG("exit %u", vcpu->run->exit_reason);
-	EXPECT_EQ(KVM_EXIT_INTR, vcpu->run->exit_reason);
+	/*
+	 * The guest loops as the CPU would, one exit per round, until the
+	 * signal; or the hypervisor gives up on an exception raised while
+	 * delivering one, as kvm_intel does (KVM_INTERNAL_ERROR_SIMUL_EX).
+	 * Either way KVM_RUN returned.
+	 */
+	if (!r && vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		EXPECT_EQ(KVM_INTERNAL_ERROR_SIMUL_EX,
+			  vcpu->run->internal.suberror);
+	} else {
+		EXPECT_EQ(-EINTR, r)
+			TH_LOG("exit %u", vcpu->run->exit_reason);
+		EXPECT_EQ(KVM_EXIT_INTR, vcpu->run->exit_reason);
+	}
 	(void)v;
 	mv_vm_free(vm);
 }
