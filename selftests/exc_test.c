@@ -529,7 +529,11 @@ TEST(icebp)
 	vcpu = mv_vcpu_add(vm, 0, guest_icebp, 0, 0);
 	ASSERT_NE(NULL, vcpu) TH_LOG("vcpu: %s", strerror(errno));
 	mv_vm_set_handler(vm, 1, guest_db);
-	ASSERT_EQ(UCALL_SYNC, mv_vcpu_run_ucall(vcpu, &uc))
+	if (mv_vcpu_run_ucall(vcpu, &uc) == UCALL_UNHANDLED &&
+	    uc.args[0] == 6 && breakpoints_unemulated())
+		SKIP(mv_vm_free(vm); return,
+		     "QEMU's TCG raises #UD for ICEBP (kvm_amd alike)");
+	ASSERT_EQ(UCALL_SYNC, uc.cmd)
 		TH_LOG("%s", mv_exit_str(vcpu, &uc, buf, sizeof(buf)));
 	TH_LOG("%llu #DB, DR6 %llx, at %llx (next %llx)", uc.args[0],
 	       uc.args[1], uc.args[2], uc.args[3]);
