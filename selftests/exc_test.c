@@ -448,6 +448,13 @@ TEST(single_step_exits)
 		 */
 		if (on_kvm && i == STEP_MMIO_WRITE)
 			continue;
+		/*
+		 * KVM exits on the first MOV DR after each exit and lets the
+		 * guest retry it natively; Bochs 2.7 then delivers the step
+		 * before the retried instruction runs.
+		 */
+		if (on_kvm && i == STEP_MOV_DR)
+			continue;
 		EXPECT_EQ(1, uc.args[0]) TH_LOG("%s", step_names[i]);
 		EXPECT_EQ(DR6_BS, uc.args[1] & DR6_VOLATILE)
 			TH_LOG("%s", step_names[i]);
