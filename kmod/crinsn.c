@@ -441,6 +441,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 	regs.rip += ci.len;
 	if (mode != 8)
 		regs.rip = (u32)regs.rip;
+	regs.rflags &= ~X86_EFLAGS_RF;
 	mv_ops->set_regs(vcpu, &regs);
 	if (memcmp(&s, &old, sizeof(s))) {
 		r = mv_ops->set_sregs(vcpu, &s);
@@ -450,6 +451,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 	/* a CR3 load flushes even when the value is the same */
 	if (ci.kind == CRI_MOV_TO_CR && ci.cr == 3)
 		vcpu->vm->mmu->paging_changed(vcpu, !noflush);
+	mv_single_step(vcpu, regs.rflags);
 	return 1;
 }
 
@@ -513,5 +515,6 @@ int mv_exit_dr_insn(struct mv_vcpu *vcpu, struct mv_dr *d)
 		regs.rip = (u32)regs.rip;
 	regs.rflags &= ~X86_EFLAGS_RF;
 	mv_ops->set_regs(vcpu, &regs);
+	mv_single_step(vcpu, regs.rflags);
 	return 1;
 }

@@ -15,6 +15,13 @@
  * #MC is intercepted so that a machine check taken in the guest goes to
  * the host's handler, not to the guest.
  *
+ * Single step: a guest instruction minivisor carries out itself (skips
+ * after an exit, or emulates) ends without the CPU's single-step trap:
+ * when RFLAGS.TF was set as it began, mv_single_step() raises the #DB
+ * with DR6.BS the CPU would have, as KVM's kvm_skip_emulated_instruction()
+ * does.  An instruction the CPU completes itself before the exit (INT1,
+ * the hardware's own single step) is not counted again.
+ *
  * Debug registers: every MOV to or from DR0-DR7 exits (both backends) and
  * is carried out on struct mv_dr.  DR7 is the guest's in hardware while
  * it runs (VM entry and VMRUN load it); DR0-DR3 are loaded only while the
@@ -35,6 +42,8 @@
 #include <asm/trapnr.h>
 
 #include "exc.h"
+#include "ops.h"
+#include "virt.h"
 
 /**
  * mv_dr_reset() - the debug registers after RESET or INIT
@@ -181,4 +190,19 @@ void mv_machine_check_irqoff(void)
 
 	do_machine_check(&regs);
 #endif
+}
+
+/**
+ * mv_single_step() - the single-step trap of an instruction done for the guest
+ * @vcpu: the vCPU, in an exit handler, loaded
+ * @rflags: the guest's RFLAGS as the instruction began
+ *
+ * Call after the instruction completed (RIP past it), never for one that
+ * raised an exception or will run again (a REP string's next round).
+ * With @rflags.TF the guest gets the #DB with DR6.BS it would have had.
+ */
+void mv_single_step(struct mv_vcpu *vcpu, unsigned long rflags)
+{
+	if (unlikely(rflags & X86_EFLAGS_TF))
+		mv_ops->deliver_db(vcpu, MV_DR6_BS);
 }

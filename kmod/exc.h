@@ -16,6 +16,7 @@ struct mv_vcpu;
 /* the DR6 bits a #DB or a MOV to DR6 changes: B0-B3, BD, BS, BT */
 #define MV_DR6_VOLATILE		0x0000e00fUL
 #define MV_DR6_BD		BIT(13)
+#define MV_DR6_BS		BIT(14)
 #define MV_DR7_INIT		0x00000400UL
 /* the DR7 bits a MOV to DR7 keeps; bit 10 is always 1 */
 #define MV_DR7_VOLATILE		0xffff2bffUL
@@ -45,5 +46,6 @@ void mv_dr_deliver_db(struct mv_dr *d, unsigned long payload);
 bool mv_dr_enter_irqoff(const struct mv_dr *d);
 void mv_dr_exit_irqoff(bool loaded);
 void mv_machine_check_irqoff(void);
+void mv_single_step(struct mv_vcpu *vcpu, unsigned long rflags);
 
 #endif /* MV_EXC_H */

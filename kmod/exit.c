@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <asm/msr-index.h>
 
+#include "exc.h"
 #include "exit.h"
 #include "insn.h"
 #include "mmu/mmu.h"
@@ -153,6 +154,7 @@ static void mv_exit_complete_pio(struct mv_vcpu *vcpu)
 	}
 	regs.rip += vcpu->pio.insn_len;
 	mv_ops->set_regs(vcpu, &regs);
+	mv_single_step(vcpu, regs.rflags);
 }
 
 /**

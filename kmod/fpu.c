@@ -34,6 +34,7 @@
 
 #include "cpuid.h"
 #include "event.h"
+#include "exc.h"
 #include "fpu.h"
 #include "mv.h"
 #include "ops.h"
@@ -214,6 +215,7 @@ int mv_exit_xsetbv(struct mv_vcpu *vcpu, unsigned int cpl, u8 insn_len)
 	}
 	regs.rip += insn_len;
 	mv_ops->set_regs(vcpu, &regs);
+	mv_single_step(vcpu, regs.rflags);
 	return 1;
 }
 

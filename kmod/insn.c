@@ -26,6 +26,7 @@
 
 #include "emul/emulate.h"
 #include "event.h"
+#include "exc.h"
 #include "exit.h"
 #include "insn.h"
 #include "mmu/walk.h"
@@ -512,6 +513,8 @@ static int insn_emulate(struct mv_vcpu *vcpu, bool may_fail)
 	struct insn_env ie = { .vcpu = vcpu };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
+	u64 rflags;
+	bool done;
 	int r;
 
 	mv_ops->get_regs(vcpu, &regs);
@@ -542,9 +545,17 @@ static int insn_emulate(struct mv_vcpu *vcpu, bool may_fail)
 		if (ie.stopped)		/* userspace answers a read first */
 			return 0;
 		insn_gpr_to_regs(ctxt->gpr, &regs);
+		/* a REP string not done yet stays at its RIP: no step yet */
+		done = regs.rip != ctxt->rip;
+		rflags = regs.rflags;
 		regs.rip = ctxt->rip;
 		regs.rflags = ctxt->rflags;
+		/* done: its breakpoints count again */
+		if (done)
+			regs.rflags &= ~X86_EFLAGS_RF;
 		mv_ops->set_regs(vcpu, &regs);
+		if (done)
+			mv_single_step(vcpu, rflags);
 		return r == MV_EMUL_OK;
 	case MV_EMUL_EXCEPTION:
 		mv_emul_reset(ctxt);

@@ -76,6 +76,10 @@ struct mv_event {
  *	in place of any event queued.  The core calls it through
  *	mv_inject_exception() (kmod/event.c), which applies the double-fault
  *	rules first.
+ * @deliver_db: give the guest a #DB at its next entry, as the CPU raises
+ *	one: DR6 takes @payload's bits (MV_DR6_BS, MV_DR6_BD, B0-B3: active
+ *	high) and DR7.GD is cleared (mv_dr_deliver_db()); the core calls it
+ *	through mv_single_step().
  * @queued_event: the event the next entry will deliver, if any: one whose
  *	delivery the last exit interrupted (queued again by the backend as the
  *	exit came) or one injected since.  True with @ev filled in, false if
@@ -108,6 +112,7 @@ struct mv_vendor_ops {
 	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
 	void (*inject_exception)(struct mv_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error, u64 cr2);
+	void (*deliver_db)(struct mv_vcpu *vcpu, unsigned long payload);
 	bool (*queued_event)(struct mv_vcpu *vcpu, struct mv_event *ev,
 			     bool take);
 	int (*vcpu_run)(struct mv_vcpu *vcpu);

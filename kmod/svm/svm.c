@@ -290,8 +290,13 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 		SVM_I1_INVLPGA | SVM_I1_IOIO | SVM_I1_MSR | SVM_I1_SHUTDOWN;
 	c->intercept_misc2 = SVM_I2_VMRUN | SVM_I2_VMMCALL | SVM_I2_VMLOAD |
 		SVM_I2_VMSAVE | SVM_I2_STGI | SVM_I2_CLGI | SVM_I2_SKINIT |
-		SVM_I2_RDTSCP | SVM_I2_ICEBP | SVM_I2_WBINVD | SVM_I2_MONITOR |
+		SVM_I2_RDTSCP | SVM_I2_WBINVD | SVM_I2_MONITOR |
 		SVM_I2_MWAIT | SVM_I2_MWAIT_COND | SVM_I2_XSETBV;
+	/*
+	 * Not ICEBP: INT1's #DB, which the #DB intercept does not see (APM
+	 * vol. 2, 15.12), goes through the guest's IDT as on bare metal, as
+	 * in KVM.  A #DB its delivery raises is intercepted.
+	 */
 	/* MOV to and from DR0-DR7; #DB, #AC and #MC (kmod/exc.c) */
 	c->intercept_dr = 0x00ff00ff;
 	c->intercept_exceptions = BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) |
@@ -639,11 +644,31 @@ static bool svm_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
 	return true;
 }
 
-static void svm_skip(struct svm_vcpu *svm, unsigned int len)
+/*
+ * The deliver_db op: a #DB as the CPU raises one, DR6 and DR7 updated
+ * (kmod/exc.c); DR7 is the VMCB's.
+ */
+static void svm_deliver_db(struct mv_vcpu *vcpu, unsigned long payload)
 {
+	struct svm_vcpu *svm = vcpu->priv;
+
+	mv_dr_deliver_db(&svm->dr, payload);
+	svm->vmcb->save.dr7 = svm->dr.dr7;
+	mv_inject_exception(vcpu, X86_TRAP_DB, false, 0, 0);
+}
+
+/* Past the instruction the exit stopped at, done here; its single step. */
+static void svm_skip(struct mv_vcpu *vcpu, unsigned int len)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	u64 rflags = svm->vmcb->save.rflags;
+
 	svm->vmcb->save.rip += len;
 	/* the instruction completed: its breakpoints count again */
 	svm->vmcb->save.rflags &= ~X86_EFLAGS_RF;
+	/* the shadow of STI or MOV SS ends with the instruction */
+	svm->vmcb->control.int_state &= ~SVM_INT_SHADOW;
+	mv_single_step(vcpu, rflags);
 }
 
 static int svm_exit_internal(struct mv_vcpu *vcpu, u32 suberror)
@@ -865,7 +890,7 @@ static int svm_handle_msr(struct mv_vcpu *vcpu)
 	if (r)
 		svm_inject_exception(svm, X86_TRAP_GP, true, 0);
 	else
-		svm_skip(svm, 2);
+		svm_skip(vcpu, 2);
 	return 1;
 }
 
@@ -892,9 +917,7 @@ static int svm_handle_exception(struct mv_vcpu *vcpu, unsigned int vector)
 
 	switch (vector) {
 	case X86_TRAP_DB:
-		mv_dr_deliver_db(&svm->dr, save->dr6 ^ MV_DR6_INIT);
-		save->dr7 = svm->dr.dr7;
-		mv_inject_exception(vcpu, X86_TRAP_DB, false, 0, 0);
+		svm_deliver_db(vcpu, save->dr6 ^ MV_DR6_INIT);
 		return 1;
 	case X86_TRAP_AC:
 		save->rflags |= X86_EFLAGS_RF;
@@ -942,7 +965,7 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 		return svm_handle_io(vcpu);
 	case SVM_EXIT_HLT:
 		/* no in-kernel local APIC: userspace decides what HLT means */
-		svm_skip(svm, 1);
+		svm_skip(vcpu, 1);
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
 	case SVM_EXIT_CPUID: {
@@ -953,7 +976,7 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 		svm->regs[1] = ecx;
 		svm->regs[2] = edx;
 		svm->regs[3] = ebx;
-		svm_skip(svm, 2);
+		svm_skip(vcpu, 2);
 		return 1;
 	}
 	case SVM_EXIT_MSR:
@@ -966,7 +989,7 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_WBINVD:
 		/* no device sees the guest's caches: nothing to write back */
-		svm_skip(svm, 2);
+		svm_skip(vcpu, 2);
 		return 1;
 	case SVM_EXIT_RDPMC:
 		/* the guest has no performance counters */
@@ -981,7 +1004,6 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	case SVM_EXIT_SKINIT:
 	case SVM_EXIT_INVLPGA:
 	case SVM_EXIT_RDTSCP:
-	case SVM_EXIT_ICEBP:
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
@@ -1111,6 +1133,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,
+	.deliver_db = svm_deliver_db,
 	.queued_event = svm_queued_event,
 	.vcpu_run = svm_vcpu_run,
 };

@@ -41,6 +41,8 @@
 #define SVM_I2_XSETBV		BIT(13)
 
 #define SVM_INT_CTL_V_INTR_MASKING	BIT_ULL(24)
+/* int_state: the guest is in the shadow of STI or MOV SS */
+#define SVM_INT_SHADOW			BIT_ULL(0)
 #define SVM_NESTED_CTL_NP_ENABLE	BIT_ULL(0)
 #define SVM_TLB_CONTROL_FLUSH_ALL	1
 
@@ -134,7 +136,7 @@ struct vmcb_control {
 	u8 tlb_ctl;			/* 0x05c */
 	u8 reserved_2[3];
 	u64 int_ctl;			/* 0x060 */
-	u64 int_state;			/* 0x068 */
+	u64 int_state;			/* 0x068: SVM_INT_SHADOW */
 	u64 exit_code;			/* 0x070 */
 	u64 exit_info_1;		/* 0x078 */
 	u64 exit_info_2;		/* 0x080 */

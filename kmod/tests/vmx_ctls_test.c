@@ -61,7 +61,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		},
 		.ctls = {
 			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
-			.exit = 0x3f6ffb, .entry = 0xd1fb,
+			.exit = 0x3f6fff, .entry = 0xd1ff,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
 	},
@@ -71,7 +71,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		.caps = { SKYLAKE(SKYLAKE_BASIC, SKYLAKE_TRUE_PIN, SKYLAKE_EPT) },
 		.ctls = {
 			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
-			.exit = 0x3f6ffb, .entry = 0xd1fb,
+			.exit = 0x3f6fff, .entry = 0xd1ff,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
 	},
@@ -93,7 +93,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 		},
 		.ctls = {
 			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
-			.exit = 0x3f6ffb, .entry = 0xd1fb,
+			.exit = 0x3f6fff, .entry = 0xd1ff,
 			.vpid = true, .invept_single = true, .ept_2m = true,
 		},
 	},
@@ -119,7 +119,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 				  0x0000000006334141ULL) },
 		.ctls = {
 			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xc2,
-			.exit = 0x3f6ffb, .entry = 0xd1fb,
+			.exit = 0x3f6fff, .entry = 0xd1ff,
 			.vpid = false, .invept_single = true, .ept_2m = true,
 		},
 	},
@@ -130,7 +130,7 @@ static const struct vmx_ctls_case vmx_ctls_cases[] = {
 				  0x00000f0106324141ULL) },
 		.ctls = {
 			.pin = 0x1f, .proc = 0xb5986dfa, .proc2 = 0xe2,
-			.exit = 0x3f6ffb, .entry = 0xd1fb,
+			.exit = 0x3f6fff, .entry = 0xd1ff,
 			.vpid = true, .invept_single = true, .ept_2m = false,
 		},
 	},
@@ -225,6 +225,10 @@ static void vmx_ctls_invariants_test(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, ctls.exit & VM_EXIT_HOST_ADDR_SPACE_SIZE);
 		KUNIT_EXPECT_FALSE(test, ctls.entry & VM_ENTRY_IA32E_MODE);
 		KUNIT_EXPECT_TRUE(test, ctls.entry & VM_ENTRY_LOAD_IA32_EFER);
+		/* the guest's DR7 is the VMCS's, both ways */
+		KUNIT_EXPECT_TRUE(test,
+				  ctls.entry & VM_ENTRY_LOAD_DEBUG_CONTROLS);
+		KUNIT_EXPECT_TRUE(test, ctls.exit & VM_EXIT_SAVE_DEBUG_CONTROLS);
 		/* shadow paging everywhere; its exits only in its VMs */
 		KUNIT_EXPECT_TRUE(test, ctls.shadow);
 		KUNIT_EXPECT_EQ(test, ctls.shadow_proc,

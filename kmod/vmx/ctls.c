@@ -66,6 +66,9 @@ static const struct vmx_need exit_need[] = {
 	  "VMX: the CPU cannot save IA32_EFER on exit" },
 	{ VM_EXIT_LOAD_IA32_EFER,
 	  "VMX: the CPU cannot load IA32_EFER on exit" },
+	/* the guest's DR7 and DEBUGCTL, kept in the VMCS (kmod/exc.c) */
+	{ VM_EXIT_SAVE_DEBUG_CONTROLS,
+	  "VMX: the CPU cannot save the debug controls on exit" },
 };
 
 static const struct vmx_need entry_need[] = {
@@ -73,6 +76,9 @@ static const struct vmx_need entry_need[] = {
 	  "VMX: the CPU cannot load IA32_PAT on entry" },
 	{ VM_ENTRY_LOAD_IA32_EFER,
 	  "VMX: the CPU cannot load IA32_EFER on entry" },
+	/* else the guest runs with the host's DR7 and DEBUGCTL */
+	{ VM_ENTRY_LOAD_DEBUG_CONTROLS,
+	  "VMX: the CPU cannot load the debug controls on entry" },
 	/* set per vCPU, but it must be allowed */
 	{ VM_ENTRY_IA32E_MODE, "VMX: the CPU cannot enter 64-bit guests" },
 };
@@ -121,9 +127,9 @@ static bool vmx_adjust(u64 cap, const struct vmx_need *need, size_t n,
  * Needs external-interrupt and NMI exiting; HLT, MWAIT, MONITOR, CR8,
  * MOV-DR and unconditional I/O exiting; TSC offsetting; EPT with 4-level
  * walks, write-back tables and INVEPT; unrestricted guest; a 64-bit host;
- * EFER and PAT switched by the VMCS.  Uses the MSR bitmap, RDPMC and
- * WBINVD exiting and VPIDs (with single-context INVVPID) when the CPU has
- * them.  Every other control is 0 unless the CPU forces it to 1; the
+ * EFER, PAT and the debug controls (DR7, DEBUGCTL) switched by the VMCS.
+ * Uses the MSR bitmap, RDPMC and WBINVD exiting and VPIDs (with
+ * single-context INVVPID) when the CPU has them.  Every other control is 0 unless the CPU forces it to 1; the
  * TRUE_* MSRs, when IA32_VMX_BASIC says they exist, let fewer be forced
  * (CR3 exiting).
  * Shadow paging is possible when CR3-load, CR3-store and INVLPG exiting

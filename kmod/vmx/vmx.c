@@ -1567,7 +1567,21 @@ static bool vmx_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
  * VMREAD and VMWRITE reach it.  Each returns what vcpu_run() returns.
  */
 
-static void vmx_skip(struct vmx_vcpu *vmx)
+/*
+ * The deliver_db op: a #DB as the CPU raises one, DR6 and DR7 updated
+ * (kmod/exc.c); DR7 is the VMCS's.
+ */
+static void vmx_deliver_db(struct mv_vcpu *vcpu, unsigned long payload)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	mv_dr_deliver_db(&vmx->dr, payload);
+	vmx_wr(vmx, GUEST_DR7, vmx->dr.dr7);
+	mv_inject_exception(vcpu, X86_TRAP_DB, false, 0, 0);
+}
+
+/* Past the instruction the exit stopped at, without its single step */
+static void vmx_skip_insn(struct vmx_vcpu *vmx)
 {
 	u32 intr = vmx_rd(vmx, GUEST_INTERRUPTIBILITY_INFO);
 
@@ -1578,6 +1592,15 @@ static void vmx_skip(struct vmx_vcpu *vmx)
 	if (intr & INTR_BLOCK_STI_MOVSS)
 		vmx_wr(vmx, GUEST_INTERRUPTIBILITY_INFO,
 		       intr & ~INTR_BLOCK_STI_MOVSS);
+}
+
+/* Past the instruction the exit stopped at, done here; its single step. */
+static void vmx_skip(struct vmx_vcpu *vmx)
+{
+	unsigned long rflags = vmx->rflags;
+
+	vmx_skip_insn(vmx);
+	mv_single_step(vmx->vcpu, rflags);
 }
 
 static int vmx_exit_internal(struct mv_vcpu *vcpu, u32 reason, u32 suberror)
@@ -1774,15 +1797,29 @@ static int vmx_handle_dr(struct mv_vcpu *vcpu)
 static int vmx_handle_exception(struct mv_vcpu *vcpu, u32 info, u32 reason)
 {
 	struct vmx_vcpu *vmx = vcpu->priv;
+	u32 intr;
 
 	switch (info & INTR_INFO_VECTOR_MASK) {
 	case X86_TRAP_DB:
-		mv_dr_deliver_db(&vmx->dr, vmx_rd(vmx, EXIT_QUALIFICATION));
-		vmx_wr(vmx, GUEST_DR7, vmx->dr.dr7);
+		intr = vmx_rd(vmx, GUEST_INTERRUPTIBILITY_INFO);
 		if ((info & INTR_INFO_INTR_TYPE_MASK) ==
-		    INTR_TYPE_PRIV_SW_EXCEPTION)
-			vmx_skip(vmx);
-		mv_inject_exception(vcpu, X86_TRAP_DB, false, 0, 0);
+		    INTR_TYPE_PRIV_SW_EXCEPTION) {
+			/* INT1: the exit comes before it; no step of its own */
+			vmx_skip_insn(vmx);
+		} else if ((vmx->rflags & X86_EFLAGS_TF) &&
+			   (intr & INTR_BLOCK_STI_MOVSS)) {
+			/*
+			 * A #DB in the shadow of MOV SS (a data breakpoint
+			 * on POP SS's operand): the single step it defers is
+			 * still due, but this exit did not record it.  VM
+			 * entry requires it pending with TF set and the
+			 * blocking on (SDM vol. 3, 27.3.1.5).
+			 */
+			vmx_wr(vmx, GUEST_PENDING_DBG_EXCEPTIONS,
+			       vmx_rd(vmx, GUEST_PENDING_DBG_EXCEPTIONS) |
+			       MV_DR6_BS);
+		}
+		vmx_deliver_db(vcpu, vmx_rd(vmx, EXIT_QUALIFICATION));
 		return 1;
 	case X86_TRAP_AC:
 		vmx->rflags |= X86_EFLAGS_RF;
@@ -2204,6 +2241,7 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.inject_exception = vmx_queue_exception,
+	.deliver_db = vmx_deliver_db,
 	.queued_event = vmx_queued_event,
 	.vcpu_run = vmx_vcpu_run,
 };
