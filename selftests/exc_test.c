@@ -83,12 +83,6 @@ static bool breakpoints_unemulated(void)
 	return r[1] == 0x54474354 && r[2] == 0x43544743 && r[3] == 0x47435447;
 }
 
-#define SKIP_IF_TCG()							\
-	do {								\
-		if (breakpoints_unemulated())				\
-			SKIP(return, "QEMU's TCG does not arm a guest's breakpoints"); \
-	} while (0)
-
 /* Arms a SIGALRM in @ms milliseconds that interrupts KVM_RUN. */
 static int alarm_in(unsigned int ms)
 {
@@ -558,7 +552,8 @@ TEST(guest_breakpoints)
 	struct mv_vm *vm;
 	int fd;
 
-	SKIP_IF_TCG();
+	if (breakpoints_unemulated())
+		SKIP(return, "QEMU's TCG does not arm a guest's breakpoints");
 	fd = host_watchpoint((void *)&host_var);
 	vm = mv_vm_create(MEM_SIZE);
 	ASSERT_NE(NULL, vm) TH_LOG("vm: %s", strerror(errno));
@@ -651,7 +646,8 @@ TEST(db_delivery_loop)
 	struct mv_vm *vm;
 	int r;
 
-	SKIP_IF_TCG();
+	if (breakpoints_unemulated())
+		SKIP(return, "QEMU's TCG does not arm a guest's breakpoints");
 	vcpu = db_loop_vcpu(&vm);
 	ASSERT_NE(NULL, vcpu) TH_LOG("vm: %s", strerror(errno));
 	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
@@ -677,7 +673,8 @@ TEST(db_delivery_loop_killable)
 	pid_t pid;
 	char c;
 
-	SKIP_IF_TCG();
+	if (breakpoints_unemulated())
+		SKIP(return, "QEMU's TCG does not arm a guest's breakpoints");
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);

@@ -129,9 +129,9 @@ static bool vmx_adjust(u64 cap, const struct vmx_need *need, size_t n,
  * walks, write-back tables and INVEPT; unrestricted guest; a 64-bit host;
  * EFER, PAT and the debug controls (DR7, DEBUGCTL) switched by the VMCS.
  * Uses the MSR bitmap, RDPMC and WBINVD exiting and VPIDs (with
- * single-context INVVPID) when the CPU has them.  Every other control is 0 unless the CPU forces it to 1; the
- * TRUE_* MSRs, when IA32_VMX_BASIC says they exist, let fewer be forced
- * (CR3 exiting).
+ * single-context INVVPID) when the CPU has them.  Every other control is
+ * 0 unless the CPU forces it to 1; the TRUE_* MSRs, when IA32_VMX_BASIC
+ * says they exist, let fewer be forced (CR3 exiting).
  * Shadow paging is possible when CR3-load, CR3-store and INVLPG exiting
  * may be set and EPT and unrestricted guest may be clear (never forced).
  *
