@@ -919,7 +919,20 @@ static int fuzz_seed(struct __test_metadata *_metadata, __u64 seed,
 	return bad;
 }
 
-TEST(long_mode)
+/* no state: a fixture only for the timeout, the long runs take minutes */
+FIXTURE(ptfuzz) {
+	int unused;
+};
+
+FIXTURE_SETUP(ptfuzz)
+{
+}
+
+FIXTURE_TEARDOWN(ptfuzz)
+{
+}
+
+TEST_F_TIMEOUT(ptfuzz, long_mode, 3600)
 {
 	int bad = 0;
 
