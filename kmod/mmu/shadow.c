@@ -720,6 +720,15 @@ static bool shadow_child(const struct shadow_mode *m,
 	    ((level == 2 && (m->gmode != MV_GMODE_32 || m->pse)) ||
 	     (level == 3 && m->gmode == MV_GMODE_LONG))) {
 		role->direct = 1;
+		/*
+		 * A clean large page is shadowed read-only: the first write
+		 * faults, the walk sets the guest's Dirty bit, and the entry
+		 * then names another (writable) direct page.  A writable
+		 * leaf under a clean entry would let the guest dirty the
+		 * page without the Dirty bit ever being set.
+		 */
+		if (!(gpte & GPTE_D))
+			role->access &= ~MV_ACC_WRITE;
 		if (m->gmode == MV_GMODE_32)	/* half of a 4 MiB page */
 			*gfn = ((gpte & GENMASK_ULL(31, 22)) >> PAGE_SHIFT |
 				((gpte >> 13) & 0xff) << 20) + (i & 1) * 512;

@@ -17,6 +17,7 @@
 #define P	0x1ULL
 #define RW	0x2ULL
 #define US	0x4ULL
+#define D	0x40ULL
 #define PS	0x80ULL
 #define NX	BIT_ULL(63)
 #define SPTE_RW	0x2ULL
@@ -80,16 +81,24 @@ static void shadow_role_long(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mv_shadow_test_child(&env_long, pml4, 4, 3,
 						      0x5000 | RW, &gfn, &r));
 
-	/* a 1 GiB page: a direct level-2 page at its first frame */
+	/* a dirty 1 GiB page: a direct level-2 page at its first frame */
 	r = role_of(3, MV_GMODE_LONG, false, MV_ACC_WRITE | MV_ACC_EXEC);
 	pdpt = fake_parent(test, 0x5, r);
+	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, pdpt, 3, 0,
+						     0x80000000ULL | P | RW |
+						     US | D | PS, &gfn, &r));
+	KUNIT_EXPECT_EQ(test, gfn, 0x80000ULL);
+	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
+	KUNIT_EXPECT_EQ(test, (u32)r.level, 2U);
+	KUNIT_EXPECT_EQ(test, (u32)r.access, (u32)(MV_ACC_WRITE | MV_ACC_EXEC));
+	/* clean, the same page is shadowed read-only until the first write */
+	r = pdpt->role;
 	KUNIT_EXPECT_TRUE(test, mv_shadow_test_child(&env_long, pdpt, 3, 0,
 						     0x80000000ULL | P | RW |
 						     US | PS, &gfn, &r));
 	KUNIT_EXPECT_EQ(test, gfn, 0x80000ULL);
 	KUNIT_EXPECT_EQ(test, (u32)r.direct, 1U);
-	KUNIT_EXPECT_EQ(test, (u32)r.level, 2U);
-	KUNIT_EXPECT_EQ(test, (u32)r.access, (u32)(MV_ACC_WRITE | MV_ACC_EXEC));
+	KUNIT_EXPECT_EQ(test, (u32)r.access, (u32)MV_ACC_EXEC);
 	/* a 2 MiB page */
 	r = role_of(2, MV_GMODE_LONG, false, MV_ACC_ALL);
 	pd = fake_parent(test, 0x6, r);
