@@ -130,6 +130,32 @@ class Judge(unittest.TestCase):
         self.assertIn(("tests-end", "fail"), statuses(r))
 
 
+class Budget(unittest.TestCase):
+    """A machine still running when the check's budget is spent."""
+
+    class Stuck(mvtest.Machine):
+        name = "stuck"
+        timeout = 600
+
+        def command(self):
+            with open(self.tap, "w") as f:
+                f.write("MV-TESTS-BEGIN backend=svm\n"
+                        "MV-GROUP-BEGIN selftest:hangs\n1..1\n")
+            return ["sleep", "600"]
+
+    def test_stopped_and_failed_in_time(self):
+        m = self.Stuck("bz", "initrd", "", tempfile.mkdtemp())
+        m.deadline = mvtest.time.time() + 2
+        began = mvtest.time.time()
+        status = m.boot(progress=False)
+        self.assertLess(mvtest.time.time() - began, 30)
+        self.assertIn("budget", status)
+        r = mvtest.Results()
+        mvtest.judge(r, m, status)
+        self.assertIn(("selftest:hangs", "fail"), statuses(r))
+        self.assertIn(("tests-end", "fail"), statuses(r))
+
+
 class Emul(unittest.TestCase):
     """mvtest's host step for the emulator's userspace test."""
 
