@@ -20,7 +20,8 @@
  * and 2000, 10 to 60 s in the QEMU machine; testing/init.sh sets less for
  * Bochs).  -v logs each KVM_SET_SREGS/SET_REGS state and KVM_RUN (the op
  * log: what a hang was running).  On QEMU's TCG a state TCG cannot run
- * (EFER.LME with CR4.PAE and CR0.PG clear: efer_lme_test.c) is narrowed.
+ * (EFER.LME with CR4.PAE and CR0.PG clear: efer_lme_test.c) is narrowed;
+ * in Bochs ($MV_EMULATOR=bochs) the guests keep RFLAGS.IF set.
  * -m selects the VMs' MMU mode (minivisor's MV_CAP_MMU_MODE, as MV_MMU
  * does; the default keeps MV_MMU's, or the module's).  TAP: one result
  * per seed, which fails when an ioctl returns an errno outside the set
@@ -68,6 +69,7 @@ static int opt_verbose;
 static const char *opt_mmu;
 static bool on_kvm;			/* $MV_DEV is not minivisor */
 static bool on_tcg;			/* the CPU is QEMU's TCG */
+static bool on_bochs;			/* $MV_EMULATOR is bochs */
 
 /* ---------------------------------------------------------- the PRNG */
 
@@ -774,6 +776,22 @@ static void faithful_code(struct rng *r, struct code *c)
 	emit16(c, (unsigned int)(-(int)(c->n + 2)));
 }
 
+/* The op log's copy of faithful code, in hex, 32 bytes a line */
+static void vlog_code(struct thread *t, int i, __u64 gpa,
+		      const struct code *c)
+{
+	char line[3 * 32 + 1];
+	unsigned int k, n;
+
+	vlog("t%d vcpu%d faithful code at gpa %#llx, %u bytes", t->index, i,
+	     gpa, c->n);
+	for (k = 0; k < c->n; k += 32) {
+		for (n = 0; n < 32 && k + n < c->n; n++)
+			snprintf(line + 3 * n, 4, " %02x", c->b[k + n]);
+		vlog("  %s", line);
+	}
+}
+
 /* A segment for real mode at @base */
 static void real_seg(struct kvm_segment *s, __u64 base, int code)
 {
@@ -842,6 +860,36 @@ static void tcg_narrow(struct thread *t, void *p)
 		else
 			sr->efer &= ~0x100ULL;
 	}
+}
+
+/*
+ * What Bochs cannot run: a guest that jumps to itself with RFLAGS.IF clear
+ * is a dead CPU to Bochs 2.7, which then takes no interrupt of the host's
+ * either, and no VM exit comes: the machine hangs, under kvm_intel as
+ * under minivisor (fuzz_test -s 8 -t 1 -g faithful on /dev/kvm, faithful
+ * code whose REP STOSW overwrote itself).  In Bochs the fuzzer's guests
+ * keep IF set: in what KVM_SET_REGS is given from its own buffers, and
+ * random code has STI where it would have had CLI (POPF and IRET can
+ * still clear IF: rare enough).  No interrupt is injected either way.
+ */
+static void bochs_narrow_regs(struct thread *t, void *p)
+{
+	struct kvm_regs *regs = p;
+	unsigned char *b = p;
+
+	if (on_bochs &&
+	    ((b >= t->scratch && b + sizeof(*regs) <= t->scratch + SCRATCH_SIZE) ||
+	     (b >= t->edge && b + sizeof(*regs) <= t->edge + PAGE)))
+		regs->rflags |= 0x200;
+}
+
+static void bochs_narrow_code(unsigned char *code, size_t n)
+{
+	size_t k;
+
+	for (k = 0; on_bochs && k < n; k++)
+		if (code[k] == 0xfa)		/* cli */
+			code[k] = 0xfb;		/* sti */
 }
 
 /* A random state: registers, segments, CRs, EFER, flipped from @sregs */
@@ -1013,9 +1061,11 @@ static void op_guest_code(struct thread *t)
 			vlog("t%d vcpu%d random code at gpa %#llx from rng %#llx",
 			     t->index, i, gpa, r->s);
 			fill_random(r, hva, PAGE);
+			bochs_narrow_code(hva, PAGE);
 		} else {
 			faithful_code(r, &c);
 			memcpy(hva, c.b, c.n);
+			vlog_code(t, i, gpa, &c);
 		}
 	}
 	if (!pick_ram(r, vm, &dgpa, &dhva, true) || one_in(r, 3))
@@ -1034,7 +1084,7 @@ static void op_guest_code(struct thread *t)
 	real_seg(&sr.ss, gpa, 0);
 	regs.rip = gpa & 0xf;
 	regs.rsp = 0xfff0;
-	regs.rflags = 2;
+	regs.rflags = on_bochs ? 0x202 : 2;
 	if (random) {
 		mutate_sregs(r, &sr);
 		tcg_narrow(t, &sr);
@@ -1045,6 +1095,8 @@ static void op_guest_code(struct thread *t)
 		regs.rsi = edgy(r);
 		regs.rdi = edgy(r);
 		regs.rsp = edgy(r);
+		if (on_bochs)
+			regs.rflags |= 0x200;
 	}
 	ret = xioctl("KVM_SET_SREGS", objs[i].fd, KVM_SET_SREGS, &sr,
 		     E(EFAULT) | E(EINVAL), 0, 0);
@@ -1153,6 +1205,7 @@ static void op_vcpu_state(struct thread *t)
 		p = hostile_ptr(t, sizeof(struct kvm_regs), true);
 		if (p == t->scratch)
 			fill_random(r, p, sizeof(struct kvm_regs));
+		bochs_narrow_regs(t, p);
 		ret = xioctl("KVM_SET_REGS", fd, KVM_SET_REGS, p,
 			     E(EFAULT) | E(EINVAL), 0, 0);
 		if (p == t->scratch)
@@ -1729,6 +1782,7 @@ int main(int argc, char **argv)
 	}
 	on_kvm = ioctl(dev, MV_GET_INFO, &info) != 0;
 	on_tcg = cpu_is_tcg();
+	on_bochs = getenv("MV_EMULATOR") && !strcmp(getenv("MV_EMULATOR"), "bochs");
 	if (opt_mmu && on_kvm) {
 		printf("# -m %s is for minivisor; KVM keeps its own mode\n",
 		       opt_mmu);

@@ -101,6 +101,8 @@ fi
 export MV_BACKEND
 # A VM exit costs milliseconds in Bochs: the same tests, smaller counts.
 if [ "$MV_BACKEND" = vmx ]; then
+	# the VMX machine is Bochs (fuzz_test keeps its guests' IF set there)
+	export MV_EMULATOR=bochs
 	export MV_EXITS=2000
 	export MV_MIGRATIONS=2000
 	export MV_FUZZ_SEEDS=1
