@@ -7,6 +7,9 @@
  * shadow-selftest line) the #PFs are minivisor's to combine.  Written
  * against <linux/kvm.h> only, so it runs on KVM too.
  */
+#include <signal.h>
+#include <sys/time.h>
+
 #include "kselftest_harness.h"
 #include "lib/vm.h"
 #include "df_guest.h"
@@ -200,6 +203,104 @@ TEST_F(df, df_stack_unmapped)
 	ASSERT_EQ(0, mv_guest_run(&self->g));
 	EXPECT_EQ(KVM_EXIT_SHUTDOWN, self->g.run->exit_reason)
 		TH_LOG("exit %u", self->g.run->exit_reason);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * An exception whose delivery an exit interrupted stays queued while the
+ * VMM changes the mode: a #GP(0x1230) pushed onto an MMIO stack exits
+ * (minivisor: KVM_EXIT_INTERNAL_ERROR), KVM_SET_SREGS then puts the vCPU
+ * in real mode, and the #GP is delivered there through the IVT, without
+ * an error code (real mode pushes none; VM entry refuses one: before,
+ * KVM_RUN failed the entry).  kvm_intel does the same; kvm_amd on QEMU's
+ * TCG stays in the first KVM_RUN, which a timer signal ends (a skip).
+ */
+TEST_F(df, queued_gp_into_real_mode)
+{
+	static const unsigned char gp[] = {
+		0x66, 0xb8, 0x30, 0x12,		/* mov ax, 0x1230 */
+		0x8e, 0xd8,			/* mov ds, ax: #GP(0x1230) */
+	};
+	static const unsigned char rm[] = {
+		0xe6, PORT, 0xf4,		/* out PORT, al; hlt */
+	};
+	struct kvm_segment seg = {
+		.limit = 0xffff, .type = 0x3, .present = 1, .s = 1,
+	};
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_sec = 5 } };
+	struct itimerval off = { };
+	struct minivisor_info info;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	__u16 *frame;
+	int r;
+
+	mv_guest_put(&self->g, CODE, gp, sizeof(gp));
+	set_gate(&self->g, 13, CODE + 0x800, 0);
+	/* the stack's page is MMIO: no slot at 1 GiB */
+	gmem64(&self->g, PT)[0x1ff] = 0x40000000ULL | P | RW;
+	set_rsp(_metadata, &self->g, 0x200000);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	r = mv_guest_run(&self->g);
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &off, NULL));
+	if (r || self->g.run->exit_reason != KVM_EXIT_INTERNAL_ERROR) {
+		/* minivisor exits; KVM may retry the push (kvm_amd on TCG) */
+		ASSERT_NE(0, ioctl(self->g.dev, MV_GET_INFO, &info))
+			TH_LOG("KVM_RUN %d, exit %u", r,
+			       self->g.run->exit_reason);
+		SKIP(return, "KVM left no #GP queued (KVM_RUN %d, exit %u)",
+		     r, self->g.run->exit_reason);
+	}
+	/* KVM's sub-error varies (kvm_intel: 3 with EPT, 2 without) */
+	TH_LOG("internal error %u", self->g.run->internal.suberror);
+	if (!ioctl(self->g.dev, MV_GET_INFO, &info))
+		EXPECT_EQ(KVM_INTERNAL_ERROR_DELIVERY_EV,
+			  self->g.run->internal.suberror);
+
+	/* real mode: the IVT at 0, the code at 0xa000, the stack below 0xc000 */
+	*(__u32 *)(self->g.mem + 13 * 4) = 0x0a000010;	/* a00:0010 */
+	mv_guest_put(&self->g, 0xa000, rm, sizeof(rm));
+	mv_guest_put(&self->g, 0xa010, rm + 2, 1);	/* hlt */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.ds = seg;
+	sregs.es = seg;
+	sregs.fs = seg;
+	sregs.gs = seg;
+	sregs.ss = seg;
+	seg.type = 0xb;
+	seg.selector = 0xa00;
+	seg.base = 0xa000;
+	sregs.cs = seg;
+	sregs.idt.base = 0;
+	sregs.idt.limit = 0x3ff;
+	sregs.cr0 = 0x10;		/* ET */
+	sregs.cr3 = 0;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_SREGS, &sregs));
+	memset(&regs, 0, sizeof(regs));
+	regs.rsp = 0xc000;
+	regs.rflags = 2;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &regs));
+
+	ASSERT_EQ(0, mv_guest_run(&self->g));
+	ASSERT_EQ(KVM_EXIT_HLT, self->g.run->exit_reason)
+		TH_LOG("exit %u (entry failure %#llx)",
+		       self->g.run->exit_reason, (unsigned long long)
+		       self->g.run->fail_entry.hardware_entry_failure_reason);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x11ULL, regs.rip);
+	/* IP, CS, FLAGS: six bytes, no error code */
+	EXPECT_EQ(0xc000ULL - 6, regs.rsp);
+	frame = (__u16 *)(self->g.mem + 0xc000 - 6);
+	EXPECT_EQ(0, frame[0]);
+	EXPECT_EQ(0xa00, frame[1]);
+	EXPECT_EQ(2, frame[2]);
 }
 
 TEST_HARNESS_MAIN

@@ -45,6 +45,8 @@
 #include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
 
+#include "../event.h"
+#include "../exit.h"
 #include "../insn.h"
 #include "../mv.h"
 #include "../ops.h"
@@ -436,8 +438,19 @@ static int tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error)
 	r = mv_tdp_page_fault(vcpu, gpa, error & MV_PF_WRITE);
 	if (r < 0)
 		return r;
-	if (r == MV_TDP_MMIO)
-		return mv_insn_emulate(vcpu);
+	if (r == MV_TDP_MMIO) {
+		const u64 data[2] = { 0, gpa };
+
+		/*
+		 * MMIO: the instruction's, unless an event's delivery made
+		 * the access (an IDT or a stack on MMIO), as in shadow mode
+		 * and as KVM reports it; the event stays queued.
+		 */
+		if (!mv_event_delivering(vcpu))
+			return mv_insn_emulate(vcpu);
+		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
+					data, ARRAY_SIZE(data));
+	}
 	return 1;
 }
 

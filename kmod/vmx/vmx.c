@@ -1276,6 +1276,8 @@ static bool vmx_sregs_valid(const struct mv_vcpu *vcpu,
 	return mv_vcpu_sregs_valid(vcpu, sr);
 }
 
+static void vmx_queued_error_follows_pe(struct vmx_vcpu *vmx);
+
 static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 {
 	struct vmx_vcpu *vmx = vcpu->priv;
@@ -1318,6 +1320,7 @@ static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 		vmx_wr(vmx, GUEST_CR3, sr->cr3);
 		vmx_write_efer(vmx, sr->efer);
 	}
+	vmx_queued_error_follows_pe(vmx);
 	vmx->cr2 = sr->cr2;
 	vmx->cr8 = sr->cr8;
 	vmx->apic_base = sr->apic_base;
@@ -1495,6 +1498,24 @@ static bool vmx_guest_pe(struct vmx_vcpu *vmx)
 	return vmx_read_cr0(vmx) & X86_CR0_PE;
 }
 
+/* The exceptions that push an error code in protected mode */
+static bool vmx_exc_has_error(u8 vector)
+{
+	switch (vector) {
+	case X86_TRAP_DF:
+	case X86_TRAP_TS:
+	case X86_TRAP_NP:
+	case X86_TRAP_SS:
+	case X86_TRAP_GP:
+	case X86_TRAP_PF:
+	case X86_TRAP_AC:
+	case X86_TRAP_CP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Queues a hardware exception for the next entry; VMCS current. */
 static void vmx_inject(struct vmx_vcpu *vmx, u8 vector, bool has_error,
 		       u32 error)
@@ -1502,11 +1523,34 @@ static void vmx_inject(struct vmx_vcpu *vmx, u8 vector, bool has_error,
 	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
 
 	/* real mode pushes no error code, and VM entry refuses one */
-	if (has_error && vmx_guest_pe(vmx)) {
-		info |= INTR_INFO_DELIVER_CODE_MASK;
+	if (has_error)
 		vmx_wr(vmx, VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
+	if (has_error && vmx_guest_pe(vmx))
+		info |= INTR_INFO_DELIVER_CODE_MASK;
 	vmx_wr(vmx, VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/*
+ * KVM_SET_SREGS may change CR0.PE under an exception queued for the next
+ * entry (one whose delivery the last exit interrupted): VM entry refuses
+ * an error code in real mode, and wants one for these vectors in
+ * protected mode.  Whether it is pushed follows the new mode, as KVM
+ * decides it when it injects.  VMCS current.
+ */
+static void vmx_queued_error_follows_pe(struct vmx_vcpu *vmx)
+{
+	u32 info = vmx_rd(vmx, VM_ENTRY_INTR_INFO_FIELD);
+	u32 code = 0;
+
+	if ((info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) !=
+	    (INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION))
+		return;
+	if (vmx_guest_pe(vmx) &&
+	    vmx_exc_has_error(info & INTR_INFO_VECTOR_MASK))
+		code = INTR_INFO_DELIVER_CODE_MASK;
+	if ((info & INTR_INFO_DELIVER_CODE_MASK) != code)
+		vmx_wr(vmx, VM_ENTRY_INTR_INFO_FIELD,
+		       (info & ~INTR_INFO_DELIVER_CODE_MASK) | code);
 }
 
 /* The inject_exception op: a #PF also sets CR2, as the hardware would. */
