@@ -605,17 +605,6 @@ int mv_insn_emulate_write(struct mv_vcpu *vcpu)
 }
 
 /**
- * mv_insn_pending() - does an emulated instruction wait for userspace?
- * @vcpu: the vCPU
- *
- * Return: true when the next KVM_RUN must hand data to the emulator.
- */
-bool mv_insn_pending(struct mv_vcpu *vcpu)
-{
-	return vcpu->insn_io.mmio_read || vcpu->insn_io.pio_in;
-}
-
-/**
  * mv_insn_complete() - hand userspace's data to the waiting instruction
  * @vcpu: the vCPU, loaded, at the start of KVM_RUN
  *

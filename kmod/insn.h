@@ -38,7 +38,6 @@ struct mv_insn_io {
 int mv_insn_emulate(struct mv_vcpu *vcpu);
 int mv_insn_emulate_write(struct mv_vcpu *vcpu);
 int mv_insn_complete(struct mv_vcpu *vcpu);
-bool mv_insn_pending(struct mv_vcpu *vcpu);
 int mv_insn_walk_env(struct mv_vcpu *vcpu, struct mv_walk_env *env);
 const struct mv_walk_ops *mv_insn_walk_ops(void);
 int mv_insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,

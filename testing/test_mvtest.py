@@ -238,3 +238,30 @@ class BenchRows(unittest.TestCase):
 
     def test_missing_log_has_no_rows(self):
         self.assertEqual(mvtest.bench_rows("/nonexistent/tap.log"), [])
+
+
+class SelftestsRunTests(unittest.TestCase):
+    """selftests/Makefile's run_tests fails when any test fails."""
+
+    def run_tests(self, progs):
+        import subprocess
+        d = tempfile.mkdtemp()
+        for name, rc in progs.items():
+            path = os.path.join(d, name)
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\nexit %d\n" % rc)
+            os.chmod(path, 0o755)
+        mk = os.path.join(_HERE, "..", "selftests", "Makefile")
+        p = subprocess.run(["make", "-s", "-f", mk, "run_tests",
+                            "TEST_GEN_PROGS=", "RUN_PROGS=" + " ".join(progs)],
+                           cwd=d, capture_output=True, text=True)
+        return p.returncode, p.stdout
+
+    def test_a_failure_before_the_last_fails(self):
+        rc, out = self.run_tests({"t1": 0, "t2": 1, "t3": 0})
+        self.assertNotEqual(rc, 0)
+        self.assertIn("failed: t2", out)
+
+    def test_passes_and_skips_pass(self):
+        rc, _ = self.run_tests({"t1": 0, "t2": 4})
+        self.assertEqual(rc, 0)
