@@ -52,11 +52,15 @@ long mv_check_extension(unsigned long cap)
 		return mv_fpu_check_extension(cap);
 	case KVM_CAP_NR_MEMSLOTS:
 		return MV_MEMSLOTS_MAX;
+	/* only a backend that runs vCPUs has any */
 	case KVM_CAP_NR_VCPUS:
+		/* the recommended most: one per online host CPU, as KVM */
+		return mv_ops->vcpu_run ?
+			min_t(int, num_online_cpus(), MV_MAX_VCPUS) : 0;
 	case KVM_CAP_MAX_VCPUS:
-	case KVM_CAP_MAX_VCPU_ID:
-		/* only a backend that runs vCPUs has any */
 		return mv_ops->vcpu_run ? MV_MAX_VCPUS : 0;
+	case KVM_CAP_MAX_VCPU_ID:
+		return mv_ops->vcpu_run ? MV_MAX_VCPU_IDS : 0;
 	default:
 		return 0;
 	}

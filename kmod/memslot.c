@@ -27,14 +27,27 @@
 const struct mv_memslot *mv_memslot_find_id(const struct mv_memslots *slots,
 					    u16 id)
 {
-	unsigned int i;
+	u32 pos = id < slots->index_cap ? slots->index[id] : 0;
 
-	for (i = 0; i < slots->nr; i++)
-		if (slots->slot[i].id == id)
-			return &slots->slot[i];
-	return NULL;
+	return pos ? &slots->slot[pos - 1] : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_memslot_find_id);
+
+/* How many slots begin below @gfn: the place a slot at @gfn goes. */
+static unsigned int slots_below(const struct mv_memslots *slots, u64 gfn)
+{
+	unsigned int lo = 0, hi = slots->nr;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (slots->slot[mid].base_gfn < gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 /**
  * mv_memslot_find_gfn() - the slot that holds a guest frame
@@ -63,17 +76,23 @@ const struct mv_memslot *mv_memslot_find_gfn(const struct mv_memslots *slots,
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_memslot_find_gfn);
 
+/*
+ * Does [@start, @end) meet a slot other than @id?  The slots are sorted
+ * and disjoint, so the last one beginning below @end reaches furthest of
+ * those; the slot @id itself (a move) may be that one, and then the one
+ * before it is the next candidate.
+ */
 static bool overlaps(const struct mv_memslots *slots, u16 id, u64 start,
 		     u64 end)
 {
-	unsigned int i;
+	unsigned int i = slots_below(slots, end);
 
-	for (i = 0; i < slots->nr; i++) {
+	while (i--) {
 		const struct mv_memslot *s = &slots->slot[i];
 
-		if (s->id != id && start < s->base_gfn + s->npages &&
-		    s->base_gfn < end)
-			return true;
+		if (s->id == id)
+			continue;
+		return start < s->base_gfn + s->npages;
 	}
 	return false;
 }
@@ -157,29 +176,40 @@ int mv_memslot_check(const struct mv_memslots *slots,
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_memslot_check);
 
+/* Points the index of the slots from place @from on at their places. */
+static void reindex_from(struct mv_memslots *slots, unsigned int from)
+{
+	unsigned int i;
+
+	for (i = from; i < slots->nr; i++)
+		slots->index[slots->slot[i].id] = i + 1;
+}
+
 static void remove_at(struct mv_memslots *slots, unsigned int i)
 {
+	slots->index[slots->slot[i].id] = 0;
 	memmove(&slots->slot[i], &slots->slot[i + 1],
 		(slots->nr - i - 1) * sizeof(slots->slot[0]));
 	slots->nr--;
+	reindex_from(slots, i);
 }
 
 static void insert_sorted(struct mv_memslots *slots,
 			  const struct mv_memslot *new)
 {
-	unsigned int i = 0;
+	unsigned int i = slots_below(slots, new->base_gfn);
 
-	while (i < slots->nr && slots->slot[i].base_gfn < new->base_gfn)
-		i++;
 	memmove(&slots->slot[i + 1], &slots->slot[i],
 		(slots->nr - i) * sizeof(slots->slot[0]));
 	slots->slot[i] = *new;
 	slots->nr++;
+	reindex_from(slots, i);
 }
 
 /**
  * mv_memslot_apply() - carry out a change mv_memslot_check() accepted
  * @slots: the VM's slots; for MV_MEMSLOT_CREATE, @slots->cap > @slots->nr
+ *	and @slots->index_cap > @new->id
  * @new: the slot as mv_memslot_check() filled it
  * @change: what mv_memslot_check() said the request does
  *
@@ -189,19 +219,18 @@ static void insert_sorted(struct mv_memslots *slots,
 int mv_memslot_apply(struct mv_memslots *slots, const struct mv_memslot *new,
 		     enum mv_memslot_change change)
 {
-	unsigned int i;
+	const struct mv_memslot *old;
 
 	if (change == MV_MEMSLOT_NONE)
 		return 0;
-	if (change == MV_MEMSLOT_CREATE && slots->nr >= slots->cap)
+	if (change == MV_MEMSLOT_CREATE &&
+	    (slots->nr >= slots->cap || new->id >= slots->index_cap))
 		return -ENOSPC;
 	if (change != MV_MEMSLOT_CREATE) {
-		for (i = 0; i < slots->nr; i++)
-			if (slots->slot[i].id == new->id)
-				break;
-		if (i == slots->nr)
+		old = mv_memslot_find_id(slots, new->id);
+		if (!old)
 			return -ENOENT;
-		remove_at(slots, i);
+		remove_at(slots, old - slots->slot);
 	}
 	if (change != MV_MEMSLOT_DELETE)
 		insert_sorted(slots, new);

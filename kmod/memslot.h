@@ -8,8 +8,11 @@
 
 #include <linux/types.h>
 
-/* Slots a VM may have; KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS) says so. */
-#define MV_MEMSLOTS_MAX		512
+/*
+ * Slots a VM may have, KVM's x86 number (SHRT_MAX less its 3 internal
+ * slots); KVM_CHECK_EXTENSION(KVM_CAP_NR_MEMSLOTS) says so.
+ */
+#define MV_MEMSLOTS_MAX		32764
 /* The most pages one slot may cover, as in KVM. */
 #define MV_MEMSLOT_MAX_PAGES	((1ULL << 31) - 1)
 
@@ -34,13 +37,23 @@ struct mv_memslot {
  * @nr: slots in use
  * @cap: room in @slot; the owner grows it before a creation needs more
  * @slot: the slots
+ * @index_cap: room in @index: ids below it can be looked up; the owner
+ *	grows it before creating a slot with a higher id
+ * @index: by slot id, the slot's place in @slot plus one, 0 for no slot
  * @max_gfn: the last guest frame a slot may cover: what the VM's
  *	second-level tables can map (set at VM creation)
+ *
+ * Lookups are O(log n) by guest frame (binary search) and O(1) by id;
+ * a creation or deletion moves the slots above the changed place (O(n)
+ * memory moves at worst, none when slots are added in address order).
+ * Both arrays grow with use: nothing is sized for MV_MEMSLOTS_MAX.
  */
 struct mv_memslots {
 	unsigned int nr;
 	unsigned int cap;
 	struct mv_memslot *slot;
+	unsigned int index_cap;
+	u32 *index;
 	u64 max_gfn;
 };
 

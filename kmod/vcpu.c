@@ -92,7 +92,7 @@ void mv_vcpu_kick_all(struct mv_vm *vm, int req)
 	unsigned int i, n = smp_load_acquire(&vm->nr_vcpus);
 
 	for (i = 0; i < n; i++) {
-		struct mv_vcpu *vcpu = vm->vcpus[i];
+		struct mv_vcpu *vcpu = mv_vm_vcpu(vm, i);
 		int cpu;
 
 		set_bit(req, &vcpu->requests);
@@ -320,7 +320,7 @@ void mv_vcpu_free(struct mv_vcpu *vcpu)
 /**
  * mv_vcpu_create() - KVM_CREATE_VCPU
  * @vm: the VM
- * @id: the vCPU id (the APIC id), below MV_MAX_VCPUS
+ * @id: the vCPU id (the APIC id), below MV_MAX_VCPU_IDS
  *
  * Caller holds @vm->lock.  The vCPU is complete and published in @vm's
  * array before its fd exists: no thread can reach it (KVM_RUN on a guessed
@@ -338,10 +338,10 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	int r, fd;
 
 	lockdep_assert_held(&vm->lock);
-	if (id >= MV_MAX_VCPUS || vm->nr_vcpus >= MV_MAX_VCPUS)
+	if (id >= MV_MAX_VCPU_IDS || vm->nr_vcpus >= MV_MAX_VCPUS)
 		return mv_fail(-EINVAL);
 	for (i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i]->id == id)
+		if (mv_vm_vcpu(vm, i)->id == id)
 			return mv_fail(-EEXIST);
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
@@ -377,10 +377,14 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	if (r)
 		goto free_mmu;
 
+	/* the slot's memory now, so that publishing cannot fail later */
+	r = xa_reserve(&vm->vcpus, vm->nr_vcpus, GFP_KERNEL_ACCOUNT);
+	if (r)
+		goto free_backend;
 	fd = get_unused_fd_flags(O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		r = fd;
-		goto free_backend;
+		goto release_slot;
 	}
 	file = anon_inode_getfile("minivisor-vcpu", &mv_vcpu_fops, vcpu,
 				  O_RDWR);
@@ -391,7 +395,7 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 
 	/* The vCPU fd keeps the VM; the VM frees its vCPUs. */
 	mv_vm_get(vm);
-	vm->vcpus[vm->nr_vcpus] = vcpu;
+	xa_store(&vm->vcpus, vm->nr_vcpus, vcpu, 0);
 	/* the vCPU is complete before anyone can find it */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	/* only now can another thread reach it through the fd */
@@ -400,6 +404,8 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 
 put_fd:
 	put_unused_fd(fd);
+release_slot:
+	xa_release(&vm->vcpus, vm->nr_vcpus);
 free_backend:
 	mv_ops->vcpu_free(vcpu);
 free_mmu:
@@ -421,14 +427,11 @@ free_vcpu:
 /**
  * mv_vcpu_init() - module init: turn preempt notifiers on, read the
  * host's XSAVE setup
- *
- * Return: 0.
  */
-int mv_vcpu_init(void)
+void mv_vcpu_init(void)
 {
 	mv_fpu_init();
 	preempt_notifier_inc();
-	return 0;
 }
 
 /**

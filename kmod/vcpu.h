@@ -43,8 +43,10 @@ struct mv_vcpu_stats {
 	u64 tlb_flushes;
 };
 
-/* Most vCPUs a VM may have (KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS). */
-#define MV_MAX_VCPUS		16
+/* Most vCPUs a VM may have (KVM_CAP_MAX_VCPUS): x86 KVM's default. */
+#define MV_MAX_VCPUS		1024
+/* vCPU ids (APIC ids) are below this (KVM_CAP_MAX_VCPU_ID), as in KVM. */
+#define MV_MAX_VCPU_IDS		(4 * MV_MAX_VCPUS)
 /* Pages of a vCPU fd's mapping: struct kvm_run, then the PIO data page. */
 #define MV_VCPU_MMAP_PAGES	2
 #define MV_PIO_PAGE_OFFSET	1
@@ -142,7 +144,7 @@ static inline void mv_guest_enter_irqoff(void)
 int mv_vcpu_create(struct mv_vm *vm, unsigned long id);
 void mv_vcpu_free(struct mv_vcpu *vcpu);
 void mv_vcpu_kick_all(struct mv_vm *vm, int req);
-int mv_vcpu_init(void);
+void mv_vcpu_init(void);
 void mv_vcpu_exit(void);
 
 #endif /* MV_VCPU_H */

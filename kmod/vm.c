@@ -24,8 +24,10 @@ static void mv_vm_free(struct mv_vm *vm)
 	/* the notifier's release may still kick the vCPUs: they go after */
 	mv_mmu_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
-		mv_vcpu_free(vm->vcpus[i]);
-	kfree(vm->slots.slot);
+		mv_vcpu_free(mv_vm_vcpu(vm, i));
+	xa_destroy(&vm->vcpus);
+	kvfree(vm->slots.slot);
+	kvfree(vm->slots.index);
 	mutex_destroy(&vm->lock);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -67,31 +69,57 @@ static int mv_vm_release(struct inode *inode, struct file *file)
 }
 
 /*
- * Makes room for one more slot; [vm->lock].  The notifier reads the slots
- * under tdp.lock only, so the new array replaces the old under it too.
+ * Makes room for one more slot, with id @id; [vm->lock].  Both arrays grow
+ * by doubling, the index only as far as the ids in use need.  The notifier
+ * and the fault paths read the slots under tdp.lock only, so the new
+ * arrays replace the old under it too.
  */
-static int mv_vm_grow_slots(struct mv_vm *vm)
+static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
 {
 	struct mv_memslots *slots = &vm->slots;
-	struct mv_memslot *p, *old;
-	unsigned int cap;
+	unsigned int cap = slots->cap, index_cap = slots->index_cap;
+	struct mv_memslot *p = NULL, *old_slot = NULL;
+	u32 *index = NULL, *old_index = NULL;
 
-	if (slots->nr < slots->cap)
-		return 0;
-	cap = min_t(unsigned int, max(8U, slots->cap * 2), MV_MEMSLOTS_MAX);
-	if (cap <= slots->nr)
-		return mv_fail(-ENOSPC);
-	p = kmalloc_array(cap, sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
-		return -ENOMEM;
+	if (slots->nr >= cap) {
+		cap = min_t(unsigned int, max(8U, cap * 2), MV_MEMSLOTS_MAX);
+		if (cap <= slots->nr)
+			return mv_fail(-ENOSPC);
+		p = kvmalloc_array(cap, sizeof(*p), GFP_KERNEL_ACCOUNT);
+		if (!p)
+			return -ENOMEM;
+	}
+	if (id >= index_cap) {
+		index_cap = max(index_cap, 8U);
+		while (index_cap <= id)
+			index_cap *= 2;
+		index_cap = min_t(unsigned int, index_cap, MV_MEMSLOTS_MAX);
+		index = kvcalloc(index_cap, sizeof(*index), GFP_KERNEL_ACCOUNT);
+		if (!index) {
+			kvfree(p);
+			return -ENOMEM;
+		}
+	}
+
 	spin_lock(&vm->tdp.lock);
-	old = slots->slot;
-	if (slots->nr)
-		memcpy(p, old, slots->nr * sizeof(*p));
-	slots->slot = p;
-	slots->cap = cap;
+	if (p) {
+		old_slot = slots->slot;
+		if (slots->nr)
+			memcpy(p, old_slot, slots->nr * sizeof(*p));
+		slots->slot = p;
+		slots->cap = cap;
+	}
+	if (index) {
+		old_index = slots->index;
+		if (slots->index_cap)
+			memcpy(index, old_index,
+			       slots->index_cap * sizeof(*index));
+		slots->index = index;
+		slots->index_cap = index_cap;
+	}
 	spin_unlock(&vm->tdp.lock);
-	kfree(old);
+	kvfree(old_slot);
+	kvfree(old_index);
 	return 0;
 }
 
@@ -119,7 +147,7 @@ static int mv_vm_set_memory(struct mv_vm *vm, void __user *argp)
 	mutex_lock(&vm->lock);
 	r = mv_memslot_check(&vm->slots, &req, &new, &change);
 	if (!r && change == MV_MEMSLOT_CREATE)
-		r = mv_vm_grow_slots(vm);
+		r = mv_vm_grow_slots(vm, new.id);
 	if (!r)
 		r = mv_mmu_set_slot(vm, &new, change);
 	mutex_unlock(&vm->lock);
@@ -251,6 +279,7 @@ int mv_vm_create(unsigned long type)
 		return -ENOMEM;
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
+	xa_init(&vm->vcpus);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	snprintf(vm->stats_id, sizeof(vm->stats_id), "kvm-%d",

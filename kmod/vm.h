@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include "memslot.h"
 #include "mmu/mmu.h"
@@ -73,9 +74,11 @@ struct mv_vm_stats {
  * @slots: guest memory slots; changed under both @lock and @tdp.lock, so
  *	either is enough to read them (the fault path and the notifier take
  *	@tdp.lock only)
- * @vcpus: the vCPUs; entries below @nr_vcpus are complete and constant.
- *	A vCPU is listed (with @nr_vcpus) before its fd is installed, so
- *	nothing runs a vCPU the VM-wide kicks and flushes do not see
+ * @vcpus: the vCPUs by creation index (not by id); entries below
+ *	@nr_vcpus are complete and constant until the VM is freed.  Stored
+ *	under @lock; read with mv_vm_vcpu() from any context.  A vCPU is
+ *	listed (with @nr_vcpus) before its fd is installed, so nothing runs a
+ *	vCPU the VM-wide kicks and flushes do not see
  * @nr_vcpus: written under @lock with release, read with acquire by
  *	whoever does not hold @lock (mv_vcpu_kick_all())
  * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
@@ -99,7 +102,7 @@ struct mv_vm {
 	struct mm_struct *mm;
 	struct mutex lock;	/* VM-fd ioctls that change the VM */
 	struct mv_memslots slots;
-	struct mv_vcpu *vcpus[MV_MAX_VCPUS];
+	struct xarray vcpus;
 	unsigned int nr_vcpus;
 	const struct mv_mmu_ops *mmu;
 	struct mv_tdp tdp;
@@ -110,6 +113,19 @@ struct mv_vm {
 	struct mv_vm_stats stats;
 	char stats_id[MV_STATS_NAME_SIZE];
 };
+
+/**
+ * mv_vm_vcpu() - a VM's vCPU by creation index
+ * @vm: the VM
+ * @i: an index below the @vm->nr_vcpus the caller read (with acquire, or
+ *	under @vm->lock)
+ *
+ * Return: the vCPU; any context may call it (the xarray reads under RCU).
+ */
+static inline struct mv_vcpu *mv_vm_vcpu(struct mv_vm *vm, unsigned int i)
+{
+	return xa_load(&vm->vcpus, i);
+}
 
 int mv_vm_create(unsigned long type);
 void mv_vm_get(struct mv_vm *vm);

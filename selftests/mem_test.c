@@ -5,8 +5,9 @@
  * read as zeros in the guest, what the host writes after the guest wrote
  * is what the guest reads next, and what the guest writes the host sees.
  * A hypervisor that pins guest pages for the VM's life (no mmu_notifier)
- * fails here: the guest keeps seeing the old pages.  Written against
- * <linux/kvm.h> only.
+ * fails here: the guest keeps seeing the old pages.  And a VM with all
+ * 32764 slots KVM allows still resolves its faults through the right one
+ * (many_slots).  Written against <linux/kvm.h> only.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -213,6 +214,82 @@ TEST_F(shmem, punch_hole)
 	GUEST_DO(OP_CHECK, 0x33);
 	GUEST_STOP();
 	free(buf);
+}
+
+/*
+ * Every slot a VM may have (KVM_CAP_NR_MEMSLOTS: 32764, KVM's number):
+ * slot 0 is the harness's, the others one page each in a row from
+ * MANY_GPA, backed in a shuffled order (slot i by page perm(i) of one
+ * mapping), so that a fault resolved through the wrong slot lands on
+ * another page.  The guest writes a word into every @stride-th slot and
+ * into the last, the host finds each in the page that slot names, and the
+ * guest reads them back.
+ */
+#define MANY_GPA	0x10000000ULL
+
+static __u64 many_perm(__u64 i, __u64 n)
+{
+	return i * 7919 % n;	/* 7919 is prime, so this is a permutation */
+}
+
+/* the slot after @i that the test touches: every @stride-th, and the last */
+static __u64 many_next(__u64 i, __u64 n, __u64 stride)
+{
+	return i + stride < n || i == n - 1 ? i + stride : n - 1;
+}
+
+static void guest_many(__u64 n, __u64 stride)
+{
+	for (__u64 i = 0; i < n; i = many_next(i, n, stride))
+		*(volatile __u64 *)(MANY_GPA + i * MV_PAGE_SIZE) =
+			i * 0x100000001ULL;
+	GUEST_SYNC(1);
+	for (__u64 i = 0; i < n; i = many_next(i, n, stride))
+		GUEST_ASSERT_EQ(*(volatile __u64 *)(MANY_GPA + i * MV_PAGE_SIZE),
+				i * 0x100000001ULL);
+}
+
+TEST(many_slots)
+{
+	const char *backend = getenv("MV_BACKEND");
+	__u64 n, stride = backend && !strcmp(backend, "vmx") ? 509 : 31;
+	struct mv_vcpu *vcpu;
+	struct mv_ucall uc;
+	struct mv_vm *vm;
+	int max;
+	char *mem;
+
+	vm = mv_vm_create(16 << 20);
+	ASSERT_NE(NULL, vm) TH_LOG("vm: %s", strerror(errno));
+	max = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	ASSERT_EQ(32764, max);
+	n = max - 1;		/* slots 1 .. max - 1 */
+	mem = mmap(NULL, n * MV_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (__u64 i = 0; i < n; i++) {
+		ASSERT_EQ(0, mv_vm_add_slot(vm, i + 1, MANY_GPA + i * MV_PAGE_SIZE,
+					    MV_PAGE_SIZE,
+					    mem + many_perm(i, n) * MV_PAGE_SIZE))
+			TH_LOG("slot %llu", (unsigned long long)i + 1);
+	}
+	EXPECT_EQ(-EINVAL, mv_vm_add_slot(vm, max, MANY_GPA + n * MV_PAGE_SIZE,
+					  MV_PAGE_SIZE, mem));
+	ASSERT_EQ(0, mv_vm_map(vm, MANY_GPA, MANY_GPA, n * MV_PAGE_SIZE, PTE_W));
+
+	vcpu = mv_vcpu_add(vm, 0, guest_many, n, stride);
+	if (!vcpu && errno == EOPNOTSUPP)
+		SKIP(return, "no vCPUs on this backend yet");
+	ASSERT_NE(NULL, vcpu) TH_LOG("vcpu: %s", strerror(errno));
+	ASSERT_UCALL(vcpu, &uc, UCALL_SYNC);
+	for (__u64 i = 0; i < n; i = many_next(i, n, stride)) {
+		ASSERT_EQ(i * 0x100000001ULL,
+			  *(__u64 *)(mem + many_perm(i, n) * MV_PAGE_SIZE))
+			TH_LOG("slot %llu", (unsigned long long)i + 1);
+	}
+	ASSERT_UCALL(vcpu, &uc, UCALL_DONE);
+	mv_vm_free(vm);
+	munmap(mem, n * MV_PAGE_SIZE);
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,9 @@
  * KVM_CREATE_VCPU's errnos and its race with the rest of the VM.
  *
  * An id at or above KVM_CAP_MAX_VCPU_ID is EINVAL, an id in use EEXIST,
- * one vCPU more than KVM_CAP_MAX_VCPUS EINVAL (as in KVM).
+ * one vCPU more than KVM_CAP_MAX_VCPUS EINVAL (as in KVM); a VM holds
+ * KVM's 1024 vCPUs with ids up to 4095, and a VM-wide flush and a run
+ * reach the last one.
  *
  * The race: while one thread creates vCPUs, another guesses the number the
  * next vCPU fd will get (the lowest free one) and runs the vCPU through it
@@ -25,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -173,8 +176,7 @@ static void *flusher(void *arg)
 
 TEST(create_errnos)
 {
-	int dev = mv_open_dev(), vm, max_id, max, fd0, n;
-	int fds[64];
+	int dev = mv_open_dev(), vm, max_id, max, fd0;
 
 	ASSERT_LE(0, dev) TH_LOG("%s: %s", mv_dev_path(), strerror(errno));
 	vm = ioctl(dev, KVM_CREATE_VM, 0);
@@ -199,23 +201,101 @@ TEST(create_errnos)
 	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 0));
 	EXPECT_EQ(EEXIST, errno);
 
-	if (max <= (int)ARRAY_SIZE(fds)) {
-		for (n = 1; n < max; n++) {
-			fds[n] = ioctl(vm, KVM_CREATE_VCPU, n);
-			ASSERT_LE(0, fds[n])
-				TH_LOG("vCPU %d: %s", n, strerror(errno));
-		}
-		/* full: EINVAL, for a fresh id as for one in use */
-		if (max < max_id) {
-			EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, max));
-			EXPECT_EQ(EINVAL, errno);
-		}
-		EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 1));
-		EXPECT_TRUE(errno == EINVAL || errno == EEXIST);
-		for (n = 1; n < max; n++)
-			close(fds[n]);
-	}
 	close(vm);
+	close(dev);
+}
+
+/*
+ * A VM with every vCPU it may have (KVM_CAP_MAX_VCPUS: 1024 on minivisor
+ * and on KVM), their ids spread over the whole id space up to the last
+ * one (KVM_CAP_MAX_VCPU_ID - 1): one more is EINVAL, for a fresh id as for
+ * one in use.  Then a VM-wide flush (a slot added and deleted) reaches
+ * them all, and the last vCPU created runs the reset code to its HLT.
+ */
+TEST(full_vm)
+{
+	struct kvm_userspace_memory_region code = {
+		.slot = 0, .guest_phys_addr = CODE_GPA,
+		.memory_size = CODE_SIZE,
+	};
+	struct kvm_userspace_memory_region data = {
+		.slot = 1, .guest_phys_addr = DATA_GPA,
+		.memory_size = DATA_SIZE,
+	};
+	int dev = mv_open_dev(), vm, max_id, max, n, last = -1;
+	unsigned char *mem;
+	struct kvm_run *run;
+	struct rlimit rl;
+	size_t run_size;
+	int *fds;
+
+	ASSERT_LE(0, dev) TH_LOG("%s: %s", mv_dev_path(), strerror(errno));
+	vm = ioctl(dev, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, mv_vm_choose_mmu(vm));
+	max_id = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	max = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max <= 0)
+		SKIP(return, "no vCPUs on this backend");
+	/*
+	 * x86 KVM's limits: 1024 (CONFIG_KVM_MAX_NR_VCPUS's default; 4096
+	 * under MAXSMP), ids up to four times that; the recommended number
+	 * is the host's online CPUs
+	 */
+	EXPECT_TRUE(max == 1024 || max == 4096) TH_LOG("%d vCPUs", max);
+	EXPECT_EQ(4 * max, max_id);
+	n = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	EXPECT_EQ(sysconf(_SC_NPROCESSORS_ONLN) < max ?
+		  sysconf(_SC_NPROCESSORS_ONLN) : max, n);
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_max < (rlim_t)max + 64)
+		SKIP(return, "RLIMIT_NOFILE's hard limit %lu < %d",
+		     (unsigned long)rl.rlim_max, max + 64);
+	rl.rlim_cur = max + 64;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	fds = calloc(max, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+
+	for (n = 0; n < max; n++) {
+		/* 0, then every fourth id, and the very last id last */
+		unsigned long id = n == max - 1 ? max_id - 1 :
+			(unsigned long)n * (max_id / max);
+
+		fds[n] = ioctl(vm, KVM_CREATE_VCPU, id);
+		ASSERT_LE(0, fds[n])
+			TH_LOG("vCPU %d (id %lu): %s", n, id, strerror(errno));
+	}
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, max_id - 1));
+	EXPECT_TRUE(errno == EINVAL || errno == EEXIST);
+
+	mem = mmap(NULL, CODE_SIZE + DATA_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memcpy(mem + 0xfff0, reset_code, sizeof(reset_code));
+	code.userspace_addr = (uintptr_t)mem;
+	data.userspace_addr = (uintptr_t)mem + CODE_SIZE;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &code));
+	/* added and deleted: every vCPU is sent the flush */
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &data));
+	data.memory_size = 0;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &data));
+
+	run_size = ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	last = fds[max - 1];
+	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, last, 0);
+	ASSERT_NE(MAP_FAILED, run);
+	ASSERT_EQ(0, ioctl(last, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_HLT, run->exit_reason);
+	munmap(run, run_size);
+
+	for (n = 0; n < max; n++)
+		close(fds[n]);
+	free(fds);
+	close(vm);
+	munmap(mem, CODE_SIZE + DATA_SIZE);
 	close(dev);
 }
 

@@ -239,7 +239,7 @@ void mv_mmu_destroy(struct mv_vm *vm)
 	if (vm->mn.ops)
 		mmu_notifier_unregister(&vm->mn, vm->mm);
 	for (i = 0; i < vm->nr_vcpus; i++)
-		vm->mmu->vcpu_destroy(vm->vcpus[i]);
+		vm->mmu->vcpu_destroy(mv_vm_vcpu(vm, i));
 	mv_shadow_vm_destroy(vm);
 	mv_tdp_destroy(&vm->tdp);
 }

@@ -4,6 +4,7 @@
  */
 #include <kunit/test.h>
 #include <linux/kvm.h>
+#include <linux/prandom.h>
 #include <linux/sizes.h>
 
 #include "../memslot.h"
@@ -12,6 +13,7 @@
 
 struct memslot_ctx {
 	struct mv_memslot store[8];
+	u32 index[128];
 	struct mv_memslots slots;
 };
 
@@ -24,6 +26,8 @@ static int memslot_init(struct kunit *test)
 		return -ENOMEM;
 	ctx->slots.slot = ctx->store;
 	ctx->slots.cap = ARRAY_SIZE(ctx->store);
+	ctx->slots.index = ctx->index;
+	ctx->slots.index_cap = ARRAY_SIZE(ctx->index);
 	/* 48 bits of guest-physical address, as 4-level tables reach */
 	ctx->slots.max_gfn = BIT_ULL(36) - 1;
 	test->priv = ctx;
@@ -219,6 +223,107 @@ static void memslot_full_test(struct kunit *test)
 					       MV_MEMSLOT_DELETE), -ENOENT);
 }
 
+/* an id past the index (the owner did not grow it) finds no slot */
+static void memslot_index_cap_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+	struct mv_memslot new = { .base_gfn = 1000, .npages = 1, .id = 128 };
+
+	KUNIT_EXPECT_NULL(test, mv_memslot_find_id(&ctx->slots, 128));
+	KUNIT_EXPECT_NULL(test, mv_memslot_find_id(&ctx->slots, 0xffff));
+	KUNIT_EXPECT_EQ(test, mv_memslot_apply(&ctx->slots, &new,
+					       MV_MEMSLOT_CREATE), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ctx->slots.nr, 0U);
+}
+
+#define MODEL_IDS	48
+#define MODEL_FRAMES	256
+
+/*
+ * Random creations, moves, flag changes and deletions of small slots in a
+ * small space, against a model that keeps, per id, the slot or nothing:
+ * every request's verdict (an overlap is -EEXIST), and after each one
+ * every lookup by id and by frame, and the sort order.
+ */
+static void memslot_random_model_test(struct kunit *test)
+{
+	struct memslot_ctx *ctx = test->priv;
+	struct { u64 base, npages; u32 flags; bool used; } model[MODEL_IDS];
+	s8 holder[MODEL_FRAMES + 8];
+	struct rnd_state rnd;
+	unsigned int op, id, i;
+
+	memset(model, 0, sizeof(model));
+	ctx->slots.slot = kunit_kcalloc(test, MODEL_IDS,
+					sizeof(*ctx->slots.slot), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->slots.slot);
+	ctx->slots.cap = MODEL_IDS;
+	ctx->slots.index_cap = MODEL_IDS;
+	prandom_seed_state(&rnd, 12);
+
+	for (op = 0; op < 4000; op++) {
+		u64 base = prandom_u32_state(&rnd) % MODEL_FRAMES;
+		u64 npages = 1 + prandom_u32_state(&rnd) % 8;
+		u32 flags = 0;
+		bool meets = false, del;
+		int r, want;
+
+		id = prandom_u32_state(&rnd) % MODEL_IDS;
+		del = model[id].used && !(prandom_u32_state(&rnd) % 3);
+		if (model[id].used && !del) {
+			/* a slot keeps its size and read-only-ness */
+			npages = model[id].npages;
+			flags = model[id].flags;
+		} else if (!model[id].used) {
+			flags = prandom_u32_state(&rnd) % 4 ? 0 :
+				KVM_MEM_READONLY;
+		}
+		for (i = 0; i < MODEL_IDS && !del; i++)
+			if (i != id && model[i].used &&
+			    base < model[i].base + model[i].npages &&
+			    model[i].base < base + npages)
+				meets = true;
+		want = meets && (!model[id].used || base != model[id].base) ?
+			-EEXIST : 0;
+		r = set(test, id, flags, base << 12, del ? 0 : npages << 12,
+			0x10000000 + ((u64)id << 24), NULL);
+		KUNIT_ASSERT_EQ_MSG(test, r, want, "op %u id %u", op, id);
+		if (!r) {
+			model[id].used = !del;
+			model[id].base = base;
+			model[id].npages = npages;
+			model[id].flags = flags;
+		}
+
+		for (i = 0; i < MODEL_IDS; i++) {
+			const struct mv_memslot *s =
+				mv_memslot_find_id(&ctx->slots, i);
+
+			KUNIT_ASSERT_EQ_MSG(test, !!s, model[i].used,
+					    "op %u id %u", op, i);
+			if (s)
+				KUNIT_ASSERT_EQ(test, s->base_gfn,
+						model[i].base);
+		}
+		for (i = 0; i + 1 < ctx->slots.nr; i++)
+			KUNIT_ASSERT_LE(test, ctx->slots.slot[i].base_gfn +
+					ctx->slots.slot[i].npages,
+					ctx->slots.slot[i + 1].base_gfn);
+		memset(holder, 0xff, sizeof(holder));
+		for (id = 0; id < MODEL_IDS; id++)
+			for (i = 0; model[id].used && i < model[id].npages; i++)
+				holder[model[id].base + i] = id;
+		for (i = 0; i < ARRAY_SIZE(holder); i++) {
+			const struct mv_memslot *s =
+				mv_memslot_find_gfn(&ctx->slots, i);
+
+			KUNIT_ASSERT_EQ_MSG(test, s ? (int)s->id : -1,
+					    (int)holder[i], "op %u frame %u",
+					    op, i);
+		}
+	}
+}
+
 static struct kunit_case memslot_test_cases[] = {
 	KUNIT_CASE(memslot_bad_requests_test),
 	KUNIT_CASE(memslot_max_gfn_test),
@@ -226,6 +331,8 @@ static struct kunit_case memslot_test_cases[] = {
 	KUNIT_CASE(memslot_sorted_lookup_test),
 	KUNIT_CASE(memslot_change_test),
 	KUNIT_CASE(memslot_full_test),
+	KUNIT_CASE(memslot_index_cap_test),
+	KUNIT_CASE(memslot_random_model_test),
 	{}
 };
 
