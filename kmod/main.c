@@ -46,6 +46,10 @@ long mv_check_extension(unsigned long cap)
 		return 1;
 	case MV_CAP_MMU_MODE:
 		return mv_caps.mmu_modes;
+	case MV_CAP_SHADOW_ROOT_CACHE:
+		return !!(mv_caps.mmu_modes & MV_MMU_SHADOW);
+	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
+		return 1;
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 	case KVM_CAP_XSAVE2:

@@ -200,21 +200,43 @@ static int mv_vm_stats_fd(struct mv_vm *vm)
 	return mv_stats_fd(&mv_vm_stats_kind, vm, vm, vm->stats_id);
 }
 
-/* KVM_ENABLE_CAP on the VM fd: only minivisor's MMU mode */
+/* KVM_ENABLE_CAP on the VM fd: minivisor's MMU mode and root cache */
 static int mv_vm_enable_cap(struct mv_vm *vm, void __user *argp)
 {
 	struct kvm_enable_cap cap;
-	int r;
+	int r = 0;
 
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return mv_fail(-EFAULT);
-	if (cap.flags || cap.cap != MV_CAP_MMU_MODE ||
-	    cap.args[1] || cap.args[2] || cap.args[3])
+	if (cap.flags || cap.args[1] || cap.args[2] || cap.args[3])
+		return mv_fail(-EINVAL);
+	switch (cap.cap) {
+	case MV_CAP_MMU_MODE:
+		mutex_lock(&vm->lock);
+		r = mv_mmu_set_mode(vm, cap.args[0]);
+		mutex_unlock(&vm->lock);
+		return r;
+	case MV_CAP_SHADOW_ROOT_CACHE:
+		if (!(mv_caps.mmu_modes & MV_MMU_SHADOW) || cap.args[0] > 1)
+			return mv_fail(-EINVAL);
+		mutex_lock(&vm->lock);
+		mv_shadow_set_root_cache(vm, cap.args[0]);
+		mutex_unlock(&vm->lock);
+		return 0;
+	default:
+		return mv_fail(-EINVAL);
+	}
+}
+
+/* KVM_SET_NR_MMU_PAGES: the shadow page budget, at least 64 as in KVM */
+static int mv_vm_set_nr_mmu_pages(struct mv_vm *vm, unsigned long nr)
+{
+	if (nr < MV_SHADOW_MIN_PAGES)
 		return mv_fail(-EINVAL);
 	mutex_lock(&vm->lock);
-	r = mv_mmu_set_mode(vm, cap.args[0]);
+	mv_shadow_set_max_pages(vm, nr);
 	mutex_unlock(&vm->lock);
-	return r;
+	return 0;
 }
 
 static long mv_vm_ioctl(struct file *file, unsigned int cmd,
@@ -237,6 +259,8 @@ static long mv_vm_ioctl(struct file *file, unsigned int cmd,
 		return r;
 	case KVM_CHECK_EXTENSION:
 		return mv_check_extension(arg);
+	case KVM_SET_NR_MMU_PAGES:
+		return mv_vm_set_nr_mmu_pages(vm, arg);
 	case KVM_ENABLE_CAP:
 		return mv_vm_enable_cap(vm, (void __user *)arg);
 	case KVM_GET_STATS_FD:

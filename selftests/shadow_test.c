@@ -597,15 +597,14 @@ static void build_spaces(struct mv_guest *g)
 	}
 }
 
-static void set_root_cache(bool on)
+/* MV_CAP_SHADOW_ROOT_CACHE on one VM: 0 or -errno */
+static int set_root_cache(int vm, __u64 on)
 {
-	int fd = open("/sys/module/minivisor/parameters/root_cache", O_WRONLY);
+	struct kvm_enable_cap cap = {
+		.cap = MV_CAP_SHADOW_ROOT_CACHE, .args = { on },
+	};
 
-	if (fd >= 0) {
-		if (write(fd, on ? "Y" : "N", 1) != 1)
-			perror("root_cache");
-		close(fd);
-	}
+	return ioctl(vm, KVM_ENABLE_CAP, &cap) ? -errno : 0;
 }
 
 /*
@@ -642,9 +641,10 @@ TEST_F(shadow, address_spaces_uncached)
 	__u64 created, zapped;
 	int round;
 
-	if (access("/sys/module/minivisor/parameters/root_cache", W_OK))
-		SKIP(return, "no root_cache parameter to turn off");
-	set_root_cache(false);
+	ASSERT_EQ(1, ioctl(self->g.vm, KVM_CHECK_EXTENSION,
+			   MV_CAP_SHADOW_ROOT_CACHE));
+	EXPECT_EQ(-EINVAL, set_root_cache(self->g.vm, 2));
+	ASSERT_EQ(0, set_root_cache(self->g.vm, 0));
 	long_mode(_metadata, &self->g, lm_as_start, lm_as_end);
 	build_spaces(&self->g);
 	EXPECT_EQ(64U * 65 / 2, OUT());
@@ -652,36 +652,46 @@ TEST_F(shadow, address_spaces_uncached)
 	zapped = STAT("shadow_pages_zapped");
 	for (round = 0; round < 2; round++)
 		EXPECT_EQ(64U * 65 / 2, OUT());
-	set_root_cache(true);
 	EXPECT_LE(created + 2ULL * 4 * NR_AS, STAT("shadow_pages_created"));
 	EXPECT_LE(zapped + 2ULL * 4 * NR_AS, STAT("shadow_pages_zapped"));
 	EXPECT_EQ(0ULL, STAT("root_cache_hits"));
 }
 
 /*
- * A budget of 64 shadow pages for 64 address spaces of 4 each: the least
- * recently used are reclaimed, the guest sees nothing of it.
+ * A budget of 64 shadow pages (KVM_SET_NR_MMU_PAGES, KVM's smallest) for
+ * 64 address spaces of 4 each: the least recently used are reclaimed, the
+ * guest sees nothing of it.  The budget set on a VM that holds more
+ * (a first round under the default) zaps down to it at once, as KVM does.
  */
 TEST(address_spaces_budget)
 {
 	struct mv_guest g;
 	__u64 pages = 0, reclaimed = 0;
-	int stats, round, r;
+	int stats, round;
 
 	if (!have_shadow())
 		SKIP(return, "no shadow paging on this host");
-	if (write_param("shadow_pages", "64"))
-		SKIP(return, "no shadow_pages parameter (not minivisor)");
 	setenv("MV_MMU", "shadow", 1);
-	r = mv_guest_create(&g, 0, MEM_SIZE);
-	write_param("shadow_pages", "4096");
-	ASSERT_EQ(0, r);
+	ASSERT_EQ(0, mv_guest_create(&g, 0, MEM_SIZE));
+	EXPECT_EQ(1, ioctl(g.vm, KVM_CHECK_EXTENSION,
+			   KVM_CAP_MMU_SHADOW_CACHE_CONTROL));
+	EXPECT_EQ(-1, ioctl(g.vm, KVM_SET_NR_MMU_PAGES, 63));
+	EXPECT_EQ(EINVAL, errno);
 	long_mode(_metadata, &g, lm_as_start, lm_as_end);
 	build_spaces(&g);
-	for (round = 0; round < 2; round++)
-		EXPECT_EQ(64U * 65 / 2, next_out(_metadata, &g));
+	EXPECT_EQ(64U * 65 / 2, next_out(_metadata, &g));
 	stats = vm_stats_fd(g.vm);
 	ASSERT_LE(0, stats);
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages", &pages));
+	EXPECT_LE(4ULL * NR_AS, pages);
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages_reclaimed", &reclaimed));
+	EXPECT_EQ(0ULL, reclaimed);
+
+	ASSERT_EQ(0, ioctl(g.vm, KVM_SET_NR_MMU_PAGES, 64));
+	EXPECT_EQ(0, stat_get(stats, "shadow_pages", &pages));
+	EXPECT_GE(64ULL, pages);
+	for (round = 0; round < 2; round++)
+		EXPECT_EQ(64U * 65 / 2, next_out(_metadata, &g));
 	EXPECT_EQ(0, stat_get(stats, "shadow_pages", &pages));
 	EXPECT_EQ(0, stat_get(stats, "shadow_pages_reclaimed", &reclaimed));
 	EXPECT_GE(64ULL, pages);

@@ -352,12 +352,10 @@ bench-root-cache-off)
 	# the check of the root cache fails without it: revisits re-fault
 	$V info | sed -n 's/^mmu modes://p' | grep -qw shadow ||
 		{ echo "# no shadow paging here"; exit 77; }
-	p=/sys/module/minivisor/parameters/root_cache
-	echo N > $p || fail "cannot turn the root cache off"
-	$V bench --quick --mmu shadow --only ctxsw/k2-nopcid,ctxsw/k16-nopcid \
+	$V bench --quick --mmu shadow --no-root-cache \
+		--only ctxsw/k2-nopcid,ctxsw/k16-nopcid \
 		--out $T/nocache.csv > $T/out 2> $T/err
 	rc=$?
-	echo Y > $p
 	csv=$T/nocache.csv
 	sed 's/^/#   /' $T/out
 	[ "$rc" = 0 ] || fail "vmctl bench: status $rc"

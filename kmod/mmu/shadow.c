@@ -65,16 +65,6 @@
 #include "tdp.h"
 #include "walk.h"
 
-static bool root_cache = true;
-module_param(root_cache, bool, 0644);
-MODULE_PARM_DESC(root_cache,
-		 "Keep the shadow roots of address spaces a vCPU left (default on; off for benchmarking)");
-
-static unsigned int shadow_pages = 4096;
-module_param(shadow_pages, uint, 0644);
-MODULE_PARM_DESC(shadow_pages,
-		 "Shadow pages a VM may have before the least recently used are reclaimed (for VMs created after a change)");
-
 /* Shadow entry bits: long-mode page-table entries */
 #define SPTE_P		_PAGE_PRESENT
 #define SPTE_RW		_PAGE_RW
@@ -364,7 +354,8 @@ static void shadow_unlink(struct mv_vm *vm, u64 *sptep,
 	}
 	WRITE_ONCE(*sptep, 0);
 	/* without the cache, what no table reaches is dropped at once */
-	if (!root_cache && hlist_empty(&child->parents) && !child->root_count)
+	if (!vm->shadow.root_cache && hlist_empty(&child->parents) &&
+	    !child->root_count)
 		shadow_zap_sp(vm, child, freed);
 }
 
@@ -466,7 +457,7 @@ static void shadow_put_root(struct mv_vm *vm, struct mv_sp *sp,
 		return;
 	if (sp->invalid)
 		list_add(&sp->lru, freed);
-	else if (!root_cache)
+	else if (!vm->shadow.root_cache)
 		shadow_zap_sp(vm, sp, freed);
 }
 
@@ -602,13 +593,18 @@ static void shadow_sync_unsync(struct mv_vm *vm, struct list_head *freed,
 	}
 }
 
-/* Keeps the VM under its budget: zaps the least recently used pages. */
-static void shadow_reclaim(struct mv_vm *vm, struct list_head *freed)
+/*
+ * Keeps the VM under its budget with @room pages to spare: zaps the least
+ * recently used pages that are nobody's root.  [MMU lock]
+ */
+static void shadow_reclaim(struct mv_vm *vm, unsigned int room,
+			   struct list_head *freed)
 {
 	struct mv_shadow *s = &vm->shadow;
 	struct mv_sp *sp;
 
-	while (s->nr_pages + MV_SHADOW_CACHE_SP > s->max_pages) {
+	lockdep_assert_held(&vm->tdp.lock);
+	while (s->nr_pages + room > s->max_pages) {
 		bool found = false;
 
 		list_for_each_entry(sp, &s->lru, lru) {
@@ -1142,7 +1138,7 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 		spin_unlock(&vm->tdp.lock);
 		return 1;
 	}
-	shadow_reclaim(vm, &freed);
+	shadow_reclaim(vm, MV_SHADOW_CACHE_SP, &freed);
 	if (sv->root && sv->root->invalid)
 		goto unlock;
 	shadow_map(vcpu, &m, &env, &w, gva, access, pfn, pfn_2m, writable,
@@ -1185,7 +1181,7 @@ static void shadow_push_prev(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 {
 	int i;
 
-	if (!root_cache || sp->invalid) {
+	if (!vm->shadow.root_cache || sp->invalid) {
 		shadow_put_root(vm, sp, freed);
 		return;
 	}
@@ -1348,7 +1344,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	spin_lock(&vm->tdp.lock);
 	if (sync)
 		shadow_sync_unsync(vm, &freed, &flush);
-	shadow_reclaim(vm, &freed);
+	shadow_reclaim(vm, MV_SHADOW_CACHE_SP, &freed);
 	if (m.gmode == MV_GMODE_LONG) {
 		for (i = 0; i < 4; i++)
 			if (sv->pae_root[i] & SPTE_P)
@@ -1770,7 +1766,8 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 
 	INIT_LIST_HEAD(&s->lru);
 	INIT_LIST_HEAD(&s->unsync);
-	s->max_pages = max(READ_ONCE(shadow_pages), 4U * MV_SHADOW_CACHE_SP);
+	s->max_pages = MV_SHADOW_DEFAULT_PAGES;
+	s->root_cache = true;
 	s->rmap_4k = RB_ROOT;
 	s->rmap_2m = RB_ROOT;
 	s->hash = kvmalloc_array(n, sizeof(*s->hash), GFP_KERNEL_ACCOUNT);
@@ -1781,6 +1778,41 @@ int mv_shadow_vm_init(struct mv_vm *vm)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_shadow_vm_init);
+
+/**
+ * mv_shadow_set_max_pages() - KVM_SET_NR_MMU_PAGES: a VM's shadow budget
+ * @vm: the VM; caller holds @vm->lock
+ * @max_pages: the budget, at least MV_SHADOW_MIN_PAGES (the caller checks)
+ *
+ * As KVM: a VM over the new budget has its least recently used pages
+ * zapped now, down to it or to what its vCPUs' roots keep; a fault always
+ * has room for one walk's pages (MV_SHADOW_CACHE_SP) over what roots hold.
+ * In TDP mode the budget is kept for nothing.
+ */
+void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
+{
+	LIST_HEAD(freed);
+
+	spin_lock(&vm->tdp.lock);
+	vm->shadow.max_pages = max_t(u64, max_pages, 4 * MV_SHADOW_CACHE_SP);
+	shadow_reclaim(vm, 0, &freed);
+	spin_unlock(&vm->tdp.lock);
+	shadow_commit(vm, &freed, false);
+}
+
+/**
+ * mv_shadow_set_root_cache() - MV_CAP_SHADOW_ROOT_CACHE: keep left roots?
+ * @vm: the VM; caller holds @vm->lock
+ * @on: keep them (the default), or zap a root when its vCPU leaves it
+ *
+ * Roots already kept stay until their vCPUs' caches push them out.
+ */
+void mv_shadow_set_root_cache(struct mv_vm *vm, bool on)
+{
+	spin_lock(&vm->tdp.lock);
+	vm->shadow.root_cache = on;
+	spin_unlock(&vm->tdp.lock);
+}
 
 /**
  * mv_shadow_vm_destroy() - free every shadow page of a VM

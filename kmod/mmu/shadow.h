@@ -134,6 +134,9 @@ struct mv_rmap {
  * @unsync: the unsync shadow pages (struct mv_sp.unsync_link)
  * @nr_pages: shadow pages that exist
  * @max_pages: the budget; over it the least recently used are zapped
+ *	(MV_SHADOW_DEFAULT_PAGES, or what KVM_SET_NR_MMU_PAGES set)
+ * @root_cache: keep the roots of address spaces a vCPU left (default on;
+ *	MV_CAP_SHADOW_ROOT_CACHE turns it off, for benchmarking)
  * @nr_2m: 2 MiB leaves in the shadow tables (guest large pages the host
  *	backs with 2 MiB pages)
  * @untracked: vCPUs the backend runs on the second-level tables (paging
@@ -152,7 +155,13 @@ struct mv_shadow {
 	u64 max_pages;
 	u64 nr_2m;
 	unsigned int untracked;
+	bool root_cache;
 };
+
+/* A new VM's shadow page budget: 16 MiB of shadow tables. */
+#define MV_SHADOW_DEFAULT_PAGES	4096
+/* The smallest budget KVM_SET_NR_MMU_PAGES takes, as KVM's. */
+#define MV_SHADOW_MIN_PAGES	64
 
 /**
  * struct mv_shadow_vcpu - a vCPU's shadow state
@@ -202,6 +211,8 @@ struct mv_shadow_vcpu {
 
 int mv_shadow_vm_init(struct mv_vm *vm);
 void mv_shadow_vm_destroy(struct mv_vm *vm);
+void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages);
+void mv_shadow_set_root_cache(struct mv_vm *vm, bool on);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct mv_walk_env;

@@ -95,6 +95,7 @@ static const struct variant variants[] = {
  * @guest: the guest image
  * @quick: --quick
  * @small_pages: --no-thp: guest memory in 4 KiB host pages only
+ * @no_root_cache: --no-root-cache: each VM's shadow root cache off
  * @runs: runs of each variant
  */
 struct bench_options {
@@ -106,6 +107,7 @@ struct bench_options {
 	const char *guest;
 	bool quick;
 	bool small_pages;
+	bool no_root_cache;
 	unsigned int runs;
 };
 
@@ -490,6 +492,7 @@ static enum outcome run_variant(const struct bench_options *o, int dev,
 {
 	struct run_options ro = {
 		.dev = o->dev, .image = o->guest, .mmu = mmu, .cpus = 1,
+		.no_root_cache = o->no_root_cache,
 	};
 	struct vm v = { .dev = dev, .vm = -1, .vcpu = -1, .run = MAP_FAILED };
 	struct bench_params *bp;
@@ -727,7 +730,8 @@ static int detect(const struct bench_options *o, int dev, char *label,
 		if (o->mmu)
 			mode = o->mmu;
 		*mmu = mode;
-		snprintf(label, len, "minivisor-%s", mode);
+		snprintf(label, len, "minivisor-%s%s", mode,
+			 o->no_root_cache ? "-nocache" : "");
 		return 0;
 	}
 	on = read_bool_param("/sys/module/kvm_amd/parameters/npt");
@@ -764,7 +768,7 @@ static void bench_help(FILE *out)
 	fprintf(out,
 		"usage: vmctl bench [--dev PATH] [--mmu shadow|tdp] [--quick] [--runs N]\n"
 		"                   [--only W[,W...]] [--label NAME] [--out FILE.csv]\n"
-		"                   [--guest ELF] [--no-thp]\n"
+		"                   [--guest ELF] [--no-thp] [--no-root-cache]\n"
 		"  runs each workload variant (or those --only names: a workload, or\n"
 		"  workload/variant) --runs times (default 5; --quick: 3, small sizes)\n"
 		"  in a new VM each, and prints per operation the median time, its\n"
@@ -774,7 +778,9 @@ static void bench_help(FILE *out)
 		"  --label: the config column (default minivisor-MODE or kvm-MODE)\n"
 		"  --guest: the guest (default guests/bench64.elf beside vmctl)\n"
 		"  --no-thp: guest memory in 4 KiB host pages (default: 2 MiB-aligned,\n"
-		"  MADV_HUGEPAGE, so the host may back it with 2 MiB pages)\n");
+		"  MADV_HUGEPAGE, so the host may back it with 2 MiB pages)\n"
+		"  --no-root-cache: minivisor's shadow MMU keeps no roots of left\n"
+		"  address spaces (MV_CAP_SHADOW_ROOT_CACHE; label ...-nocache)\n");
 }
 
 static int parse_args(int argc, char **argv, struct bench_options *o)
@@ -789,6 +795,7 @@ static int parse_args(int argc, char **argv, struct bench_options *o)
 		{ "out", required_argument, NULL, 'O' },
 		{ "guest", required_argument, NULL, 'g' },
 		{ "no-thp", no_argument, NULL, 'T' },
+		{ "no-root-cache", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -797,7 +804,7 @@ static int parse_args(int argc, char **argv, struct bench_options *o)
 	int c;
 
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:u:qr:o:l:O:g:Th", opts,
+	while ((c = getopt_long(argc, argv, "d:u:qr:o:l:O:g:TNh", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -816,6 +823,9 @@ static int parse_args(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'T':
 			o->small_pages = true;
+			break;
+		case 'N':
+			o->no_root_cache = true;
 			break;
 		case 'r':
 			o->runs = strtoul(optarg, &end, 0);

@@ -66,3 +66,27 @@ int mmu_select(int dev, int vm, const char *mode)
 	}
 	return 0;
 }
+
+/**
+ * mmu_root_cache_off() - turn a VM's shadow root cache off (benchmarking)
+ * @dev: the device fd (for KVM_CHECK_EXTENSION)
+ * @vm: the VM fd
+ *
+ * Return: 0, or -1 after printing why not (KVM has no such switch).
+ */
+int mmu_root_cache_off(int dev, int vm)
+{
+	struct kvm_enable_cap cap = { .cap = MV_CAP_SHADOW_ROOT_CACHE };
+
+	if (ioctl(dev, KVM_CHECK_EXTENSION, MV_CAP_SHADOW_ROOT_CACHE) <= 0) {
+		fprintf(stderr,
+			"vmctl: --no-root-cache: this device has no shadow root cache to turn off\n");
+		return -1;
+	}
+	if (ioctl(vm, KVM_ENABLE_CAP, &cap)) {
+		fprintf(stderr, "vmctl: --no-root-cache: KVM_ENABLE_CAP: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}

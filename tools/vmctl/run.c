@@ -270,6 +270,8 @@ int create_vm(const struct run_options *o, struct vm *v)
 	}
 	if (mmu_select(v->dev, v->vm, o->mmu))
 		return -1;
+	if (o->no_root_cache && mmu_root_cache_off(v->dev, v->vm))
+		return -1;
 	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &region)) {
 		perror("vmctl: guest memory");
 		return -1;

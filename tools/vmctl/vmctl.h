@@ -31,6 +31,7 @@
  * @cpus: vCPUs (1 until SMP lands)
  * @trace: print each exit
  * @stats: print counters at the end
+ * @no_root_cache: turn the shadow MMU's root cache off (MV_CAP_SHADOW_ROOT_CACHE)
  */
 struct run_options {
 	const char *dev;
@@ -42,6 +43,7 @@ struct run_options {
 	unsigned int cpus;
 	bool trace;
 	bool stats;
+	bool no_root_cache;
 };
 
 /* The CPU mode a loader asks the guest to be entered in. */
@@ -148,6 +150,7 @@ int cpuid_setup(int dev, int vcpu);
 int boot_setup(int vcpu, struct image *img, const struct boot *b);
 
 int mmu_select(int dev, int vm, const char *mode);
+int mmu_root_cache_off(int dev, int vm);
 
 void stats_print(int dev, int vm, int vcpu, const struct exit_counts *c);
 struct kvm_stats_header;

@@ -29,6 +29,15 @@
  * that does not choose gets the module parameter "mmu"'s mode.
  */
 #define MV_CAP_MMU_MODE			(MV_CAP_BASE + 1)
+/*
+ * The shadow MMU's root cache, for benchmarking.  KVM_CHECK_EXTENSION
+ * answers 1 where the host has shadow paging; KVM_ENABLE_CAP on a VM fd,
+ * at any time, with args[0] 0 or 1 turns the VM's cache off (roots of
+ * address spaces a vCPU leaves are then zapped) or on (the default);
+ * another value is -EINVAL.  The VM's shadow page budget is KVM's
+ * KVM_SET_NR_MMU_PAGES (KVM_CAP_MMU_SHADOW_CACHE_CONTROL).
+ */
+#define MV_CAP_SHADOW_ROOT_CACHE	(MV_CAP_BASE + 2)
 
 /* struct minivisor_info.backend */
 #define MV_BACKEND_VMX			1	/* Intel VT-x */
