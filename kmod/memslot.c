@@ -27,9 +27,13 @@
 const struct mv_memslot *mv_memslot_find_id(const struct mv_memslots *slots,
 					    u16 id)
 {
-	u32 pos = id < slots->index_cap ? slots->index[id] : 0;
+	u64 key = id < slots->index_cap ? slots->index[id] : 0;
+	const struct mv_memslot *s;
 
-	return pos ? &slots->slot[pos - 1] : NULL;
+	if (!key)
+		return NULL;
+	s = mv_memslot_find_gfn(slots, key - 1);
+	return s && s->id == id ? s : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_memslot_find_id);
 
@@ -176,22 +180,12 @@ int mv_memslot_check(const struct mv_memslots *slots,
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_memslot_check);
 
-/* Points the index of the slots from place @from on at their places. */
-static void reindex_from(struct mv_memslots *slots, unsigned int from)
-{
-	unsigned int i;
-
-	for (i = from; i < slots->nr; i++)
-		slots->index[slots->slot[i].id] = i + 1;
-}
-
 static void remove_at(struct mv_memslots *slots, unsigned int i)
 {
 	slots->index[slots->slot[i].id] = 0;
 	memmove(&slots->slot[i], &slots->slot[i + 1],
 		(slots->nr - i - 1) * sizeof(slots->slot[0]));
 	slots->nr--;
-	reindex_from(slots, i);
 }
 
 static void insert_sorted(struct mv_memslots *slots,
@@ -203,7 +197,7 @@ static void insert_sorted(struct mv_memslots *slots,
 		(slots->nr - i) * sizeof(slots->slot[0]));
 	slots->slot[i] = *new;
 	slots->nr++;
-	reindex_from(slots, i);
+	slots->index[new->id] = new->base_gfn + 1;
 }
 
 /**

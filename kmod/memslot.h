@@ -39,13 +39,15 @@ struct mv_memslot {
  * @slot: the slots
  * @index_cap: room in @index: ids below it can be looked up; the owner
  *	grows it before creating a slot with a higher id
- * @index: by slot id, the slot's place in @slot plus one, 0 for no slot
+ * @index: by slot id, the slot's first guest frame plus one, 0 for no
+ *	slot: a key that stays put when other slots move in @slot
  * @max_gfn: the last guest frame a slot may cover: what the VM's
  *	second-level tables can map (set at VM creation)
  *
- * Lookups are O(log n) by guest frame (binary search) and O(1) by id;
- * a creation or deletion moves the slots above the changed place (O(n)
- * memory moves at worst, none when slots are added in address order).
+ * Lookups are O(log n) by guest frame (binary search) and by id (the
+ * index, then a binary search); a creation or deletion moves the slots
+ * above the changed place (one memmove, none when slots are added in
+ * address order).
  * Both arrays grow with use: nothing is sized for MV_MEMSLOTS_MAX.
  */
 struct mv_memslots {
@@ -53,7 +55,7 @@ struct mv_memslots {
 	unsigned int cap;
 	struct mv_memslot *slot;
 	unsigned int index_cap;
-	u32 *index;
+	u64 *index;
 	u64 max_gfn;
 };
 

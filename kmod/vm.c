@@ -79,7 +79,7 @@ static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
 	struct mv_memslots *slots = &vm->slots;
 	unsigned int cap = slots->cap, index_cap = slots->index_cap;
 	struct mv_memslot *p = NULL, *old_slot = NULL;
-	u32 *index = NULL, *old_index = NULL;
+	u64 *index = NULL, *old_index = NULL;
 
 	if (slots->nr >= cap) {
 		cap = min_t(unsigned int, max(8U, cap * 2), MV_MEMSLOTS_MAX);

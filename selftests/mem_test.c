@@ -7,10 +7,11 @@
  * A hypervisor that pins guest pages for the VM's life (no mmu_notifier)
  * fails here: the guest keeps seeing the old pages.  And a VM with all
  * 32764 slots KVM allows still resolves its faults through the right one
- * (many_slots).  Written against <linux/kvm.h> only.
+ * (many.slots).  Written against <linux/kvm.h> only.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "lib/guest.h"
@@ -217,7 +218,8 @@ TEST_F(shmem, punch_hole)
 }
 
 /*
- * Every slot a VM may have (KVM_CAP_NR_MEMSLOTS: 32764, KVM's number):
+ * Every slot a VM may have (KVM_CAP_NR_MEMSLOTS: 32764, KVM's number;
+ * 2048 on KVM, whose every slot change is slow, unless $MV_MANY_SLOTS):
  * slot 0 is the harness's, the others one page each in a row from
  * MANY_GPA, backed in a shuffled order (slot i by page perm(i) of one
  * mapping), so that a fault resolved through the wrong slot lands on
@@ -250,8 +252,14 @@ static void guest_many(__u64 n, __u64 stride)
 				i * 0x100000001ULL);
 }
 
-TEST(many_slots)
+/* a fixture of nothing, for the timeout: KVM waits for SRCU each change */
+FIXTURE(many) {};
+FIXTURE_SETUP(many) {}
+FIXTURE_TEARDOWN(many) {}
+
+TEST_F_TIMEOUT(many, slots, 900)
 {
+	struct timespec t0, t1;
 	const char *backend = getenv("MV_BACKEND");
 	__u64 n, stride = backend && !strcmp(backend, "vmx") ? 509 : 31;
 	struct mv_vcpu *vcpu;
@@ -265,15 +273,32 @@ TEST(many_slots)
 	max = ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	ASSERT_EQ(32764, max);
 	n = max - 1;		/* slots 1 .. max - 1 */
+	/*
+	 * KVM waits for an SRCU grace period in every change: all of them
+	 * took 232 s in the QEMU machine, so there 2048 unless told
+	 * (MV_MANY_SLOTS=32763 in testing/full.plan)
+	 */
+	if (getenv("MV_MANY_SLOTS"))
+		n = strtoull(getenv("MV_MANY_SLOTS"), NULL, 0);
+	else if (strstr(mv_dev_path(), "kvm"))
+		n = 2047;
+	n = n < (__u64)max - 1 ? n : (__u64)max - 1;
+	if (n % 7919 == 0)	/* many_perm() must stay a permutation */
+		n--;
+	ASSERT_LT(0ULL, n);
 	mem = mmap(NULL, n * MV_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (__u64 i = 0; i < n; i++) {
 		ASSERT_EQ(0, mv_vm_add_slot(vm, i + 1, MANY_GPA + i * MV_PAGE_SIZE,
 					    MV_PAGE_SIZE,
 					    mem + many_perm(i, n) * MV_PAGE_SIZE))
 			TH_LOG("slot %llu", (unsigned long long)i + 1);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("%llu slots made in %.1f s", (unsigned long long)n,
+	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	EXPECT_EQ(-EINVAL, mv_vm_add_slot(vm, max, MANY_GPA + n * MV_PAGE_SIZE,
 					  MV_PAGE_SIZE, mem));
 	ASSERT_EQ(0, mv_vm_map(vm, MANY_GPA, MANY_GPA, n * MV_PAGE_SIZE, PTE_W));

@@ -82,7 +82,7 @@ TEST_F(memslot, bad_arguments)
 	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, MB, UA(self, 8)));
 	EXPECT_EQ(-EINVAL, set_region(self->vm, 1U << 16, 0, 0, MB,
 				      UA(self, 0)));
-	EXPECT_EQ(-EINVAL, set_region(self->vm, 512, 0, 0, MB, UA(self, 0)));
+	EXPECT_EQ(-EINVAL, set_region(self->vm, 32764, 0, 0, MB, UA(self, 0)));
 	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, -MB, 2 * MB,
 				      UA(self, 0)));
 	/* a kernel address is no VMM memory */
@@ -131,41 +131,51 @@ TEST_F(memslot, modify)
 }
 
 /*
- * Every slot id, one page each: even slots created upwards, odd ones
- * downwards (so most land between others), one more id is EINVAL, half
- * deleted, their ids and ranges free again, and a slot over a deleted
- * one's range is EEXIST only where a live one is.
+ * Every slot id, one page each, the ids shuffled over rising addresses
+ * (slot i at place P(i)), every 64th place left free and filled last so
+ * that those land between others; one more id is EINVAL; every 64th id
+ * deleted, its id and range free again, and a slot over a deleted one's
+ * range is EEXIST only where a live one is.
  */
-TEST_F(memslot, all_slots)
+TEST_F_TIMEOUT(memslot, all_slots, 900)
 {
 	int max = ioctl(self->vm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
-	__u64 page = 4096;
+	__u64 page = 4096, inv = 1;
 
 	ASSERT_LT(0, max);
-#define GPA(i) ((__u64)(i) * 2 * page)
+	/* P is a permutation, as 7919 is prime; ID(p) its inverse */
+#define P(i) ((__u64)(i) * 7919 % max)
+#define ID(p) ((int)((__u64)(p) * inv % max))
+#define GPA(i) (P(i) * 2 * page)
 #define HVA(i) UA(self, ((__u64)(i) % 1024) * page)
-	for (int i = 0; i < max; i += 2) {
-		ASSERT_EQ(0, set_region(self->vm, i, 0, GPA(i), page, HVA(i)))
+	while (P(inv) != 1)
+		inv++;
+	for (int late = 0; late < 2; late++) {
+		for (int p = 0; p < max; p++) {
+			if ((p % 64 == 0) != late)
+				continue;
+			ASSERT_EQ(0, set_region(self->vm, ID(p), 0, GPA(ID(p)),
+						page, HVA(ID(p))))
+				TH_LOG("slot %d", ID(p));
+		}
+	}
+	EXPECT_EQ(-EINVAL, set_region(self->vm, max, 0, 2ULL * max * page,
+				      page, HVA(0)));
+	for (int i = 0; i < max; i += 64) {
+		ASSERT_EQ(0, set_region(self->vm, i, 0, 0, 0, 0))
 			TH_LOG("slot %d", i);
 	}
-	for (int i = (max - 1) | 1; i > 0; i -= 2) {
-		if (i >= max)
-			continue;
-		ASSERT_EQ(0, set_region(self->vm, i, 0, GPA(i), page, HVA(i)))
-			TH_LOG("slot %d", i);
-	}
-	EXPECT_EQ(-EINVAL, set_region(self->vm, max, 0, GPA(max), page,
-				      HVA(0)));
-	for (int i = 0; i < max; i += 2)
-		ASSERT_EQ(0, set_region(self->vm, i, 0, 0, 0, 0));
 	EXPECT_EQ(-EINVAL, set_region(self->vm, 0, 0, 0, 0, 0));
 	/* slot 0's old range is free; slot 1's is not */
-	EXPECT_EQ(0, set_region(self->vm, 0, 0, GPA(0), 2 * page, HVA(0)));
-	EXPECT_EQ(-EEXIST, set_region(self->vm, 2, 0, GPA(1), page, HVA(2)));
-	EXPECT_EQ(0, set_region(self->vm, 2, 0, GPA(2), page, HVA(2)));
-	/* moved into a deleted one's place */
-	EXPECT_EQ(0, set_region(self->vm, 1, 0, GPA(max + 2), page, HVA(1)));
+	EXPECT_EQ(0, set_region(self->vm, 0, 0, GPA(0), page, HVA(0)));
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 64, 0, GPA(1), page, HVA(64)));
+	EXPECT_EQ(0, set_region(self->vm, 64, 0, GPA(64), page, HVA(64)));
+	/* moved into a deleted one's place, then another into its old one */
+	EXPECT_EQ(0, set_region(self->vm, 1, 0, GPA(128), page, HVA(1)));
 	EXPECT_EQ(0, set_region(self->vm, 3, 0, GPA(1), page, HVA(3)));
+	EXPECT_EQ(-EEXIST, set_region(self->vm, 5, 0, GPA(128), page, HVA(5)));
+#undef P
+#undef ID
 #undef GPA
 #undef HVA
 }

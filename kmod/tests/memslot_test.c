@@ -13,7 +13,7 @@
 
 struct memslot_ctx {
 	struct mv_memslot store[8];
-	u32 index[128];
+	u64 index[128];
 	struct mv_memslots slots;
 };
 
