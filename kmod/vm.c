@@ -81,6 +81,7 @@ static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
 	struct mv_memslot *p = NULL, *old_slot = NULL;
 	u64 *index = NULL, *old_index = NULL;
 
+	lockdep_assert_held(&vm->lock);
 	if (slots->nr >= cap) {
 		cap = min_t(unsigned int, max(8U, cap * 2), MV_MEMSLOTS_MAX);
 		if (cap <= slots->nr)

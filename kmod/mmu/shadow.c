@@ -1166,6 +1166,7 @@ static void shadow_drop_roots(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 {
 	unsigned int i;
 
+	lockdep_assert_held(&vm->tdp.lock);
 	for (i = 0; i < 4; i++)
 		if (sv->pae_root[i] & SPTE_P)
 			shadow_unlink(vm, &sv->pae_root[i], freed);
@@ -1373,6 +1374,7 @@ static void shadow_untrack(struct mv_vm *vm)
 {
 	struct mv_sp *sp;
 
+	lockdep_assert_held(&vm->tdp.lock);
 	vm->shadow.untracked++;
 	list_for_each_entry(sp, &vm->shadow.lru, lru)
 		shadow_make_unsync(vm, sp);
@@ -1530,6 +1532,7 @@ static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	u32 acc = sp->role.access & gpte_access(gpte, m);
 	u64 gfn, spte;
 
+	lockdep_assert_held(&vm->tdp.lock);
 	if (sp->role.gmode == MV_GMODE_32)
 		gfn = (gpte & GENMASK_ULL(31, 12)) >> PAGE_SHIFT;
 	else
@@ -1793,6 +1796,7 @@ void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
 {
 	LIST_HEAD(freed);
 
+	lockdep_assert_held(&vm->lock);
 	spin_lock(&vm->tdp.lock);
 	vm->shadow.max_pages = max_t(u64, max_pages, 4 * MV_SHADOW_CACHE_SP);
 	shadow_reclaim(vm, 0, &freed);
@@ -1809,6 +1813,7 @@ void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
  */
 void mv_shadow_set_root_cache(struct mv_vm *vm, bool on)
 {
+	lockdep_assert_held(&vm->lock);
 	spin_lock(&vm->tdp.lock);
 	vm->shadow.root_cache = on;
 	spin_unlock(&vm->tdp.lock);

@@ -497,7 +497,10 @@ static void shadow_untracked(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t7);
 	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 7));
 
+	/* shadow_untrack() runs under the MMU lock, and asserts it */
+	spin_lock(&ctx->vm->tdp.lock);
 	mv_shadow_test_untrack(ctx->vm, true);
+	spin_unlock(&ctx->vm->tdp.lock);
 	/* the old shadow (and the leaf page, direct, is left alone) */
 	KUNIT_EXPECT_TRUE(test, t7->unsync);
 	KUNIT_EXPECT_FALSE(test, sp->unsync);
@@ -514,7 +517,9 @@ static void shadow_untracked(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, t8->unsync);
 	KUNIT_EXPECT_FALSE(test, mv_shadow_test_protected(ctx->vm, 8));
 
+	spin_lock(&ctx->vm->tdp.lock);
 	mv_shadow_test_untrack(ctx->vm, false);
+	spin_unlock(&ctx->vm->tdp.lock);
 	mv_shadow_test_sync(ctx->vm);
 	KUNIT_EXPECT_FALSE(test, t7->unsync);
 	KUNIT_EXPECT_FALSE(test, t8->unsync);
