@@ -78,7 +78,7 @@ static void mv_kick_ipi(void *unused)
 /**
  * mv_vcpu_kick_all() - make every vCPU of a VM handle a request
  * @vm: the VM
- * @req: an MV_REQ_* bit
+ * @req: the request
  *
  * Sets @req on every vCPU and waits until none of them can still be in the
  * guest without having seen it: a vCPU in the guest is sent an IPI, which
@@ -86,7 +86,7 @@ static void mv_kick_ipi(void *unused)
  * entry.  Does not sleep (the mmu_notifier calls it where it must not) but
  * waits for the IPIs: not with interrupts off.
  */
-void mv_vcpu_kick_all(struct mv_vm *vm, int req)
+void mv_vcpu_kick_all(struct mv_vm *vm, enum mv_vcpu_request req)
 {
 	/* pairs with mv_vcpu_create(): the vCPUs below the count are whole */
 	unsigned int i, n = smp_load_acquire(&vm->nr_vcpus);

@@ -57,10 +57,18 @@ enum mv_vcpu_mode {
 	MV_IN_GUEST,
 };
 
-/* vcpu->requests: work to do before the next entry */
-#define MV_REQ_TLB_FLUSH	0
-/* the guest triple faulted: return KVM_EXIT_SHUTDOWN before entering */
-#define MV_REQ_TRIPLE_FAULT	1
+/**
+ * enum mv_vcpu_request - bits of vcpu->requests: work before the next entry
+ * @MV_REQ_TLB_FLUSH: drop the guest's cached translations (a new ASID on
+ *	SVM; INVEPT/INVVPID on VMX) before it runs again; any thread may set
+ *	it, mv_vcpu_kick_all() makes a vCPU in the guest see it
+ * @MV_REQ_TRIPLE_FAULT: the guest triple faulted: KVM_RUN returns
+ *	KVM_EXIT_SHUTDOWN instead of entering; set by the vCPU's own thread
+ */
+enum mv_vcpu_request {
+	MV_REQ_TLB_FLUSH,
+	MV_REQ_TRIPLE_FAULT,
+};
 
 struct mv_shadow_vcpu;
 
@@ -77,7 +85,7 @@ struct mv_shadow_vcpu;
  *	the backend's vcpu_load [preemption off]
  * @mode: MV_IN_GUEST from just before entry to just after exit; written
  *	by the vCPU thread with interrupts off, read by anyone
- * @requests: MV_REQ_* bits, set by anyone, taken by the vCPU thread
+ * @requests: enum mv_vcpu_request bits, set by anyone, taken by the vCPU thread
  * @fpu: the guest's FPU state [@mutex]
  * @xs: its XCR0 and PKRU (kmod/fpu.c)
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
@@ -105,7 +113,7 @@ struct mv_vcpu {
 	struct mutex mutex;	/* every ioctl on the vCPU fd */
 	struct preempt_notifier pn;
 	int cpu;
-	int mode;
+	enum mv_vcpu_mode mode;
 	unsigned long requests;
 	struct fpu_guest fpu;
 	struct mv_xstate xs;
@@ -143,7 +151,7 @@ static inline void mv_guest_enter_irqoff(void)
 
 int mv_vcpu_create(struct mv_vm *vm, unsigned long id);
 void mv_vcpu_free(struct mv_vcpu *vcpu);
-void mv_vcpu_kick_all(struct mv_vm *vm, int req);
+void mv_vcpu_kick_all(struct mv_vm *vm, enum mv_vcpu_request req);
 void mv_vcpu_init(void);
 void mv_vcpu_exit(void);
 
