@@ -482,6 +482,19 @@ static __u64 pick_index(struct fz *f, __u64 entries)
 	return rnd(f) % entries;
 }
 
+/* A table, most often one built in the format of @mode. */
+static __u64 pick_table(struct fz *f, int mode)
+{
+	__u64 t = f->tables[rnd(f) % NR_TABLES];
+
+	for (int tries = 0; tries < 8 && chance(f, 70); tries++) {
+		if (f->fmt[(t - POOL_GPA) / MV_PAGE_SIZE] == mode)
+			break;
+		t = f->tables[rnd(f) % NR_TABLES];
+	}
+	return t;
+}
+
 /* P, RW, US, A, D, NX (8-byte formats) and bits 9-11 of a random entry */
 static __u64 entry_flags(struct fz *f, bool nx)
 {
@@ -505,9 +518,11 @@ static __u64 entry_flags(struct fz *f, bool nx)
 /* A random 4-level entry of a table built for @level. */
 static __u64 make_entry(struct fz *f, int level)
 {
-	__u64 e = entry_flags(f, true) | (rnd(f) & 0x7f) << 52;
+	__u64 e = entry_flags(f, true);
 	bool ps = false;
 
+	if (chance(f, 50))
+		e |= (rnd(f) & 0x7f) << 52;	/* ignored, but not in PAE */
 	if ((level == 4 && chance(f, 2)) || (level == 3 && f->cpu.gb1 && chance(f, 15)) ||
 	    (level == 2 && chance(f, 25)) || (level == 1 && chance(f, 10)))
 		ps = true;	/* at level 1 it is PAT */
@@ -546,7 +561,7 @@ static __u64 make_entry_pae(struct fz *f, int level)
 		e |= chance(f, 85) ? POOL_GPA + (rnd(f) % 2) * (2ULL << 20) :
 		     frame_gpa(rnd(f) % POOL_PAGES);
 	else
-		e |= f->tables[rnd(f) % NR_TABLES];
+		e |= pick_table(f, MODE_PAE);
 	if (chance(f, 2))
 		e |= 1ULL << (f->cpu.maxphy + rnd(f) % (63 - f->cpu.maxphy));
 	return e;
@@ -575,7 +590,7 @@ static __u32 make_entry32(struct fz *f, int level)
 		if (chance(f, 3))
 			e |= _BITULL(13 + rnd(f) % 8);
 	} else {
-		e |= f->tables[rnd(f) % NR_TABLES];
+		e |= pick_table(f, MODE_32);
 	}
 	return e;
 }
@@ -595,7 +610,7 @@ static __u64 make_word(struct fz *f, int mode, int level)
 /* A PDPTE with no reserved bit (bits 1-2, 5-8, 63 and above MAXPHYADDR). */
 static __u64 make_pdpte(struct fz *f)
 {
-	__u64 e = f->tables[rnd(f) % NR_TABLES] | (rnd(f) & 7) << 9;
+	__u64 e = pick_table(f, MODE_PAE) | (rnd(f) & 7) << 9;
 
 	if (chance(f, 90))
 		e |= PTE_P;
@@ -897,7 +912,9 @@ static void pick_legacy_root(struct fz *f, struct fz_env *env,
 	__u64 t, slot;
 
 	if (env->mode == MODE_32) {
-		env->cr3 = f->tables[1 + rnd(f) % (NR_TABLES - 1)];
+		do {
+			env->cr3 = pick_table(f, MODE_32);
+		} while (env->cr3 == f->root);
 		for (int i = 0; i < 4; i++)
 			gr->pro_val[i] = f->fixed32[i];
 	} else {
