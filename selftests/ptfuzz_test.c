@@ -57,12 +57,24 @@
  * AMD's nested paging: the PDPTEs never change while PAE paging is on
  * (they are rewritten, without reserved bits, before each entry, never
  * written by the round, and no access's walk reads them as a PDE or PTE,
- * which could set their Accessed bit), so both behaviours agree.
+ * which could set their Accessed bit), so both behaviours agree.  Their
+ * own Accessed bit is not judged either: the SDM reserves bit 5 of a
+ * PDPTE, but QEMU 7.2's TCG sets it in the PDPTEs its AMD nested paging
+ * walks (under minivisor's TDP and kvm_amd alike).
+ *
+ * Open: kvm_intel with ept=0 under Bochs 2.7 (the vmx machine) stalls in
+ * "-s 2 -n 1" round 2, the second entry into 32-bit or PAE paging (PAE as
+ * the rounds are now, 32-bit when PAE is left out): VM entries go on, the
+ * guest makes no progress.  Not seen on kvm_intel with EPT, on kvm_amd
+ * with npt=0, or on minivisor's shadow MMU with the same rounds.  Until
+ * it is understood the test runs 4-level rounds only there (MV_BACKEND=vmx,
+ * MV_DEV=/dev/kvm, kvm_intel's ept=N).
  *
  * Options (besides the harness's): -s SEED (first seed, default 1), -n N
  * (seeds, default 8; 2 under Bochs, MV_BACKEND=vmx), -r N (rounds a seed,
- * default 24; 10 under Bochs).  A failure prints the seed and round;
- * "-s SEED -n 1" replays it.
+ * default 24; 10 under Bochs), -V (each round before it runs: the mode,
+ * CR3, rewrites+accesses; what a hang was running).  A failure prints the
+ * seed and round; "-s SEED -n 1" replays it.
  */
 #include <assert.h>
 #include <sys/mman.h>
@@ -356,6 +368,9 @@ static void guest_main(void)
 /* ------------------------------------------------------------- host side */
 
 static __u64 opt_seed = 1, opt_seeds = 8, opt_rounds = 24;
+static bool opt_verbose;
+/* legacy-mode rounds; not on kvm_intel with ept=0 under Bochs (see the header) */
+static bool opt_legacy = true;
 
 /* What the vCPU's CPUID offers. */
 struct fz_cpu {
@@ -1098,7 +1113,27 @@ static int pick_mode(struct fz *f)
 {
 	__u64 r = rnd(f) % 4;
 
+	if (!opt_legacy)
+		return MODE_LONG;
 	return r < 2 ? MODE_LONG : r == 2 ? MODE_PAE : MODE_32;
+}
+
+/* kvm_intel's shadow paging under Bochs: legacy-mode rounds stall there */
+static bool bochs_kvm_shadow(const char *be)
+{
+	const char *dev = getenv("MV_DEV");
+	char c = 0;
+	FILE *p;
+
+	if (!be || strcmp(be, "vmx") || !dev || strcmp(dev, "/dev/kvm"))
+		return false;
+	p = fopen("/sys/module/kvm_intel/parameters/ept", "r");
+	if (!p)
+		return false;
+	if (fread(&c, 1, 1, p) != 1)
+		c = 0;
+	fclose(p);
+	return c == 'N';
 }
 
 /*
@@ -1314,6 +1349,11 @@ static int fuzz_seed(struct __test_metadata *_metadata, __u64 seed,
 					   (w.gpa / 8) % 512, true);
 		}
 
+		if (opt_verbose)
+			fprintf(stderr, "# seed %llu round %llu: %s, CR3 %#llx, %llu+%llu\n",
+				seed, round, mode_names[env.mode],
+				env.mode == MODE_LONG ? f->root : env.cr3,
+				gr->nmut, gr->nacc);
 		if (mv_vcpu_run_ucall(vcpu, &uc) != UCALL_SYNC) {
 			char buf[512];
 
@@ -1437,6 +1477,10 @@ int main(int argc, char **argv)
 		opt_seeds = 2;
 		opt_rounds = 10;
 	}
+	if (bochs_kvm_shadow(be)) {
+		ksft_print_msg("kvm_intel with ept=0 under Bochs: 4-level rounds only\n");
+		opt_legacy = false;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && !strcmp(argv[i], "-s"))
 			opt_seed = strtoull(argv[++i], NULL, 0);
@@ -1444,6 +1488,8 @@ int main(int argc, char **argv)
 			opt_seeds = strtoull(argv[++i], NULL, 0);
 		else if (i + 1 < argc && !strcmp(argv[i], "-r"))
 			opt_rounds = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-V"))
+			opt_verbose = true;
 		else
 			argv[n++] = argv[i];
 	}
