@@ -62,13 +62,17 @@ TEST_F(dev, check_extension)
 	ASSERT_EQ(0, ioctl(self->fd, MV_GET_INFO, &info));
 	EXPECT_EQ(info.mmu_modes,
 		  ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_MMU_MODE));
+	/* ...the root cache switch where shadow paging is... */
+	EXPECT_EQ(!!(info.mmu_modes & MV_MMU_SHADOW),
+		  ioctl(self->fd, KVM_CHECK_EXTENSION,
+			MV_CAP_SHADOW_ROOT_CACHE));
 	/* ...its unassigned neighbours are not there... */
-	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE + 2));
+	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE + 3));
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, MV_CAP_BASE - 1));
 	/* ...memory slots are... */
 	EXPECT_EQ(1, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY));
-	EXPECT_EQ(512, ioctl(self->fd, KVM_CHECK_EXTENSION,
-			     KVM_CAP_NR_MEMSLOTS));
+	EXPECT_EQ(32764, ioctl(self->fd, KVM_CHECK_EXTENSION,
+			       KVM_CAP_NR_MEMSLOTS));
 	/* ...but nothing not implemented yet or unknown: answer 0. */
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
 	EXPECT_EQ(0, ioctl(self->fd, KVM_CHECK_EXTENSION, KVM_CAP_HLT));
