@@ -100,7 +100,7 @@ void mv_inject_exception(struct mv_vcpu *vcpu, u8 vector, bool has_error,
 	first = mv_exc_class(ev.vector);
 	if (first == MV_EXC_DF) {
 		/* nothing is delivered: the vCPU shuts down */
-		set_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests);
+		mv_vcpu_request(vcpu, MV_REQ_TRIPLE_FAULT);
 		return;
 	}
 	if (first == MV_EXC_PF ||

@@ -109,7 +109,7 @@ int mv_exit_io(struct mv_vcpu *vcpu, const struct mv_io_exit *io)
  */
 int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 {
-	return mv_tdp_mmu_ops.page_fault(vcpu, gpa, write ? MV_PF_WRITE : 0);
+	return mv_mmu_tdp_fault(vcpu, gpa, write ? MV_PF_WRITE : 0);
 }
 
 /**

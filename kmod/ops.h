@@ -84,9 +84,25 @@ struct mv_event {
  *	delivery the last exit interrupted (queued again by the backend as the
  *	exit came) or one injected since.  True with @ev filled in, false if
  *	none; with @take the event is also dequeued.
- * @vcpu_run: enter the guest once and handle the exit.  Called with the
- *	vCPU loaded, preemption on.  Returns > 0 to enter again, 0 to return
- *	to userspace with struct kvm_run filled in, or a negative errno.
+ * @flush_tlb: the guest's cached translations must go before its next
+ *	entry (the core took an MV_REQ_TLB_FLUSH); vCPU loaded, preemption
+ *	on.  The backend only marks it: the entry that follows flushes.
+ * @load_mmu_root: the root the next entry runs on, chosen by the MMU
+ *	(mv_mmu_load()) before every entry; vCPU loaded, preemption on.
+ *	With @tdp, @root is the physical address of the second-level tables'
+ *	root (NPT's nCR3, EPT's EPTP); else of the shadow tables the guest
+ *	runs on in place of its CR3.  The backend programs it, and keeps no
+ *	other idea of which tables the vCPU uses.
+ * @shadow_on_tdp: shadow mode only, optional: true while the backend must
+ *	run the vCPU on the VM's second-level tables rather than a shadow root
+ *	(VMX: a guest with paging off runs only as an unrestricted guest,
+ *	which needs EPT); the MMU then gives @load_mmu_root that root
+ * @vcpu_run: enter the guest once and handle the exit.  Called by the
+ *	core's entry path (mv_vcpu_enter_guest()) once the requests are
+ *	serviced, with the vCPU loaded, preemption on.  The backend enters
+ *	only if mv_vcpu_enter_irqoff() allows it, with interrupts off, and
+ *	calls mv_vcpu_exit_irqoff() after.  Returns > 0 to enter again, 0 to
+ *	return to userspace with struct kvm_run filled in, or a negative errno.
  */
 struct mv_vendor_ops {
 	const char *name;
@@ -115,6 +131,9 @@ struct mv_vendor_ops {
 	void (*deliver_db)(struct mv_vcpu *vcpu, unsigned long payload);
 	bool (*queued_event)(struct mv_vcpu *vcpu, struct mv_event *ev,
 			     bool take);
+	void (*flush_tlb)(struct mv_vcpu *vcpu);
+	void (*load_mmu_root)(struct mv_vcpu *vcpu, u64 root, bool tdp);
+	bool (*shadow_on_tdp)(struct mv_vcpu *vcpu);
 	int (*vcpu_run)(struct mv_vcpu *vcpu);
 };
 

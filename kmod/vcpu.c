@@ -2,9 +2,10 @@
 /*
  * vCPU lifetime, the vCPU fd's ioctls and the KVM_RUN loop.
  *
- * The loop is vendor-neutral: the backend's vcpu_run() enters the guest once
- * and handles the exit, returning > 0 to go round again, 0 to return to
- * userspace with struct kvm_run filled in, or a negative errno.
+ * The loop is vendor-neutral: mv_vcpu_enter_guest() services the vCPU's
+ * requests and loads its MMU root, then the backend's vcpu_run() enters the
+ * guest once and handles the exit, returning > 0 to go round again, 0 to
+ * return to userspace with struct kvm_run filled in, or a negative errno.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -21,6 +22,7 @@
 #include "cr.h"
 #include "emul/emulate.h"
 #include "exit.h"
+#include "mmu/mmu.h"
 #include "msr.h"
 #include "mv.h"
 #include "stats.h"
@@ -76,32 +78,91 @@ static void mv_kick_ipi(void *unused)
 }
 
 /**
- * mv_vcpu_kick_all() - make every vCPU of a VM handle a request
- * @vm: the VM
+ * mv_vcpu_kick() - make a vCPU notice its requests
+ * @vcpu: the vCPU
+ *
+ * A vCPU in the guest is sent an IPI, which makes it exit; one outside
+ * checks its requests, with interrupts off, before it enters again
+ * (mv_vcpu_enter_irqoff()).  Waits for the IPI, so it returns only when
+ * @vcpu can no longer be in the guest without having seen what was
+ * requested before the call.  Does not sleep (the mmu_notifier calls it
+ * where it must not) but may not be called with interrupts off.
+ */
+void mv_vcpu_kick(struct mv_vcpu *vcpu)
+{
+	int cpu;
+
+	/* Pairs with mv_vcpu_enter_irqoff(): requests first, then mode. */
+	smp_mb();
+	cpu = READ_ONCE(vcpu->cpu);
+	if (READ_ONCE(vcpu->mode) == MV_IN_GUEST && cpu >= 0)
+		smp_call_function_single(cpu, mv_kick_ipi, NULL, 1);
+}
+
+/**
+ * mv_vcpu_request() - ask a vCPU to do @req before it runs guest code again
+ * @vcpu: the vCPU
  * @req: the request
  *
- * Sets @req on every vCPU and waits until none of them can still be in the
- * guest without having seen it: a vCPU in the guest is sent an IPI, which
- * makes it exit, and the request is checked with interrupts off before every
- * entry.  Does not sleep (the mmu_notifier calls it where it must not) but
- * waits for the IPIs: not with interrupts off.
+ * From any thread; from the vCPU's own (which is not in the guest) it only
+ * sets the bit.  Same context rules as mv_vcpu_kick().
  */
-void mv_vcpu_kick_all(struct mv_vm *vm, enum mv_vcpu_request req)
+void mv_vcpu_request(struct mv_vcpu *vcpu, enum mv_vcpu_request req)
+{
+	set_bit(req, &vcpu->requests);
+	mv_vcpu_kick(vcpu);
+}
+
+/**
+ * mv_vcpu_request_all() - mv_vcpu_request() on every vCPU of a VM
+ * @vm: the VM
+ * @req: the request
+ */
+void mv_vcpu_request_all(struct mv_vm *vm, enum mv_vcpu_request req)
 {
 	/* pairs with mv_vcpu_create(): the vCPUs below the count are whole */
 	unsigned int i, n = smp_load_acquire(&vm->nr_vcpus);
 
-	for (i = 0; i < n; i++) {
-		struct mv_vcpu *vcpu = mv_vm_vcpu(vm, i);
-		int cpu;
+	for (i = 0; i < n; i++)
+		mv_vcpu_request(mv_vm_vcpu(vm, i), req);
+}
 
-		set_bit(req, &vcpu->requests);
-		/* Pairs with the entry path: request first, then mode. */
-		smp_mb__after_atomic();
-		cpu = READ_ONCE(vcpu->cpu);
-		if (READ_ONCE(vcpu->mode) == MV_IN_GUEST && cpu >= 0)
-			smp_call_function_single(cpu, mv_kick_ipi, NULL, 1);
+/* Takes @req if it was asked: the vCPU's own thread only. */
+static bool mv_vcpu_take_request(struct mv_vcpu *vcpu,
+				 enum mv_vcpu_request req)
+{
+	return test_bit(req, &vcpu->requests) &&
+		test_and_clear_bit(req, &vcpu->requests);
+}
+
+/**
+ * mv_vcpu_enter_guest() - service the requests, then enter the guest once
+ * @vcpu: the vCPU, loaded, on its own thread
+ *
+ * The one way into the guest: the requests are taken here (a triple fault
+ * ends KVM_RUN; a TLB flush becomes the backend's flush_tlb op), the MMU
+ * gives the backend the root to run on (mv_mmu_load()), and the backend's
+ * vcpu_run op enters and handles the exit.  A request that comes after
+ * this point is caught by mv_vcpu_enter_irqoff() in the backend.
+ *
+ * Return: > 0 to enter again, 0 to return to userspace with struct kvm_run
+ * filled in, or a negative errno.
+ */
+static int mv_vcpu_enter_guest(struct mv_vcpu *vcpu)
+{
+	int r;
+
+	if (unlikely(mv_vcpu_take_request(vcpu, MV_REQ_TRIPLE_FAULT))) {
+		vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
 	}
+	/* may sleep, and may ask for a TLB flush: before the flush below */
+	r = mv_mmu_load(vcpu);
+	if (r)
+		return r;
+	if (mv_vcpu_take_request(vcpu, MV_REQ_TLB_FLUSH))
+		mv_ops->flush_tlb(vcpu);
+	return mv_ops->vcpu_run(vcpu);
 }
 
 /* Counts an exit to userspace by its reason, as KVM counts them. */
@@ -144,15 +205,7 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 			r = -EINTR;
 			break;
 		}
-		/* set only by this thread (mv_inject_exception()): a plain test */
-		if (unlikely(test_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests))) {
-			clear_bit(MV_REQ_TRIPLE_FAULT, &vcpu->requests);
-			run->exit_reason = KVM_EXIT_SHUTDOWN;
-			r = 0;
-			break;
-		}
-		r = mv_ops->vcpu_run(vcpu);
-		WRITE_ONCE(vcpu->stats.exits, vcpu->stats.exits + 1);
+		r = mv_vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
 		cond_resched();

@@ -59,11 +59,15 @@ enum mv_vcpu_mode {
 
 /**
  * enum mv_vcpu_request - bits of vcpu->requests: work before the next entry
- * @MV_REQ_TLB_FLUSH: drop the guest's cached translations (a new ASID on
- *	SVM; INVEPT/INVVPID on VMX) before it runs again; any thread may set
- *	it, mv_vcpu_kick_all() makes a vCPU in the guest see it
+ * @MV_REQ_TLB_FLUSH: drop the guest's cached translations before it runs
+ *	again: the core calls the backend's flush_tlb op (a new ASID on SVM,
+ *	INVEPT/INVVPID on VMX); any thread may ask, with mv_vcpu_request()
  * @MV_REQ_TRIPLE_FAULT: the guest triple faulted: KVM_RUN returns
- *	KVM_EXIT_SHUTDOWN instead of entering; set by the vCPU's own thread
+ *	KVM_EXIT_SHUTDOWN instead of entering; asked by the vCPU's own thread
+ *
+ * Only the core's entry path, mv_vcpu_enter_guest() (kmod/vcpu.c), tests
+ * and clears them; a backend sees them only as calls of its ops, and checks
+ * that none came late with mv_vcpu_enter_irqoff().
  */
 enum mv_vcpu_request {
 	MV_REQ_TLB_FLUSH,
@@ -85,7 +89,8 @@ struct mv_shadow_vcpu;
  *	the backend's vcpu_load [preemption off]
  * @mode: MV_IN_GUEST from just before entry to just after exit; written
  *	by the vCPU thread with interrupts off, read by anyone
- * @requests: enum mv_vcpu_request bits, set by anyone, taken by the vCPU thread
+ * @requests: enum mv_vcpu_request bits, set by anyone (mv_vcpu_request()),
+ *	taken by the vCPU thread (mv_vcpu_enter_guest())
  * @fpu: the guest's FPU state [@mutex]
  * @xs: its XCR0 and PKRU (kmod/fpu.c)
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
@@ -137,6 +142,42 @@ struct mv_vcpu {
 };
 
 /**
+ * mv_vcpu_enter_irqoff() - the vCPU goes into the guest: the last check
+ * @vcpu: the vCPU, on its own thread
+ *
+ * Called by the backend with interrupts off, after what may sleep or
+ * exit and before the entry.  From here a request sent with
+ * mv_vcpu_request() interrupts the guest with an IPI; one sent before it
+ * was seen makes this return false: the backend then returns 1 without
+ * entering, and the core services it first.
+ *
+ * Return: true to enter; then mv_vcpu_exit_irqoff() follows the exit.
+ */
+static inline bool mv_vcpu_enter_irqoff(struct mv_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->mode, MV_IN_GUEST);
+	/* Pairs with mv_vcpu_request(): mode first, then the requests. */
+	smp_mb();
+	if (likely(!READ_ONCE(vcpu->requests)))
+		return true;
+	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
+	return false;
+}
+
+/**
+ * mv_vcpu_exit_irqoff() - the vCPU is out of the guest
+ * @vcpu: the vCPU, on its own thread
+ *
+ * Called by the backend with interrupts still off after every entry that
+ * mv_vcpu_enter_irqoff() allowed, whether it succeeded or not: counts it.
+ */
+static inline void mv_vcpu_exit_irqoff(struct mv_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
+	WRITE_ONCE(vcpu->stats.exits, vcpu->stats.exits + 1);
+}
+
+/**
  * mv_guest_enter_irqoff() - tell the kernel a vCPU is about to enter
  *
  * Called by the backend with interrupts off right before each entry.  To
@@ -151,7 +192,9 @@ static inline void mv_guest_enter_irqoff(void)
 
 int mv_vcpu_create(struct mv_vm *vm, unsigned long id);
 void mv_vcpu_free(struct mv_vcpu *vcpu);
-void mv_vcpu_kick_all(struct mv_vm *vm, enum mv_vcpu_request req);
+void mv_vcpu_kick(struct mv_vcpu *vcpu);
+void mv_vcpu_request(struct mv_vcpu *vcpu, enum mv_vcpu_request req);
+void mv_vcpu_request_all(struct mv_vm *vm, enum mv_vcpu_request req);
 void mv_vcpu_init(void);
 void mv_vcpu_exit(void);
 

@@ -80,7 +80,7 @@ struct mv_vm_stats {
  *	listed (with @nr_vcpus) before its fd is installed, so nothing runs a
  *	vCPU the VM-wide kicks and flushes do not see
  * @nr_vcpus: written under @lock with release, read with acquire by
- *	whoever does not hold @lock (mv_vcpu_kick_all())
+ *	whoever does not hold @lock (mv_vcpu_request_all())
  * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
  *	only under @lock while there is no vCPU, constant after
  * @tdp: the second-level tables (NPT or EPT); lock order beside it.  Its

@@ -10,6 +10,7 @@
 
 #include "../insn.h"
 #include "../mv.h"
+#include "../ops.h"
 #include "../vcpu.h"
 #include "../virt.h"
 #include "../vm.h"
@@ -94,4 +95,53 @@ int mv_mmu_set_mode(struct mv_vm *vm, u64 mode)
 bool mv_mmu_is_shadow(const struct mv_vm *vm)
 {
 	return vm->mmu->mode == MV_MMU_SHADOW;
+}
+
+/**
+ * mv_mmu_load() - give the backend the root its next entry runs on
+ * @vcpu: the vCPU, loaded, on its own thread; preemption on
+ *
+ * Called by the entry path (mv_vcpu_enter_guest()) before every entry.
+ * TDP: the VM's second-level root.  Shadow: the shadow root for the
+ * guest's CR3 and paging mode, which may be built now and so sleep; or the
+ * second-level root while the backend runs the vCPU on it (its
+ * shadow_on_tdp op).  The backend only programs what it is given
+ * (load_mmu_root op).
+ *
+ * Return: 0 or a negative errno (-ENOMEM when no shadow root can be built).
+ */
+int mv_mmu_load(struct mv_vcpu *vcpu)
+{
+	const struct mv_mmu_ops *mmu = vcpu->vm->mmu;
+	bool tdp = mmu->mode == MV_MMU_TDP;
+	u64 root;
+	int r;
+
+	if (!tdp && mv_ops->shadow_on_tdp && mv_ops->shadow_on_tdp(vcpu)) {
+		tdp = true;
+		r = mmu->phys_root(vcpu, &root);
+	} else {
+		r = mmu->root(vcpu, &root);
+	}
+	if (r)
+		return r;
+	mv_ops->load_mmu_root(vcpu, root, tdp);
+	return 0;
+}
+
+/**
+ * mv_mmu_tdp_fault() - a fault on the VM's second-level tables
+ * @vcpu: the vCPU
+ * @gpa: the guest-physical address it touched
+ * @error: MV_PF_* bits of the access
+ *
+ * In TDP mode, and in shadow mode while the backend runs a vCPU on the
+ * second-level tables (see mv_mmu_load()): either way the TDP mode's fault
+ * path maps the memory or emulates the access.
+ *
+ * Return: what vcpu_run() returns.
+ */
+int mv_mmu_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error)
+{
+	return mv_tdp_mmu_ops.page_fault(vcpu, gpa, error);
 }

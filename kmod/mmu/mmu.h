@@ -36,9 +36,9 @@ struct mv_tdp_zap;
  * @invlpg: the guest ran INVLPG (or INVPCID for one address) on @gva
  * @flush: the guest's TLB must be flushed entirely (e.g. CR4.PGE toggled)
  * @root: the table the hardware walks: the NPT/EPT root for TDP, the
- *	shadow root, for the guest's CR3, for shadow.  Called before every
- *	entry, with preemption on; may load a new shadow root (and so may
- *	fail with a negative errno).
+ *	shadow root, for the guest's CR3, for shadow.  Called by
+ *	mv_mmu_load() before every entry, with preemption on; may load a new
+ *	shadow root (and so may fail with a negative errno).
  * @phys_root: instead of @root, for a backend that runs a guest with
  *	paging off on second-level tables (VMX in shadow mode: unrestricted
  *	guest needs EPT): the root of the VM's tables mapping guest-physical
@@ -73,6 +73,8 @@ extern const struct mv_mmu_ops mv_tdp_mmu_ops;
 extern const struct mv_mmu_ops mv_shadow_mmu_ops;
 
 bool mv_mmu_is_shadow(const struct mv_vm *vm);
+int mv_mmu_load(struct mv_vcpu *vcpu);
+int mv_mmu_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error);
 int mv_mmu_set_mode(struct mv_vm *vm, u64 mode);
 u32 mv_mmu_default_mode(void);
 

@@ -440,7 +440,7 @@ static void shadow_commit(struct mv_vm *vm, struct list_head *freed,
 			  bool flush)
 {
 	if (flush || !list_empty(freed)) {
-		mv_vcpu_kick_all(vm, MV_REQ_TLB_FLUSH);
+		mv_vcpu_request_all(vm, MV_REQ_TLB_FLUSH);
 		WRITE_ONCE(vm->stats.remote_tlb_flush,
 			   vm->stats.remote_tlb_flush + 1);
 	}
@@ -886,7 +886,7 @@ static bool shadow_map_2m(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 			if ((old & ~spte) & (SPTE_RW | SPTE_US))
 				*flush = true;
 			if (old == spte)	/* stale TLB entry */
-				set_bit(MV_REQ_TLB_FLUSH, &vcpu->requests);
+				mv_vcpu_request(vcpu, MV_REQ_TLB_FLUSH);
 			WRITE_ONCE(sp->spt[i], spte);
 			return true;
 		}
@@ -982,7 +982,7 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 			if ((table[i] & ~spte) & (SPTE_RW | SPTE_US))
 				*flush = true;
 			if (table[i] == spte)	/* stale TLB entry */
-				set_bit(MV_REQ_TLB_FLUSH, &vcpu->requests);
+				mv_vcpu_request(vcpu, MV_REQ_TLB_FLUSH);
 			WRITE_ONCE(table[i], spte);
 			return;
 		}
@@ -1361,7 +1361,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	spin_unlock(&vm->tdp.lock);
 	shadow_commit(vm, &freed, flush);
 	/* the hardware's TLB holds the last address space: always flush */
-	set_bit(MV_REQ_TLB_FLUSH, &vcpu->requests);
+	mv_vcpu_request(vcpu, MV_REQ_TLB_FLUSH);
 	vcpu->stats.tlb_flushes++;
 	return 0;
 }
@@ -1475,7 +1475,7 @@ static void shadow_invlpg(struct mv_vcpu *vcpu, u64 gva)
 	unsigned int i = 0, q;
 	u64 gpa = 0, gpte = 0;
 
-	set_bit(MV_REQ_TLB_FLUSH, &vcpu->requests);
+	mv_vcpu_request(vcpu, MV_REQ_TLB_FLUSH);
 	vcpu->stats.tlb_flushes++;
 	shadow_env(vcpu, &env);
 	shadow_mode_of(&env, &m);

@@ -115,7 +115,7 @@ static void mv_mmu_zap_init(struct mv_tdp_zap *zap)
 static void mv_mmu_zap_finish(struct mv_vm *vm, struct mv_tdp_zap *zap)
 {
 	if (zap->zapped || !list_empty(&zap->tables)) {
-		mv_vcpu_kick_all(vm, MV_REQ_TLB_FLUSH);
+		mv_vcpu_request_all(vm, MV_REQ_TLB_FLUSH);
 		/* racy but only for the statistics */
 		WRITE_ONCE(vm->stats.remote_tlb_flush,
 			   vm->stats.remote_tlb_flush + 1);

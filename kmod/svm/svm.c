@@ -320,8 +320,8 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 		 * the host's unswitched MSRs, nothing the guest CPUID denies)
 		 */
 		c->intercept_cr = BIT(4) | BIT(16 + 4);
+		/* nCR3: from the MMU before every entry (svm_load_mmu_root()) */
 		c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-		c->nested_cr3 = vcpu->vm->tdp.root_pa;
 	}
 
 	svm_set_seg(&save->cs, 0xf000, 0xffff0000, 0xffff,
@@ -1033,31 +1033,41 @@ static void svm_exit_irqoff(struct svm_vcpu *svm)
 		mv_machine_check_irqoff();
 }
 
+/* The flush_tlb op: the next entry takes a new ASID (svm_pick_asid()). */
+static void svm_flush_tlb(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	svm->asid_gen = 0;
+}
+
+/* The load_mmu_root op: nCR3 for NPT, else the CR3 the hardware uses. */
+static void svm_load_mmu_root(struct mv_vcpu *vcpu, u64 root, bool tdp)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	if (tdp)
+		svm->vmcb->control.nested_cr3 = root;
+	else
+		svm->vmcb->save.cr3 = root;
+}
+
 static int svm_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb *vmcb = svm->vmcb;
 	const u64 *spec_ctrl = NULL;
 	bool dr_loaded;
-	u64 root;
-	int cpu, r;
-
-	if (svm->shadow) {
-		r = vcpu->vm->mmu->root(vcpu, &root);
-		if (r)
-			return r;
-		vmcb->save.cr3 = root;
-	}
+	int cpu;
 
 	preempt_disable();
 	local_irq_disable();
+	if (!mv_vcpu_enter_irqoff(vcpu)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 	cpu = smp_processor_id();
-
-	WRITE_ONCE(vcpu->mode, MV_IN_GUEST);
-	/* Pairs with mv_vcpu_kick_all(): mode first, then the requests. */
-	smp_mb();
-	if (test_and_clear_bit(MV_REQ_TLB_FLUSH, &vcpu->requests))
-		svm->asid_gen = 0;
 	svm_pick_asid(svm, cpu);
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
@@ -1095,6 +1105,7 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	mv_fpu_exit_irqoff(vcpu);
 	asm volatile("stgi" ::: "memory");
 	svm_exit_irqoff(svm);
+	mv_vcpu_exit_irqoff(vcpu);
 
 	vmcb->control.tlb_ctl = 0;
 	/*
@@ -1104,7 +1115,6 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	 */
 	vmcb->control.event_inj = vmcb->control.exit_int_info &
 		SVM_EVTINJ_VALID ? vmcb->control.exit_int_info : 0;
-	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
 	local_irq_enable();
 	preempt_enable();
 
@@ -1135,5 +1145,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.inject_exception = svm_queue_exception,
 	.deliver_db = svm_deliver_db,
 	.queued_event = svm_queued_event,
+	.flush_tlb = svm_flush_tlb,
+	.load_mmu_root = svm_load_mmu_root,
 	.vcpu_run = svm_vcpu_run,
 };

@@ -137,6 +137,8 @@ struct vmx_msr_areas {
  * @launched: VMRESUME, not VMLAUNCH, enters next [@cpu's]
  * @flush: flush the EPT and VPID mappings before the next entry
  * @flush_vpid: flush the VPID's mappings before the next entry
+ * @eptp: what EPT_POINTER holds, 0 until the MMU gave a root
+ *	(vmx_load_mmu_root())
  * @vmcs_failed: a VMX instruction on this VMCS failed: the vCPU stops
  * @host_cr3: what HOST_CR3 holds
  * @host_cr4: what HOST_CR4 holds
@@ -170,6 +172,7 @@ struct vmx_vcpu {
 	bool launched;
 	bool flush;
 	bool flush_vpid;
+	u64 eptp;
 	bool vmcs_failed;
 	unsigned long host_cr3;
 	unsigned long host_cr4;
@@ -975,7 +978,6 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 /* The controls and the host state every CPU shares; VMCS current. */
 static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 {
-	struct mv_vm *vm = vmx->vcpu->vm;
 	u64 v;
 
 	vmx_wr(vmx, PIN_BASED_VM_EXEC_CONTROL, vmx_ctls.pin);
@@ -996,8 +998,8 @@ static void vmx_init_vmcs(struct vmx_vcpu *vmx)
 	vmx_wr(vmx, CR0_GUEST_HOST_MASK, vmx_cr0_mask(vmx));
 	vmx_wr(vmx, CR4_GUEST_HOST_MASK, vmx_cr4_mask(vmx));
 	vmx_wr(vmx, MSR_BITMAP, __pa(vmx_msr_bitmap));
-	vmx_wr(vmx, EPT_POINTER, vm->tdp.root_pa | VMX_EPTP_PWL_4 |
-	       VMX_EPTP_MT_WB);
+	/* the EPTP: from the MMU before every entry (vmx_load_mmu_root()) */
+	vmx->eptp = 0;
 	if (vmx->vpid)
 		vmx_wr(vmx, VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmx_wr(vmx, VM_EXIT_MSR_STORE_ADDR, __pa(vmx->msrs->guest));
@@ -2118,19 +2120,24 @@ static void vmx_restore_host(const struct vmx_host_save *h, int cpu)
 }
 
 /* Flushes what the vCPU may not use on this CPU; interrupts off. */
-static void vmx_flush(struct mv_vcpu *vcpu, struct vmx_vcpu *vmx)
+static void vmx_flush(struct vmx_vcpu *vmx)
 {
-	u64 eptp = vcpu->vm->tdp.root_pa | VMX_EPTP_PWL_4 | VMX_EPTP_MT_WB;
+	u64 eptp = vmx->eptp;
 	int r;
 
-	if (test_and_clear_bit(MV_REQ_TLB_FLUSH, &vcpu->requests))
-		vmx->flush = true;
 	if (vmx->flush) {
-		/* guest-physical and combined mappings of the VM's tables */
-		r = vmx_invept(vmx_ctls.invept_single ? VMX_EPT_EXTENT_CONTEXT :
-			       VMX_EPT_EXTENT_GLOBAL, eptp);
-		if (r)
-			vmx_failed(vmx, "INVEPT", (unsigned long)eptp, r);
+		/*
+		 * guest-physical and combined mappings of the VM's tables:
+		 * none are cached under an EPTP never loaded
+		 */
+		if (eptp || !vmx_ctls.invept_single) {
+			r = vmx_invept(vmx_ctls.invept_single ?
+				       VMX_EPT_EXTENT_CONTEXT :
+				       VMX_EPT_EXTENT_GLOBAL, eptp);
+			if (r)
+				vmx_failed(vmx, "INVEPT", (unsigned long)eptp,
+					   r);
+		}
 		vmx->flush_vpid = true;
 		vmx->flush = false;
 	}
@@ -2164,40 +2171,68 @@ static void vmx_exit_irqoff(struct vmx_vcpu *vmx, u32 reason)
 		mv_machine_check_irqoff();
 }
 
+/* The flush_tlb op: the next entry flushes (vmx_flush()). */
+static void vmx_flush_tlb(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	vmx->flush = true;
+}
+
+/*
+ * The load_mmu_root op: the EPTP for second-level tables (in TDP mode, or
+ * in shadow mode with paging off: vmx_shadow_on_tdp()), else the CR3 the
+ * hardware uses in place of the guest's.
+ */
+static void vmx_load_mmu_root(struct mv_vcpu *vcpu, u64 root, bool tdp)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+	u64 eptp = root | VMX_EPTP_PWL_4 | VMX_EPTP_MT_WB;
+
+	if (vmx->vmcs_failed)
+		return;
+	if (!tdp) {
+		vmx_wr(vmx, GUEST_CR3, root);
+	} else if (eptp != vmx->eptp) {
+		vmx_wr(vmx, EPT_POINTER, eptp);
+		vmx->eptp = eptp;
+	}
+}
+
+/* The shadow_on_tdp op: a guest with paging off runs on EPT. */
+static bool vmx_shadow_on_tdp(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	return vmx->phys;
+}
+
 static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = vcpu->priv;
 	struct vmx_host_save host;
 	bool dr_loaded;
 	u32 reason = 0;
-	u64 root = 0;
 	int cpu, r;
 
-	/* shadow paging: the root may be built now, which may sleep */
-	if (vmx->shadow) {
-		r = vmx->phys ? vcpu->vm->mmu->phys_root(vcpu, &root) :
-			vcpu->vm->mmu->root(vcpu, &root);
-		if (r)
-			return r;
-	}
 	preempt_disable();
 	vmx_load(vmx);
 	if (vmx->vmcs_failed) {
 		preempt_enable();
 		return mv_fail(-EIO);
 	}
-	if (vmx->shadow && !vmx->phys)
-		vmx_wr(vmx, GUEST_CR3, root);
 	vmx_wr(vmx, GUEST_RSP, vmx->regs[4]);
 	vmx_wr(vmx, GUEST_RIP, vmx->rip);
 	vmx_wr(vmx, GUEST_RFLAGS, vmx->rflags);
 
 	local_irq_disable();
+	if (!mv_vcpu_enter_irqoff(vcpu)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 	cpu = smp_processor_id();
-	WRITE_ONCE(vcpu->mode, MV_IN_GUEST);
-	/* Pairs with mv_vcpu_kick_all(): mode first, then the requests. */
-	smp_mb();
-	vmx_flush(vcpu, vmx);
+	vmx_flush(vmx);
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 	mv_fpu_enter_irqoff(vcpu);
@@ -2235,7 +2270,7 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 			apic->send_IPI(cpu, NMI_VECTOR);
 		vmx_exit_irqoff(vmx, reason);
 	}
-	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
+	mv_vcpu_exit_irqoff(vcpu);
 	local_irq_enable();
 
 	if (r) {
@@ -2287,5 +2322,8 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.inject_exception = vmx_queue_exception,
 	.deliver_db = vmx_deliver_db,
 	.queued_event = vmx_queued_event,
+	.flush_tlb = vmx_flush_tlb,
+	.load_mmu_root = vmx_load_mmu_root,
+	.shadow_on_tdp = vmx_shadow_on_tdp,
 	.vcpu_run = vmx_vcpu_run,
 };
