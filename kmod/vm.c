@@ -71,7 +71,7 @@ static int mv_vm_release(struct inode *inode, struct file *file)
 /*
  * Makes room for one more slot, with id @id; [vm->lock].  Both arrays grow
  * by doubling, the index only as far as the ids in use need.  The notifier
- * and the fault paths read the slots under tdp.lock only, so the new
+ * and the fault paths read the slots under the MMU lock only, so the new
  * arrays replace the old under it too.
  */
 static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
@@ -102,7 +102,7 @@ static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
 		}
 	}
 
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	if (p) {
 		old_slot = slots->slot;
 		if (slots->nr)
@@ -118,7 +118,7 @@ static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
 		slots->index = index;
 		slots->index_cap = index_cap;
 	}
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	kvfree(old_slot);
 	kvfree(old_index);
 	return 0;

@@ -45,7 +45,7 @@ struct mm_struct;
  *	without 4-level paging, all their top-level shadows) already built
  * @root_cache_misses: CR3 loads that had to build one
  *
- * All written under the VM's tdp.lock (@remote_tlb_flush: by whoever
+ * All written under the VM's MMU lock (@remote_tlb_flush: by whoever
  * zapped, racily), read without it.
  */
 struct mv_vm_stats {
@@ -71,9 +71,9 @@ struct mv_vm_stats {
  * @users: the VM fd and every vCPU fd hold one
  * @mm: the process that created the VM (c); only it may run vCPUs
  * @lock: serializes the VM-fd ioctls that change the VM
- * @slots: guest memory slots; changed under both @lock and @tdp.lock, so
+ * @slots: guest memory slots; changed under both @lock and @mmu_lock, so
  *	either is enough to read them (the fault path and the notifier take
- *	@tdp.lock only)
+ *	@mmu_lock only)
  * @vcpus: the vCPUs by creation index (not by id); entries below
  *	@nr_vcpus are complete and constant until the VM is freed.  Stored
  *	under @lock; read with mv_vm_vcpu() from any context.  A vCPU is
@@ -83,13 +83,20 @@ struct mv_vm_stats {
  *	whoever does not hold @lock (mv_vcpu_request_all())
  * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
  *	only under @lock while there is no vCPU, constant after
- * @tdp: the second-level tables (NPT or EPT); lock order beside it.  Its
- *	lock is the VM's MMU lock in both modes
- * @shadow: the shadow pages [@tdp.lock]
+ * @mmu_lock: the VM's MMU lock, in both modes: the second-level tables,
+ *	the shadow pages, the slots (with @lock) and the notifier's state.
+ *	A spinlock: the mmu_notifier's invalidation may be called where it
+ *	must not sleep, and it zaps under this lock.  Lock order: mmap_lock,
+ *	i_mmap_rwsem, the folio lock (held by the mm code calling the
+ *	notifier) and @lock are all taken before it; with it held nothing
+ *	sleeps and nothing else is taken but the folio dirty path's spinlocks
+ *	(mapping's xarray lock, inode lock).  See Documentation/layout.md.
+ * @tdp: the second-level tables (NPT or EPT) [@mmu_lock]
+ * @shadow: the shadow pages [@mmu_lock]
  * @mn: the mmu_notifier on @mm (c, registered at creation)
  * @mn_seq: bumped when an invalidation ends and when the slots change: a
- *	fault that saw another value must not map what it found [@tdp.lock]
- * @mn_in_progress: invalidations started and not ended [@tdp.lock]
+ *	fault that saw another value must not map what it found [@mmu_lock]
+ * @mn_in_progress: invalidations started and not ended [@mmu_lock]
  * @stats: counters for KVM_GET_STATS_FD
  * @stats_id: the stats fd's id string, "kvm-PID" as in KVM (c)
  *
@@ -105,6 +112,7 @@ struct mv_vm {
 	struct xarray vcpus;
 	unsigned int nr_vcpus;
 	const struct mv_mmu_ops *mmu;
+	spinlock_t mmu_lock;	/* the MMU's state, see above */
 	struct mv_tdp tdp;
 	struct mv_shadow shadow;
 	struct mmu_notifier mn;

@@ -17,9 +17,32 @@
 
 #include <linux/types.h>
 
+struct mv_memslot;
+struct mv_tdp_zap;
 struct mv_vcpu;
 struct mv_vm;
-struct mv_tdp_zap;
+struct page;
+enum mv_memslot_change;
+
+/**
+ * struct mv_mmu_page - a guest frame's host page, found by mv_mmu_fault_in()
+ * @page: the page, referenced until the caller's put_page()
+ * @pfn: its host frame
+ * @pfn_2m: the first host frame of the 2 MiB host page holding it, when a
+ *	2 MiB leaf may map the frame's 2 MiB (asked for), else 0
+ * @writable: it may be mapped writable
+ * @seq: the notifier's sequence before the lookup (mv_mmu_fault_in_stale())
+ */
+struct mv_mmu_page {
+	struct page *page;
+	u64 pfn;
+	u64 pfn_2m;
+	bool writable;
+	unsigned long seq;
+};
+
+/* mv_mmu_fault_in(): no RAM there for this access, MMIO to emulate */
+#define MV_MMU_NO_RAM		1
 
 /**
  * struct mv_mmu_ops - one MMU mode
@@ -50,7 +73,7 @@ struct mv_tdp_zap;
  *	shadow MMU updates the shadows of a guest table written there)
  * @zap_gfns: the guest frames [start, end) go (slot deleted or moved,
  *	mmu_notifier invalidation): drop every mapping of them.  Called with
- *	the VM's mmu lock (tdp.lock) held; may not sleep; counts what it
+ *	the VM's MMU lock (vm->mmu_lock) held; may not sleep; counts what it
  *	zapped in @zap so the caller flushes the vCPUs.
  */
 struct mv_mmu_ops {
@@ -74,6 +97,16 @@ extern const struct mv_mmu_ops mv_shadow_mmu_ops;
 
 bool mv_mmu_is_shadow(const struct mv_vm *vm);
 int mv_mmu_load(struct mv_vcpu *vcpu);
+int mv_mmu_init(struct mv_vm *vm);
+void mv_mmu_destroy(struct mv_vm *vm);
+int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
+		    enum mv_memslot_change change);
+void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
+		     struct mv_tdp_zap *zap);
+void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg);
+int mv_mmu_fault_in(struct mv_vm *vm, u64 gfn, bool write, bool want_2m,
+		    u64 *count, struct mv_mmu_page *p);
+bool mv_mmu_fault_in_stale(struct mv_vm *vm, const struct mv_mmu_page *p);
 int mv_mmu_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error);
 int mv_mmu_set_mode(struct mv_vm *vm, u64 mode);
 u32 mv_mmu_default_mode(void);

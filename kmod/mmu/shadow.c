@@ -34,7 +34,7 @@
  *    one, so returning to an address space costs only a sync of its top
  *    table.
  *
- * Locking: everything is under the VM's MMU lock, vm->tdp.lock (a
+ * Locking: everything is under the VM's MMU lock, vm->mmu_lock (a
  * spinlock, shared with the mmu_notifier and the memory slots).  Pages and
  * rmap entries a fault may need are allocated before it is taken; guest
  * memory is read before it is taken too.  Shadow pages are freed only after
@@ -603,7 +603,7 @@ static void shadow_reclaim(struct mv_vm *vm, unsigned int room,
 	struct mv_shadow *s = &vm->shadow;
 	struct mv_sp *sp;
 
-	lockdep_assert_held(&vm->tdp.lock);
+	lockdep_assert_held(&vm->mmu_lock);
 	while (s->nr_pages + room > s->max_pages) {
 		bool found = false;
 
@@ -1039,17 +1039,14 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 {
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
-	const struct mv_memslot *found;
 	u32 access = error & (MV_PF_WRITE | MV_PF_USER | MV_PF_FETCH);
 	struct mv_walk_env env;
 	struct shadow_mode m;
-	struct mv_memslot slot;
-	bool writable, flush = false;
-	unsigned long hva, seq;
-	struct page *page;
+	struct mv_mmu_page p;
+	bool flush = false;
 	struct mv_walk w;
 	LIST_HEAD(freed);
-	u64 gfn, pfn, pfn_2m = 0;
+	u64 gfn;
 	int r;
 
 	vcpu->stats.shadow_faults++;
@@ -1079,16 +1076,10 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	r = shadow_topup(sv);
 	if (r)
 		return r;
-	spin_lock(&vm->tdp.lock);
-	vm->stats.shadow_faults++;
-	found = mv_memslot_find_gfn(&vm->slots, gfn);
-	if (found)
-		slot = *found;
-	seq = vm->mn_seq;
-	spin_unlock(&vm->tdp.lock);
-
-	writable = found && !(slot.flags & KVM_MEM_READONLY);
-	if (!found || ((access & MV_PF_WRITE) && !writable)) {
+	/* a guest large page: a 2 MiB leaf if the host has a 2 MiB page */
+	r = mv_mmu_fault_in(vm, gfn, access & MV_PF_WRITE, w.level >= 2,
+			    &vm->stats.shadow_faults, &p);
+	if (r == MV_MMU_NO_RAM) {
 		const u64 data[2] = { gva, w.gpa };
 
 		/* MMIO: the instruction's, unless an event's delivery made it */
@@ -1097,24 +1088,11 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
 					data, ARRAY_SIZE(data));
 	}
-	hva = slot.userspace_addr + ((gfn - slot.base_gfn) << PAGE_SHIFT);
-	r = get_user_pages_fast(hva, 1, writable ? FOLL_WRITE : 0, &page);
-	if (r != 1 && writable && !(access & MV_PF_WRITE)) {
-		writable = false;
-		r = get_user_pages_fast(hva, 1, 0, &page);
-	}
-	if (r != 1)
-		return mv_fail(r < 0 ? r : -EFAULT);
-	pfn = page_to_pfn(page);
-	/* a guest large page: a 2 MiB leaf if the host has a 2 MiB page */
-	if (w.level >= 2) {
-		pfn_2m = mv_mmu_host_2m(vm->mm, &slot, gfn, hva, writable);
-		if (pfn_2m && pfn_2m + (gfn & (SP_2M_FRAMES - 1)) != pfn)
-			pfn_2m = 0;	/* the host changed meanwhile */
-	}
+	if (r)
+		return r;
 
-	spin_lock(&vm->tdp.lock);
-	if (vm->mn_in_progress || vm->mn_seq != seq ||
+	spin_lock(&vm->mmu_lock);
+	if (mv_mmu_fault_in_stale(vm, &p) ||
 	    sv->need_load || (sv->root && sv->root->invalid)) {
 		vm->stats.tdp_fault_retries++;
 		goto unlock;
@@ -1126,26 +1104,26 @@ static int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	 * instruction's: the table is unsynced and the delivery runs again.
 	 */
 	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn)) {
-		spin_unlock(&vm->tdp.lock);
-		put_page(page);
+		spin_unlock(&vm->mmu_lock);
+		put_page(p.page);
 		r = mv_event_delivering(vcpu) ? -EOPNOTSUPP :
 			mv_insn_emulate_write(vcpu);
 		if (r != -EOPNOTSUPP)
 			return r;
 		/* an instruction the emulator does not know: unsync */
-		spin_lock(&vm->tdp.lock);
+		spin_lock(&vm->mmu_lock);
 		shadow_unsync_gfn(vm, gfn);
-		spin_unlock(&vm->tdp.lock);
+		spin_unlock(&vm->mmu_lock);
 		return 1;
 	}
 	shadow_reclaim(vm, MV_SHADOW_CACHE_SP, &freed);
 	if (sv->root && sv->root->invalid)
 		goto unlock;
-	shadow_map(vcpu, &m, &env, &w, gva, access, pfn, pfn_2m, writable,
-		   &freed, &flush);
+	shadow_map(vcpu, &m, &env, &w, gva, access, p.pfn, p.pfn_2m,
+		   p.writable, &freed, &flush);
 unlock:
-	spin_unlock(&vm->tdp.lock);
-	put_page(page);
+	spin_unlock(&vm->mmu_lock);
+	put_page(p.page);
 	shadow_commit(vm, &freed, flush);
 	return 1;
 }
@@ -1166,7 +1144,7 @@ static void shadow_drop_roots(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 {
 	unsigned int i;
 
-	lockdep_assert_held(&vm->tdp.lock);
+	lockdep_assert_held(&vm->mmu_lock);
 	for (i = 0; i < 4; i++)
 		if (sv->pae_root[i] & SPTE_P)
 			shadow_unlink(vm, &sv->pae_root[i], freed);
@@ -1342,7 +1320,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 		break;
 	}
 
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	if (sync)
 		shadow_sync_unsync(vm, &freed, &flush);
 	shadow_reclaim(vm, MV_SHADOW_CACHE_SP, &freed);
@@ -1358,7 +1336,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	sv->root_role = m.base;
 	sv->need_load = false;
 	sv->noflush = false;
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	shadow_commit(vm, &freed, flush);
 	/* the hardware's TLB holds the last address space: always flush */
 	mv_vcpu_request(vcpu, MV_REQ_TLB_FLUSH);
@@ -1374,7 +1352,7 @@ static void shadow_untrack(struct mv_vm *vm)
 {
 	struct mv_sp *sp;
 
-	lockdep_assert_held(&vm->tdp.lock);
+	lockdep_assert_held(&vm->mmu_lock);
 	vm->shadow.untracked++;
 	list_for_each_entry(sp, &vm->shadow.lru, lru)
 		shadow_make_unsync(vm, sp);
@@ -1390,10 +1368,10 @@ static void shadow_leave_phys(struct mv_vcpu *vcpu)
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
 
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	sv->phys = false;
 	vm->shadow.untracked--;
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	sv->need_load = true;
 	sv->noflush = false;
 }
@@ -1432,10 +1410,10 @@ static int shadow_phys_root(struct mv_vcpu *vcpu, u64 *root_pa)
 	struct mv_vm *vm = vcpu->vm;
 
 	if (!sv->phys) {
-		spin_lock(&vm->tdp.lock);
+		spin_lock(&vm->mmu_lock);
 		sv->phys = true;
 		shadow_untrack(vm);
-		spin_unlock(&vm->tdp.lock);
+		spin_unlock(&vm->mmu_lock);
 		/* a shadow root is loaded, and synced, when it comes back */
 		sv->need_load = true;
 	}
@@ -1500,7 +1478,7 @@ static void shadow_invlpg(struct mv_vcpu *vcpu, u64 gva)
 	}
 	shadow_read_guest(vcpu, gpa, &gpte, m.gmode == MV_GMODE_32 ? 4 : 8);
 
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	if (sv->need_load)
 		goto unlock;
 	if (m.gmode == MV_GMODE_LONG) {
@@ -1514,7 +1492,7 @@ static void shadow_invlpg(struct mv_vcpu *vcpu, u64 gva)
 		shadow_sync_entry(vm, &m, sp, i, gpte, &freed, &flush);
 	shadow_sync_unsync(vm, &freed, &flush);
 unlock:
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	shadow_commit(vm, &freed, flush);
 }
 
@@ -1532,7 +1510,7 @@ static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	u32 acc = sp->role.access & gpte_access(gpte, m);
 	u64 gfn, spte;
 
-	lockdep_assert_held(&vm->tdp.lock);
+	lockdep_assert_held(&vm->mmu_lock);
 	if (sp->role.gmode == MV_GMODE_32)
 		gfn = (gpte & GENMASK_ULL(31, 12)) >> PAGE_SHIFT;
 	else
@@ -1561,14 +1539,13 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 {
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
-	const struct mv_memslot *slot;
 	struct mv_sp *sp, *tmp;
 	struct page *page = NULL;
 	struct mv_walk_env env;
 	struct shadow_mode m;
+	struct mv_mmu_page p;
 	bool flush = false, writable = false, any = false;
 	unsigned int esize, gi, i;
-	unsigned long seq;
 	LIST_HEAD(freed);
 	LIST_HEAD(written);
 	u64 gpte = 0, pfn = 0, ngfn, rsvd = 0;
@@ -1584,33 +1561,17 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	/* an entry with reserved bits must fault in the guest: not mapped */
 	rsvd = mv_walk_pte_rsvd(&env, 1, gpte);
 
-	spin_lock(&vm->tdp.lock);
-	seq = vm->mn_seq;
 	ngfn = (m.gmode == MV_GMODE_32 ? gpte & GENMASK_ULL(31, 12) :
 		gpte & m.addr_mask) >> PAGE_SHIFT;
-	slot = (gpte & GPTE_P) && (gpte & _PAGE_ACCESSED) ?
-		mv_memslot_find_gfn(&vm->slots, ngfn) : NULL;
-	if (slot) {
-		unsigned long hva = slot->userspace_addr +
-			((ngfn - slot->base_gfn) << PAGE_SHIFT);
-
-		writable = !(slot->flags & KVM_MEM_READONLY);
-		spin_unlock(&vm->tdp.lock);
-		if (get_user_pages_fast(hva, 1, writable ? FOLL_WRITE : 0,
-					&page) != 1) {
-			page = NULL;
-			if (writable && get_user_pages_fast(hva, 1, 0,
-							    &page) == 1)
-				writable = false;
-			else
-				page = NULL;
-		}
-		if (page)
-			pfn = page_to_pfn(page);
-		spin_lock(&vm->tdp.lock);
-		if (vm->mn_in_progress || vm->mn_seq != seq)
-			pfn = 0;	/* raced: fault it in later */
+	if ((gpte & GPTE_P) && (gpte & _PAGE_ACCESSED) &&
+	    !mv_mmu_fault_in(vm, ngfn, false, false, NULL, &p)) {
+		page = p.page;
+		pfn = p.pfn;
+		writable = p.writable;
 	}
+	spin_lock(&vm->mmu_lock);
+	if (page && mv_mmu_fault_in_stale(vm, &p))
+		pfn = 0;	/* raced: fault it in later */
 
 	/*
 	 * Every shadow of the table written, however many roles it has: a
@@ -1670,7 +1631,7 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 		/* faults that read the old entry must not map it */
 		vm->mn_seq++;
 	}
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	if (page)
 		put_page(page);
 	shadow_commit(vm, &freed, flush);
@@ -1736,14 +1697,14 @@ static void shadow_vcpu_destroy(struct mv_vcpu *vcpu)
 
 	if (!sv)
 		return;
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	if (sv->phys)
 		vm->shadow.untracked--;
 	shadow_drop_roots(vm, sv, &freed);
 	for (i = 0; i < MV_SHADOW_PREV_ROOTS; i++)
 		if (sv->prev[i])
 			shadow_put_root(vm, sv->prev[i], &freed);
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	/* the VM is going: no vCPU runs, nothing to flush */
 	shadow_free_list(&freed);
 	while (sv->nr_sp)
@@ -1797,10 +1758,10 @@ void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
 	LIST_HEAD(freed);
 
 	lockdep_assert_held(&vm->lock);
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	vm->shadow.max_pages = max_t(u64, max_pages, 4 * MV_SHADOW_CACHE_SP);
 	shadow_reclaim(vm, 0, &freed);
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 	shadow_commit(vm, &freed, false);
 }
 
@@ -1814,9 +1775,9 @@ void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
 void mv_shadow_set_root_cache(struct mv_vm *vm, bool on)
 {
 	lockdep_assert_held(&vm->lock);
-	spin_lock(&vm->tdp.lock);
+	spin_lock(&vm->mmu_lock);
 	vm->shadow.root_cache = on;
-	spin_unlock(&vm->tdp.lock);
+	spin_unlock(&vm->mmu_lock);
 }
 
 /**
@@ -1830,12 +1791,12 @@ void mv_shadow_vm_destroy(struct mv_vm *vm)
 	LIST_HEAD(freed);
 
 	if (s->hash) {
-		spin_lock(&vm->tdp.lock);
+		spin_lock(&vm->mmu_lock);
 		while (!list_empty(&s->lru)) {
 			sp = list_first_entry(&s->lru, struct mv_sp, lru);
 			shadow_zap_sp(vm, sp, &freed);
 		}
-		spin_unlock(&vm->tdp.lock);
+		spin_unlock(&vm->mmu_lock);
 		shadow_free_list(&freed);
 	}
 	kvfree(s->hash);
@@ -1862,7 +1823,7 @@ const struct mv_mmu_ops mv_shadow_mmu_ops = {
 /*
  * For the KUnit suite (kmod/tests/shadow_test.c): the role computation,
  * and the hash and rmap driven on a VM with no vCPU.  The caller holds
- * vm->tdp.lock where the real callers do.
+ * vm->mmu_lock where the real callers do.
  */
 
 /**

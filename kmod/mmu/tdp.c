@@ -6,9 +6,10 @@
  * mv_tdp_format).
  *
  * This file only builds, walks and zaps tables: it neither knows where the
- * frames it maps come from nor when a vCPU must flush; tdp_mm.c does.  All
- * of it runs under tdp->lock, a spinlock, so nothing here sleeps: the pages
- * a new path needs come from a cache filled before the lock was taken.
+ * frames it maps come from nor when a vCPU must flush; mmu.c and tdp_mm.c
+ * do.  All of it runs under the owner's lock (tdp->lock, the VM's MMU lock),
+ * a spinlock, so nothing here sleeps: the pages a new path needs come from a
+ * cache filled before the lock was taken.
  *
  * Table pages are freed when a zap covers all they map: such a table is
  * unhooked at once but only freed by mv_tdp_zap_done(), after the caller
@@ -47,14 +48,15 @@ static bool tdp_is_leaf(const struct mv_tdp_format *fmt, u64 entry, int level)
  * mv_tdp_init_levels() - allocate the root table of tables of @levels
  * @tdp: the tables
  * @fmt: the backend's entry format
+ * @lock: the lock its owner changes the tables under
  * @levels: 4 or 5
  *
  * Return: 0, -EINVAL for another @levels, or -ENOMEM.
  */
 int mv_tdp_init_levels(struct mv_tdp *tdp, const struct mv_tdp_format *fmt,
-		       int levels)
+		       spinlock_t *lock, int levels)
 {
-	spin_lock_init(&tdp->lock);
+	tdp->lock = lock;
 	tdp->fmt = fmt;
 	tdp->root = NULL;
 	if (levels != 4 && levels != MV_TDP_MAX_LEVELS)
@@ -75,15 +77,17 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_init_levels);
  *	hardware will walk
  * @tdp: the tables
  * @fmt: the backend's entry format
+ * @lock: the lock its owner changes the tables under
  *
  * NPT walks the host's number of levels: built with four on a host with
  * five, its walk would take the guest's data pages for tables.
  *
  * Return: 0 or -ENOMEM.
  */
-int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt)
+int mv_tdp_init(struct mv_tdp *tdp,
+		const struct mv_tdp_format *fmt, spinlock_t *lock)
 {
-	return mv_tdp_init_levels(tdp, fmt,
+	return mv_tdp_init_levels(tdp, fmt, lock,
 				  fmt->host_levels && pgtable_l5_enabled() ?
 				  5 : 4);
 }
@@ -177,7 +181,7 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_cache_free);
 
 /**
  * mv_tdp_map() - install one leaf
- * @tdp: the tables; caller holds @tdp->lock
+ * @tdp: the tables; caller holds the MMU lock
  * @cache: where the tables a new path needs come from
  * @gfn: first guest frame, aligned to the leaf's size
  * @pfn: first host frame, aligned the same way
@@ -198,7 +202,7 @@ int mv_tdp_map(struct mv_tdp *tdp, struct mv_tdp_cache *cache, u64 gfn,
 	u64 *sptep, entry;
 	int l;
 
-	lockdep_assert_held(&tdp->lock);
+	lockdep_assert_held(tdp->lock);
 	if (level != MV_TDP_LEVEL_4K && level != MV_TDP_LEVEL_2M)
 		return -EINVAL;
 	if ((gfn | pfn) & (MV_TDP_FRAMES(level) - 1))
@@ -243,7 +247,7 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_map);
 
 /**
  * mv_tdp_lookup() - the leaf that maps a guest frame
- * @tdp: the tables; caller holds @tdp->lock
+ * @tdp: the tables; caller holds the MMU lock
  * @gfn: the guest frame
  * @level: set to the leaf's level when there is one
  *
@@ -255,7 +259,7 @@ u64 mv_tdp_lookup(struct mv_tdp *tdp, u64 gfn, int *level)
 	u64 *table = tdp->root;
 	int l;
 
-	lockdep_assert_held(&tdp->lock);
+	lockdep_assert_held(tdp->lock);
 	if (gfn >= MV_TDP_FRAMES(tdp->levels + 1))
 		return 0;
 	for (l = tdp->levels; l >= MV_TDP_LEVEL_4K; l--) {
@@ -334,7 +338,7 @@ static void tdp_zap(struct mv_tdp *tdp, u64 *table, int level, u64 base,
 
 /**
  * mv_tdp_zap_range() - remove the leaves that map a range of guest frames
- * @tdp: the tables; caller holds @tdp->lock
+ * @tdp: the tables; caller holds the MMU lock
  * @start: first guest frame
  * @end: the frame after the last
  * @zap: prepared by mv_tdp_zap_init(); collects what was done
@@ -348,7 +352,7 @@ static void tdp_zap(struct mv_tdp *tdp, u64 *table, int level, u64 base,
 void mv_tdp_zap_range(struct mv_tdp *tdp, u64 start, u64 end,
 		      struct mv_tdp_zap *zap)
 {
-	lockdep_assert_held(&tdp->lock);
+	lockdep_assert_held(tdp->lock);
 	tdp_zap(tdp, tdp->root, tdp->levels, 0, start, end, zap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mv_tdp_zap_range);
@@ -358,7 +362,7 @@ EXPORT_SYMBOL_IF_KUNIT(mv_tdp_zap_range);
  * @tdp: the tables
  * @zap: the zap; no CPU may be walking its tables any more
  *
- * May be called with or without @tdp->lock.
+ * May be called with or without the MMU lock.
  */
 void mv_tdp_zap_done(struct mv_tdp *tdp, struct mv_tdp_zap *zap)
 {

@@ -7,8 +7,10 @@
  *  - the table code (tdp.c): builds, walks and zaps four-level tables of
  *    4 KiB and 2 MiB leaves in a format the backend describes; it knows
  *    nothing of VMs, slots or the host's memory, so KUnit tests it alone;
- *  - the VM's side (tdp_mm.c): guest page faults, the memory slots, and the
- *    mmu_notifier that keeps the tables in step with the VMM's mappings.
+ *  - the VM's side: the TDP mode's fault path and ops (tdp_mm.c), over the
+ *    MMU layer (mmu.c) that both modes share: the memory slots, faulting
+ *    guest frames in, and the mmu_notifier that keeps the tables in step
+ *    with the VMM's mappings.
  */
 #ifndef MV_MMU_TDP_H
 #define MV_MMU_TDP_H
@@ -75,13 +77,8 @@ struct mv_tdp_cache {
 
 /**
  * struct mv_tdp - one VM's second-level tables
- * @lock: changes to the tables, and (see struct mv_vm) the slots and the
- *	notifier's sequence.  A spinlock: the mmu_notifier's invalidation may
- *	be called where it must not sleep, and it zaps under this lock.
- *	Lock order: mmap_lock, i_mmap_rwsem, the folio lock (held by the mm
- *	code calling the notifier) and vm->lock are all taken before it; with
- *	it held nothing sleeps and nothing else is taken but the folio dirty
- *	path's spinlocks (mapping's xarray lock, inode lock).
+ * @lock: the lock the tables are changed under, their owner's: a VM's
+ *	MMU lock (struct mv_vm's @mmu_lock) (c)
  * @fmt: the entry format (c)
  * @root: the top-level table (c, allocated at VM creation)
  * @root_pa: its physical address (c)
@@ -90,7 +87,7 @@ struct mv_tdp_cache {
  *	read without it by the statistics
  */
 struct mv_tdp {
-	spinlock_t lock;	/* the tables, see above */
+	spinlock_t *lock;	/* the owner's, see above */
 	const struct mv_tdp_format *fmt;
 	u64 *root;
 	u64 root_pa;
@@ -115,9 +112,10 @@ struct mv_tdp_zap {
 	struct list_head tables;
 };
 
-int mv_tdp_init(struct mv_tdp *tdp, const struct mv_tdp_format *fmt);
+int mv_tdp_init(struct mv_tdp *tdp,
+		const struct mv_tdp_format *fmt, spinlock_t *lock);
 int mv_tdp_init_levels(struct mv_tdp *tdp, const struct mv_tdp_format *fmt,
-		       int levels);
+		       spinlock_t *lock, int levels);
 u64 mv_tdp_max_gfn(const struct mv_tdp *tdp);
 void mv_tdp_destroy(struct mv_tdp *tdp);
 int mv_tdp_cache_topup(const struct mv_tdp *tdp, struct mv_tdp_cache *cache,
@@ -139,15 +137,6 @@ enum mv_tdp_fault {
 	MV_TDP_MMIO,		/* no memory there: emulate the access */
 };
 
-void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg);
-u64 mv_mmu_host_2m(struct mm_struct *mm, const struct mv_memslot *s,
-		   u64 gfn, unsigned long hva, bool writable);
-int mv_mmu_init(struct mv_vm *vm);
-void mv_mmu_destroy(struct mv_vm *vm);
 int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write);
-int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
-		    enum mv_memslot_change change);
-void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
-		     struct mv_tdp_zap *zap);
 
 #endif /* MV_MMU_TDP_H */

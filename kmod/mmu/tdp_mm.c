@@ -1,43 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A VM's second-level tables and the VMM's memory: guest page faults, slot
- * changes, and the mmu_notifier that keeps the tables in step with the
- * host's page tables.
- *
- * Guest memory is whatever the VMM mapped behind its slots, anonymous or
- * file memory, THP or hugetlbfs.  Nothing is pinned: a fault takes a page
- * reference with get_user_pages_fast() only long enough to map it, and from
- * then on the notifier keeps the leaf coherent: whenever the host is about
- * to change or drop its mapping of a range (munmap, MADV_DONTNEED, reclaim,
- * migration, COW, THP split...), invalidate_range_start() zaps the leaves
- * mapping it and makes every vCPU leave the guest and flush before it
- * returns, so no guest access reaches the page once the host moves on.
- *
- * A fault races with invalidations through a sequence count, as in KVM:
- *   fault:  under tdp.lock, find the slot and read vm->mn_seq;
- *           get the page (may sleep, takes mmap_lock);
- *           under tdp.lock again, map only if no invalidation is in
- *           progress and vm->mn_seq is unchanged, else go back to the guest
- *           (which faults again);
- *   invalidation: start: under tdp.lock, mn_in_progress++, zap; flush;
- *                 end: under tdp.lock, mn_seq++, mn_in_progress--.
- * A fault that got its page before an invalidation began thus never maps
- * it after the invalidation's zap.  Slot changes bump mn_seq too, so a fault
- * that looked at a slot that has since gone or moved retries.
- *
- * Lock choice: tdp.lock is a spinlock, because invalidate_range_start() may
- * be called where it must not block (the OOM reaper) and must still zap;
- * the tables a fault may need are allocated before the lock is taken
- * (struct mv_tdp_cache).  The order is written beside struct mv_tdp.
- *
- * Accessed/dirty: a leaf is made with the accessed and dirty bits already
- * set, and a writable leaf marks its folio dirty when zapped, since the guest
- * may have written it.  Aging (clear_young, clear_flush_young, test_young)
- * is not reported: the host then sees only its own accessed bits, so pages
- * the guest alone uses age faster, which costs at worst a refault after
- * reclaim, never correctness.  change_pte (up to 6.8) needs nothing: the mm
- * calls it only between an invalidation's start and end, whose start has
- * already zapped the leaf.
+ * The TDP mode: its fault path and its MMU ops.  The second-level tables
+ * themselves are tdp.c's; what both modes share (the mmu_notifier, slot
+ * changes, faulting a guest frame in) is mmu.c's.
  */
 #include <linux/kvm.h>
 #include <linux/minivisor.h>
@@ -58,283 +23,6 @@
 #include "tdp.h"
 #include "walk.h"
 
-/* More guest frames than the tables can map, at five levels. */
-#define TDP_ALL_GFNS		MV_TDP_FRAMES(MV_TDP_MAX_LEVELS + 1)
-
-static struct mv_vm *mn_to_vm(struct mmu_notifier *mn)
-{
-	return container_of(mn, struct mv_vm, mn);
-}
-
-/**
- * mv_mmu_leaf_zapped() - a leaf that mapped host memory goes
- * @pfn: the first host frame it mapped
- * @level: its level (unused: a large leaf is one folio)
- * @writable: the guest could write through it
- * @arg: unused
- *
- * The guest may have written through a writable one: its folio is dirty.
- * The host still maps the page (this runs before the host drops its
- * mapping, which keeps truncation away as it does for zap_pte_range()).
- * Reserved pages (the zero page) are only ever mapped read-only.
- */
-void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg)
-{
-	struct page *page;
-
-	if (!writable || !pfn_valid(pfn))
-		return;
-	page = pfn_to_page(pfn);
-	if (!PageReserved(page))
-		folio_mark_dirty(page_folio(page));
-}
-
-/**
- * mv_mmu_zap_gfns() - zap a range of guest frames
- * @vm: the VM; caller holds @vm->tdp.lock
- * @start: first guest frame
- * @end: the frame after the last
- * @zap: prepared with mv_mmu_zap_init(); the caller kicks the vCPUs when
- *	anything was zapped, then calls mv_tdp_zap_done()
- */
-void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
-		     struct mv_tdp_zap *zap)
-{
-	unsigned long before = zap->zapped;
-
-	vm->mmu->zap_gfns(vm, start, end, zap);
-	vm->stats.tdp_zaps += zap->zapped - before;
-}
-
-static void mv_mmu_zap_init(struct mv_tdp_zap *zap)
-{
-	mv_tdp_zap_init(zap, mv_mmu_leaf_zapped, NULL);
-}
-
-/* After a zap: make the vCPUs flush, then free the unhooked tables. */
-static void mv_mmu_zap_finish(struct mv_vm *vm, struct mv_tdp_zap *zap)
-{
-	if (zap->zapped || !list_empty(&zap->tables)) {
-		mv_vcpu_request_all(vm, MV_REQ_TLB_FLUSH);
-		/* racy but only for the statistics */
-		WRITE_ONCE(vm->stats.remote_tlb_flush,
-			   vm->stats.remote_tlb_flush + 1);
-	}
-	mv_tdp_zap_done(&vm->tdp, zap);
-}
-
-/*
- * The host is about to change its mapping of [range->start, range->end):
- * zap what maps it in every slot, and make sure no vCPU still uses it.
- * Never sleeps (tdp.lock is a spinlock, the kick only waits for IPIs), so
- * non-blockable ranges are handled like the others and 0 is always right.
- */
-static int mv_mn_invalidate_range_start(struct mmu_notifier *mn,
-					const struct mmu_notifier_range *range)
-{
-	struct mv_vm *vm = mn_to_vm(mn);
-	struct mv_tdp_zap zap;
-	unsigned int i;
-
-	mv_mmu_zap_init(&zap);
-	spin_lock(&vm->tdp.lock);
-	vm->mn_in_progress++;
-	vm->stats.mmu_notifier_invalidations++;
-	for (i = 0; i < vm->slots.nr; i++) {
-		const struct mv_memslot *s = &vm->slots.slot[i];
-		unsigned long s_end = s->userspace_addr +
-			(s->npages << PAGE_SHIFT);
-		unsigned long lo = max(range->start, s->userspace_addr);
-		unsigned long hi = min(range->end, s_end);
-
-		if (lo >= hi)
-			continue;
-		mv_mmu_zap_gfns(vm, s->base_gfn +
-				((lo - s->userspace_addr) >> PAGE_SHIFT),
-				s->base_gfn + ((hi - s->userspace_addr +
-						PAGE_SIZE - 1) >> PAGE_SHIFT),
-				&zap);
-	}
-	spin_unlock(&vm->tdp.lock);
-	mv_mmu_zap_finish(vm, &zap);
-	return 0;
-}
-
-static void mv_mn_invalidate_range_end(struct mmu_notifier *mn,
-				       const struct mmu_notifier_range *range)
-{
-	struct mv_vm *vm = mn_to_vm(mn);
-
-	spin_lock(&vm->tdp.lock);
-	vm->mn_seq++;
-	if (!WARN_ON_ONCE(!vm->mn_in_progress))
-		vm->mn_in_progress--;
-	spin_unlock(&vm->tdp.lock);
-}
-
-/*
- * The mm goes (its last user exited) or the notifier is unregistered:
- * nothing may stay mapped.  No fault can follow, since faults only come
- * from threads of this mm.
- */
-static void mv_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
-{
-	struct mv_vm *vm = mn_to_vm(mn);
-	struct mv_tdp_zap zap;
-
-	mv_mmu_zap_init(&zap);
-	spin_lock(&vm->tdp.lock);
-	mv_mmu_zap_gfns(vm, 0, TDP_ALL_GFNS, &zap);
-	vm->mn_seq++;
-	spin_unlock(&vm->tdp.lock);
-	mv_mmu_zap_finish(vm, &zap);
-}
-
-static const struct mmu_notifier_ops mv_mn_ops = {
-	.invalidate_range_start = mv_mn_invalidate_range_start,
-	.invalidate_range_end = mv_mn_invalidate_range_end,
-	.release = mv_mn_release,
-};
-
-/**
- * mv_mmu_init() - a new VM's tables and its notifier on the VMM's mm
- * @vm: the VM, with @vm->mm == current->mm
- *
- * Return: 0 or a negative errno; mv_mmu_destroy() undoes either way.
- */
-int mv_mmu_init(struct mv_vm *vm)
-{
-	int r;
-
-	vm->mmu = mv_mmu_default_mode() == MV_MMU_SHADOW ?
-		&mv_shadow_mmu_ops : &mv_tdp_mmu_ops;
-	r = mv_tdp_init(&vm->tdp, mv_ops->tdp_format);
-	if (r)
-		return r;
-	/* in either mode: a VMX guest in shadow mode also uses the tables */
-	vm->slots.max_gfn = mv_tdp_max_gfn(&vm->tdp);
-	r = mv_shadow_vm_init(vm);
-	if (r)
-		return r;
-	vm->mn.ops = &mv_mn_ops;
-	r = mmu_notifier_register(&vm->mn, vm->mm);
-	if (r)
-		vm->mn.ops = NULL;
-	return r;
-}
-
-/**
- * mv_mmu_destroy() - unregister the notifier and free the tables
- * @vm: the VM; no vCPU runs, but they are not freed yet
- */
-void mv_mmu_destroy(struct mv_vm *vm)
-{
-	unsigned int i;
-
-	/*
-	 * Calls mv_mn_release() if the mm is still alive, which zaps all; if
-	 * it is not, release already ran.  Without a notifier nothing was
-	 * ever mapped.
-	 */
-	if (vm->mn.ops)
-		mmu_notifier_unregister(&vm->mn, vm->mm);
-	for (i = 0; i < vm->nr_vcpus; i++)
-		vm->mmu->vcpu_destroy(mv_vm_vcpu(vm, i));
-	mv_shadow_vm_destroy(vm);
-	mv_tdp_destroy(&vm->tdp);
-}
-
-/**
- * mv_mmu_set_slot() - carry out a slot change, keeping the tables right
- * @vm: the VM; caller holds @vm->lock
- * @new: the slot as mv_memslot_check() made it
- * @change: what mv_memslot_check() said the request does
- *
- * A slot that goes or moves has its leaves zapped and every vCPU flushed
- * before this returns.
- *
- * Return: what mv_memslot_apply() returns.
- */
-int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
-		    enum mv_memslot_change change)
-{
-	const struct mv_memslot *old;
-	struct mv_tdp_zap zap;
-	int r;
-
-	mv_mmu_zap_init(&zap);
-	spin_lock(&vm->tdp.lock);
-	old = mv_memslot_find_id(&vm->slots, new->id);
-	if (old && (change == MV_MEMSLOT_DELETE || change == MV_MEMSLOT_MOVE))
-		mv_mmu_zap_gfns(vm, old->base_gfn, old->base_gfn + old->npages,
-				&zap);
-	r = mv_memslot_apply(&vm->slots, new, change);
-	/* faults that looked at the old slots retry */
-	vm->mn_seq++;
-	spin_unlock(&vm->tdp.lock);
-	mv_mmu_zap_finish(vm, &zap);
-	return r;
-}
-
-/**
- * mv_mmu_host_2m() - may a guest frame be mapped by a 2 MiB leaf?
- * @mm: the VMM's mm
- * @s: the slot holding @gfn
- * @gfn: the guest frame
- * @hva: its host address in @s
- * @writable: the leaf would be writable
- *
- * The slot must hold the whole 2 MiB around @gfn, at the same offset in a
- * 2 MiB host region, and the host must map that region with one PMD (THP,
- * hugetlbfs) or PUD (1 GiB hugetlbfs) leaf, writable when we map it
- * writable.  Like GUP-fast, the walk runs with interrupts off so that the
- * host's tables cannot be freed under it; a change after the walk is an
- * invalidation, which the fault sees through the mmu_notifier sequence.
- * Used by the TDP fault and the shadow MMU's.
- *
- * Return: the first host frame of the 2 MiB, or 0 for "4 KiB only".
- */
-u64 mv_mmu_host_2m(struct mm_struct *mm, const struct mv_memslot *s,
-		   u64 gfn, unsigned long hva, bool writable)
-{
-	u64 first = ALIGN_DOWN(gfn, MV_TDP_FRAMES(MV_TDP_LEVEL_2M));
-	unsigned long flags;
-	u64 pfn = 0;
-	pgd_t pgd;
-	p4d_t p4d;
-	pud_t pud;
-	pmd_t pmd;
-
-	if (first < s->base_gfn ||
-	    first + MV_TDP_FRAMES(MV_TDP_LEVEL_2M) > s->base_gfn + s->npages ||
-	    ((hva >> PAGE_SHIFT) ^ gfn) & (MV_TDP_FRAMES(MV_TDP_LEVEL_2M) - 1))
-		return 0;
-
-	local_irq_save(flags);
-	pgd = READ_ONCE(*pgd_offset(mm, hva));
-	if (pgd_none(pgd) || !pgd_present(pgd))
-		goto out;
-	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
-	if (p4d_none(p4d) || !p4d_present(p4d))
-		goto out;
-	pud = READ_ONCE(*pud_offset(&p4d, hva));
-	if (pud_none(pud) || !pud_present(pud))
-		goto out;
-	if (pud_leaf(pud)) {
-		if (!writable || pud_write(pud))
-			pfn = pud_pfn(pud) + ((hva & ~PUD_MASK & PMD_MASK) >>
-					      PAGE_SHIFT);
-		goto out;
-	}
-	pmd = READ_ONCE(*pmd_offset(&pud, hva));
-	if (pmd_present(pmd) && pmd_leaf(pmd) &&
-	    (!writable || pmd_write(pmd)))
-		pfn = pmd_pfn(pmd);
-out:
-	local_irq_restore(flags);
-	return pfn;
-}
-
 /**
  * mv_tdp_page_fault() - handle an NPT or EPT violation
  * @vcpu: the vCPU that faulted
@@ -354,69 +42,39 @@ int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct mv_vm *vm = vcpu->vm;
 	struct mv_tdp *tdp = &vm->tdp;
-	const struct mv_memslot *found;
 	u64 gfn = gpa >> PAGE_SHIFT;
-	struct mv_memslot slot;
-	unsigned long hva, seq;
-	struct page *page;
-	u64 pfn, pfn_2m;
-	bool writable;
+	struct mv_mmu_page p;
 	int r;
 
 	r = mv_tdp_cache_topup(tdp, &vcpu->tdp_cache, GFP_KERNEL_ACCOUNT);
 	if (r)
 		return r;
-
-	spin_lock(&tdp->lock);
-	vm->stats.tdp_faults++;
-	found = mv_memslot_find_gfn(&vm->slots, gfn);
-	if (found)
-		slot = *found;
-	seq = vm->mn_seq;
-	spin_unlock(&tdp->lock);
-
-	if (!found)
+	r = mv_mmu_fault_in(vm, gfn, write, true, &vm->stats.tdp_faults, &p);
+	if (r == MV_MMU_NO_RAM)
 		return MV_TDP_MMIO;
-	writable = !(slot.flags & KVM_MEM_READONLY);
-	if (write && !writable)
-		return MV_TDP_MMIO;
-	hva = slot.userspace_addr + ((gfn - slot.base_gfn) << PAGE_SHIFT);
+	if (r)
+		return r;
 
-	r = get_user_pages_fast(hva, 1, writable ? FOLL_WRITE : 0, &page);
-	if (r != 1 && writable && !write) {
-		/* a read through a read-only mapping: map it read-only */
-		writable = false;
-		r = get_user_pages_fast(hva, 1, 0, &page);
-	}
-	if (r != 1)
-		return mv_fail(r < 0 ? r : -EFAULT);
-	pfn = page_to_pfn(page);
-	pfn_2m = mv_mmu_host_2m(vm->mm, &slot, gfn, hva, writable);
-	/* the walk and the page must agree, else the host changed meanwhile */
-	if (pfn_2m &&
-	    pfn_2m + (gfn & (MV_TDP_FRAMES(MV_TDP_LEVEL_2M) - 1)) != pfn)
-		pfn_2m = 0;
-
-	spin_lock(&tdp->lock);
-	if (vm->mn_in_progress || vm->mn_seq != seq) {
+	spin_lock(&vm->mmu_lock);
+	if (mv_mmu_fault_in_stale(vm, &p)) {
 		vm->stats.tdp_fault_retries++;
 		r = 0;
 		goto unlock;
 	}
 	r = -EBUSY;
-	if (pfn_2m)
+	if (p.pfn_2m)
 		r = mv_tdp_map(tdp, &vcpu->tdp_cache,
 			       ALIGN_DOWN(gfn, MV_TDP_FRAMES(MV_TDP_LEVEL_2M)),
-			       pfn_2m, MV_TDP_LEVEL_2M, writable);
+			       p.pfn_2m, MV_TDP_LEVEL_2M, p.writable);
 	if (r == -EBUSY)
-		r = mv_tdp_map(tdp, &vcpu->tdp_cache, gfn, pfn,
-			       MV_TDP_LEVEL_4K, writable);
+		r = mv_tdp_map(tdp, &vcpu->tdp_cache, gfn, p.pfn,
+			       MV_TDP_LEVEL_4K, p.writable);
 	if (r == -EEXIST)
 		r = 0;		/* another vCPU mapped it first */
 unlock:
-	spin_unlock(&tdp->lock);
+	spin_unlock(&vm->mmu_lock);
 	/* from here on the notifier, not a reference, keeps the page right */
-	put_page(page);
+	put_page(p.page);
 	return r ? r : MV_TDP_FIXED;
 }
 

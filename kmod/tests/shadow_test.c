@@ -210,7 +210,7 @@ static int shadow_test_init(struct kunit *test)
 	ctx->sv = kunit_kzalloc(test, sizeof(*ctx->sv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->vm);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->sv);
-	spin_lock_init(&ctx->vm->tdp.lock);
+	spin_lock_init(&ctx->vm->mmu_lock);
 	KUNIT_ASSERT_EQ(test, mv_shadow_vm_init(ctx->vm), 0);
 	test->priv = ctx;
 	return 0;
@@ -498,9 +498,9 @@ static void shadow_untracked(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mv_shadow_test_protected(ctx->vm, 7));
 
 	/* shadow_untrack() runs under the MMU lock, and asserts it */
-	spin_lock(&ctx->vm->tdp.lock);
+	spin_lock(&ctx->vm->mmu_lock);
 	mv_shadow_test_untrack(ctx->vm, true);
-	spin_unlock(&ctx->vm->tdp.lock);
+	spin_unlock(&ctx->vm->mmu_lock);
 	/* the old shadow (and the leaf page, direct, is left alone) */
 	KUNIT_EXPECT_TRUE(test, t7->unsync);
 	KUNIT_EXPECT_FALSE(test, sp->unsync);
@@ -517,9 +517,9 @@ static void shadow_untracked(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, t8->unsync);
 	KUNIT_EXPECT_FALSE(test, mv_shadow_test_protected(ctx->vm, 8));
 
-	spin_lock(&ctx->vm->tdp.lock);
+	spin_lock(&ctx->vm->mmu_lock);
 	mv_shadow_test_untrack(ctx->vm, false);
-	spin_unlock(&ctx->vm->tdp.lock);
+	spin_unlock(&ctx->vm->mmu_lock);
 	mv_shadow_test_sync(ctx->vm);
 	KUNIT_EXPECT_FALSE(test, t7->unsync);
 	KUNIT_EXPECT_FALSE(test, t8->unsync);

@@ -32,6 +32,7 @@ struct tdp_ctx {
 	int level[8];
 	bool writable[8];
 	struct mv_tdp_zap zap_dummy;
+	spinlock_t lock;	/* the tables' */
 };
 
 static int tdp_test_init(struct kunit *test)
@@ -40,7 +41,9 @@ static int tdp_test_init(struct kunit *test)
 
 	if (!ctx)
 		return -ENOMEM;
-	KUNIT_ASSERT_EQ(test, mv_tdp_init(&ctx->tdp, &fake_format), 0);
+	spin_lock_init(&ctx->lock);
+	KUNIT_ASSERT_EQ(test, mv_tdp_init(&ctx->tdp, &fake_format, &ctx->lock),
+			0);
 	test->priv = ctx;
 	return 0;
 }
@@ -60,9 +63,9 @@ static int map(struct tdp_ctx *ctx, u64 gfn, u64 pfn, int level, bool w)
 
 	if (mv_tdp_cache_topup(&ctx->tdp, &ctx->cache, GFP_KERNEL))
 		return -ENOMEM;
-	spin_lock(&ctx->tdp.lock);
+	spin_lock(&ctx->lock);
 	r = mv_tdp_map(&ctx->tdp, &ctx->cache, gfn, pfn, level, w);
-	spin_unlock(&ctx->tdp.lock);
+	spin_unlock(&ctx->lock);
 	return r;
 }
 
@@ -71,9 +74,9 @@ static u64 lookup(struct tdp_ctx *ctx, u64 gfn, int *level)
 	u64 e;
 
 	*level = 0;
-	spin_lock(&ctx->tdp.lock);
+	spin_lock(&ctx->lock);
 	e = mv_tdp_lookup(&ctx->tdp, gfn, level);
-	spin_unlock(&ctx->tdp.lock);
+	spin_unlock(&ctx->lock);
 	return e;
 }
 
@@ -98,9 +101,9 @@ static unsigned int zap(struct tdp_ctx *ctx, u64 start, u64 end,
 	unsigned int tables = 0;
 
 	mv_tdp_zap_init(&z, record_leaf, ctx);
-	spin_lock(&ctx->tdp.lock);
+	spin_lock(&ctx->lock);
 	mv_tdp_zap_range(&ctx->tdp, start, end, &z);
-	spin_unlock(&ctx->tdp.lock);
+	spin_unlock(&ctx->lock);
 	list_for_each(p, &z.tables)
 		tables++;
 	mv_tdp_zap_done(&ctx->tdp, &z);
@@ -203,13 +206,13 @@ static void tdp_map_errors_test(struct kunit *test)
 
 	/* no pages in the cache for a new path */
 	mv_tdp_cache_free(&ctx->cache);
-	spin_lock(&ctx->tdp.lock);
+	spin_lock(&ctx->lock);
 	KUNIT_EXPECT_EQ(test, mv_tdp_map(&ctx->tdp, &ctx->cache, 1ULL << 30,
 					 0x1, MV_TDP_LEVEL_4K, true), -ENOMEM);
 	/* but none is needed where the path exists */
 	KUNIT_EXPECT_EQ(test, mv_tdp_map(&ctx->tdp, &ctx->cache, 0x206,
 					 0x1006, MV_TDP_LEVEL_4K, false), 0);
-	spin_unlock(&ctx->tdp.lock);
+	spin_unlock(&ctx->lock);
 	KUNIT_EXPECT_EQ(test, ctx->tdp.nr_pages[0], 2ULL);
 }
 
@@ -354,9 +357,10 @@ static void tdp_five_levels_test(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, lookup(ctx, high, &level), 0ULL);
 
-	KUNIT_EXPECT_EQ(test, mv_tdp_init_levels(&five, &fake_format, 3),
-			-EINVAL);
-	KUNIT_ASSERT_EQ(test, mv_tdp_init_levels(&five, &fake_format, 5), 0);
+	KUNIT_EXPECT_EQ(test, mv_tdp_init_levels(&five, &fake_format,
+						 &ctx->lock, 3), -EINVAL);
+	KUNIT_ASSERT_EQ(test, mv_tdp_init_levels(&five, &fake_format,
+						 &ctx->lock, 5), 0);
 	KUNIT_EXPECT_EQ(test, mv_tdp_max_gfn(&five),
 			BIT_ULL(boot_cpu_data.x86_phys_bits - 12) - 1);
 	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&ctx->tdp, &ctx->cache,
@@ -365,7 +369,7 @@ static void tdp_five_levels_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&five, &ctx->cache,
 						 GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, ctx->cache.nr, 4U);
-	spin_lock(&five.lock);
+	spin_lock(five.lock);
 	KUNIT_EXPECT_EQ(test, mv_tdp_map(&five, &ctx->cache, high, 0x55,
 					 MV_TDP_LEVEL_4K, true), 0);
 	/* four new tables below the root: the path of a 5-level walk */
@@ -383,7 +387,7 @@ static void tdp_five_levels_test(struct kunit *test)
 	mv_tdp_zap_range(&five, 0, BIT_ULL(45), &ctx->zap_dummy);
 	KUNIT_EXPECT_EQ(test, ctx->zap_dummy.zapped, 1UL);
 	KUNIT_EXPECT_EQ(test, mv_tdp_lookup(&five, high, &level), 0ULL);
-	spin_unlock(&five.lock);
+	spin_unlock(five.lock);
 	mv_tdp_zap_done(&five, &ctx->zap_dummy);
 	mv_tdp_destroy(&five);
 }

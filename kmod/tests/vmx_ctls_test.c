@@ -253,6 +253,7 @@ static void vmx_ept_format_test(struct kunit *test)
 	struct mv_tdp_format fmt;
 	struct mv_vmx_ctls ctls;
 	struct mv_tdp tdp;
+	spinlock_t lock;	/* the tables' */
 	int level = 0, r2m, r4k;
 	u64 e;
 
@@ -268,13 +269,14 @@ static void vmx_ept_format_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fmt.large,
 			(c->caps.ept_vpid & BIT_ULL(16)) ? BIT_ULL(7) : 0);
 
-	KUNIT_ASSERT_EQ(test, mv_tdp_init(&tdp, &fmt), 0);
+	spin_lock_init(&lock);
+	KUNIT_ASSERT_EQ(test, mv_tdp_init(&tdp, &fmt, &lock), 0);
 	KUNIT_ASSERT_EQ(test, mv_tdp_cache_topup(&tdp, &cache, GFP_KERNEL), 0);
-	spin_lock(&tdp.lock);
+	spin_lock(&lock);
 	r2m = mv_tdp_map(&tdp, &cache, 0x200, 0x400, MV_TDP_LEVEL_2M, true);
 	r4k = mv_tdp_map(&tdp, &cache, 0x3ff, 0x5ff, MV_TDP_LEVEL_4K, true);
 	e = mv_tdp_lookup(&tdp, 0x200, &level);
-	spin_unlock(&tdp.lock);
+	spin_unlock(&lock);
 	if (fmt.large) {
 		KUNIT_EXPECT_EQ(test, r2m, 0);
 		KUNIT_EXPECT_EQ(test, level, MV_TDP_LEVEL_2M);
