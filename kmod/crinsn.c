@@ -23,6 +23,7 @@
 #include "event.h"
 #include "exc.h"
 #include "exit.h"
+#include "gmem.h"
 #include "insn.h"
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
@@ -89,7 +90,7 @@ static int cri_read(struct mv_vcpu *vcpu, u64 la, void *buf,
 		unsigned int chunk = min_t(unsigned int, len - n,
 					   PAGE_SIZE - offset_in_page(la + n));
 
-		r = mv_walk_gva(&env, mv_insn_walk_ops(), vcpu, la + n, access,
+		r = mv_walk_gva(&env, &mv_gmem_walk_ops, vcpu->vm, la + n, access,
 				&w);
 		if (r == MV_WALK_FAULT) {
 			*error = w.error;
@@ -97,7 +98,7 @@ static int cri_read(struct mv_vcpu *vcpu, u64 la, void *buf,
 		}
 		if (r)
 			return r;
-		r = mv_insn_read_gpa(vcpu, w.gpa, (u8 *)buf + n, chunk);
+		r = mv_gmem_read(vcpu->vm, w.gpa, (u8 *)buf + n, chunk);
 		if (r)
 			return n ? 0 : r;
 		n += chunk;

@@ -15,7 +15,6 @@
  *
  * All of it runs in the vCPU thread, under vcpu->mutex.
  */
-#include <linux/highmem.h>
 #include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -28,6 +27,7 @@
 #include "event.h"
 #include "exc.h"
 #include "exit.h"
+#include "gmem.h"
 #include "insn.h"
 #include "mmu/walk.h"
 #include "mv.h"
@@ -43,154 +43,6 @@ struct insn_env {
 	bool user;		/* CPL 3 */
 	bool stopped;		/* an access is out: nothing was committed */
 };
-
-/*
- * Where guest-physical @gpa is in the VMM: 0, -ENOENT (no slot: MMIO) or
- * -EROFS (a write to a read-only slot, which is MMIO too).
- */
-static int insn_gpa_to_hva(struct mv_vcpu *vcpu, u64 gpa, bool write,
-			   unsigned long *hva)
-{
-	const struct mv_memslot *slot;
-	struct mv_vm *vm = vcpu->vm;
-	int r = 0;
-
-	mutex_lock(&vm->lock);
-	slot = mv_memslot_find_gfn(&vm->slots, gpa >> PAGE_SHIFT);
-	if (!slot)
-		r = -ENOENT;
-	else if (write && (slot->flags & KVM_MEM_READONLY))
-		r = -EROFS;
-	else
-		*hva = slot->userspace_addr +
-			((gpa >> PAGE_SHIFT) - slot->base_gfn) * PAGE_SIZE +
-			offset_in_page(gpa);
-	mutex_unlock(&vm->lock);
-	return r;
-}
-
-/* Reads guest RAM at @gpa; 0, -ENOENT for MMIO, or -EFAULT */
-static int insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
-			 unsigned int size)
-{
-	unsigned long hva;
-	int r;
-
-	r = insn_gpa_to_hva(vcpu, gpa, false, &hva);
-	if (r)
-		return r;
-	return copy_from_user(val, (void __user *)hva, size) ? -EFAULT : 0;
-}
-
-/**
- * mv_insn_read_gpa() - read guest RAM
- * @vcpu: the vCPU
- * @gpa: guest-physical address
- * @val: where to read to
- * @size: bytes, not crossing a page
- *
- * May sleep (takes vm->lock, faults the VMM's memory in).
- *
- * Return: 0, -ENOENT where no slot is (MMIO), or -EFAULT.
- */
-int mv_insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
-		     unsigned int size)
-{
-	return insn_read_gpa(vcpu, gpa, val, size);
-}
-
-static int insn_walk_read(void *priv, u64 gpa, u64 *val, unsigned int size)
-{
-	*val = 0;
-	return insn_read_gpa(priv, gpa, val, size);
-}
-
-/*
- * One compare-exchange on guest RAM at @hva; *old gets what was there.
- * Atomic for naturally aligned sizes up to 8 bytes; the rest (an unaligned
- * or 16-byte LOCK CMPXCHG) is done as a read and a write, since a locked
- * access split over cache lines is refused by the kernel's split-lock
- * detection.  0 when @new went in, 1 when the memory held something else,
- * or a negative errno.
- */
-static int insn_cmpxchg_hva(unsigned long hva, void *old, const void *new,
-			    unsigned int size)
-{
-	struct page *page;
-	bool ok = false;
-	void *p;
-
-	if (get_user_pages_fast(hva & PAGE_MASK, 1, FOLL_WRITE, &page) != 1)
-		return -EFAULT;
-	p = kmap_local_page(page) + offset_in_page(hva);
-	if (size > 8 || !IS_ALIGNED(hva, size)) {
-		ok = !memcmp(p, old, size);
-		if (ok)
-			memcpy(p, new, size);
-		else
-			memcpy(old, p, size);
-	} else if (size == 1) {
-		ok = try_cmpxchg((u8 *)p, (u8 *)old, *(const u8 *)new);
-	} else if (size == 2) {
-		ok = try_cmpxchg((u16 *)p, (u16 *)old, *(const u16 *)new);
-	} else if (size == 4) {
-		ok = try_cmpxchg((u32 *)p, (u32 *)old, *(const u32 *)new);
-	} else if (size == 8) {
-		ok = try_cmpxchg((u64 *)p, (u64 *)old, *(const u64 *)new);
-	}
-	kunmap_local(p);
-	if (ok)
-		set_page_dirty_lock(page);
-	put_page(page);
-	return ok ? 0 : 1;
-}
-
-/* A page-table entry's A/D update: an atomic exchange on the VMM's page */
-static int insn_walk_cmpxchg(void *priv, u64 gpa, u64 old, u64 new,
-			     unsigned int size)
-{
-	unsigned long hva;
-	u32 old32 = old, new32 = new;
-	int r;
-
-	r = insn_gpa_to_hva(priv, gpa, true, &hva);
-	if (r)
-		return r;
-	if (size == 8)
-		return insn_cmpxchg_hva(hva, &old, &new, 8);
-	return insn_cmpxchg_hva(hva, &old32, &new32, 4);
-}
-
-/**
- * mv_insn_cmpxchg_gpa() - the walker's atomic A/D update on guest RAM
- * @vcpu: the vCPU
- * @gpa: the entry's guest-physical address
- * @old: the value the walk read
- * @new: the value to put there
- * @size: 4 or 8
- *
- * Return: as struct mv_walk_ops.compare_exchange.
- */
-int mv_insn_cmpxchg_gpa(struct mv_vcpu *vcpu, u64 gpa, u64 old, u64 new,
-			unsigned int size)
-{
-	return insn_walk_cmpxchg(vcpu, gpa, old, new, size);
-}
-
-static const struct mv_walk_ops insn_walk_ops = {
-	.read = insn_walk_read,
-	.compare_exchange = insn_walk_cmpxchg,
-};
-
-/**
- * mv_insn_walk_ops() - the walker's access to a vCPU's guest memory
- *
- * Return: ops whose priv is the struct mv_vcpu.
- */
-const struct mv_walk_ops *mv_insn_walk_ops(void)
-{
-	return &insn_walk_ops;
-}
 
 /* The walker's view of the registers the caller already read */
 static int insn_walk_env(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs,
@@ -240,7 +92,8 @@ static int insn_translate(struct mv_emul_ctxt *ctxt, u64 la, u32 access,
 
 	if (ie->user)
 		access |= MV_PF_USER;
-	r = mv_walk_gva(&ie->walk, &insn_walk_ops, ie->vcpu, la, access, &w);
+	r = mv_walk_gva(&ie->walk, &mv_gmem_walk_ops, ie->vcpu->vm, la,
+			access, &w);
 	if (r == MV_WALK_FAULT) {
 		ctxt->exception = (struct mv_emul_exception){
 			.vector = X86_TRAP_PF, .has_error = true,
@@ -295,7 +148,7 @@ static int insn_access(struct mv_emul_ctxt *ctxt, u64 la, void *val,
 	r = insn_translate(ctxt, la, write ? MV_PF_WRITE : 0, &gpa);
 	if (r != MV_EMUL_OK)
 		return r;
-	r = insn_gpa_to_hva(ie->vcpu, gpa, write, &hva);
+	r = mv_gmem_gpa_to_hva(ie->vcpu->vm, gpa, write, &hva);
 	if (r == -ENOENT || r == -EROFS)
 		return insn_mmio_exit(ctxt, gpa, val, size, write);
 	if (r)
@@ -336,13 +189,13 @@ static int insn_cmpxchg(struct mv_emul_ctxt *ctxt, u64 la, void *old,
 	r = insn_translate(ctxt, la, MV_PF_WRITE, &gpa);
 	if (r != MV_EMUL_OK)
 		return r;
-	r = insn_gpa_to_hva(ie->vcpu, gpa, true, &hva);
+	r = mv_gmem_gpa_to_hva(ie->vcpu->vm, gpa, true, &hva);
 	/* MMIO has no atomics: the new value is simply written */
 	if (r == -ENOENT || r == -EROFS)
 		return insn_mmio_exit(ctxt, gpa, new, size, true);
 	if (r)
 		return MV_EMUL_UNHANDLED;
-	r = insn_cmpxchg_hva(hva, old, new, size);
+	r = mv_gmem_cmpxchg_hva(hva, old, new, size);
 	if (!r)
 		ie->vcpu->vm->mmu->write_gpa(ie->vcpu, gpa, size);
 	return r < 0 ? MV_EMUL_UNHANDLED : MV_EMUL_OK;
@@ -477,7 +330,7 @@ static int insn_fetch(struct mv_emul_ctxt *ctxt, u64 cs_base)
 		if (r != MV_EMUL_OK)
 			/* a fault past the first byte is the decoder's call */
 			return n ? MV_EMUL_OK : r;
-		if (insn_read_gpa(ie->vcpu, gpa, ctxt->insn_bytes + n, chunk))
+		if (mv_gmem_read(ie->vcpu->vm, gpa, ctxt->insn_bytes + n, chunk))
 			return n ? MV_EMUL_OK : MV_EMUL_UNHANDLED;
 		n += chunk;
 		ctxt->insn_avail = n;

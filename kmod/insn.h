@@ -39,10 +39,5 @@ int mv_insn_emulate(struct mv_vcpu *vcpu);
 int mv_insn_emulate_write(struct mv_vcpu *vcpu);
 int mv_insn_complete(struct mv_vcpu *vcpu);
 int mv_insn_walk_env(struct mv_vcpu *vcpu, struct mv_walk_env *env);
-const struct mv_walk_ops *mv_insn_walk_ops(void);
-int mv_insn_read_gpa(struct mv_vcpu *vcpu, u64 gpa, void *val,
-		     unsigned int size);
-int mv_insn_cmpxchg_gpa(struct mv_vcpu *vcpu, u64 gpa, u64 old, u64 new,
-			unsigned int size);
 
 #endif /* MV_INSN_H */

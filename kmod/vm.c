@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "gmem.h"
 #include "main.h"
 #include "mv.h"
 #include "stats.h"
@@ -26,8 +27,7 @@ static void mv_vm_free(struct mv_vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		mv_vcpu_free(mv_vm_vcpu(vm, i));
 	xa_destroy(&vm->vcpus);
-	kvfree(vm->slots.slot);
-	kvfree(vm->slots.index);
+	mv_gmem_destroy(vm);
 	mutex_destroy(&vm->lock);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -68,89 +68,18 @@ static int mv_vm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/*
- * Makes room for one more slot, with id @id; [vm->lock].  Both arrays grow
- * by doubling, the index only as far as the ids in use need.  The notifier
- * and the fault paths read the slots under the MMU lock only, so the new
- * arrays replace the old under it too.
- */
-static int mv_vm_grow_slots(struct mv_vm *vm, u16 id)
-{
-	struct mv_memslots *slots = &vm->slots;
-	unsigned int cap = slots->cap, index_cap = slots->index_cap;
-	struct mv_memslot *p = NULL, *old_slot = NULL;
-	u64 *index = NULL, *old_index = NULL;
-
-	lockdep_assert_held(&vm->lock);
-	if (slots->nr >= cap) {
-		cap = min_t(unsigned int, max(8U, cap * 2), MV_MEMSLOTS_MAX);
-		if (cap <= slots->nr)
-			return mv_fail(-ENOSPC);
-		p = kvmalloc_array(cap, sizeof(*p), GFP_KERNEL_ACCOUNT);
-		if (!p)
-			return -ENOMEM;
-	}
-	if (id >= index_cap) {
-		index_cap = max(index_cap, 8U);
-		while (index_cap <= id)
-			index_cap *= 2;
-		index_cap = min_t(unsigned int, index_cap, MV_MEMSLOTS_MAX);
-		index = kvcalloc(index_cap, sizeof(*index), GFP_KERNEL_ACCOUNT);
-		if (!index) {
-			kvfree(p);
-			return -ENOMEM;
-		}
-	}
-
-	spin_lock(&vm->mmu_lock);
-	if (p) {
-		old_slot = slots->slot;
-		if (slots->nr)
-			memcpy(p, old_slot, slots->nr * sizeof(*p));
-		slots->slot = p;
-		slots->cap = cap;
-	}
-	if (index) {
-		old_index = slots->index;
-		if (slots->index_cap)
-			memcpy(index, old_index,
-			       slots->index_cap * sizeof(*index));
-		slots->index = index;
-		slots->index_cap = index_cap;
-	}
-	spin_unlock(&vm->mmu_lock);
-	kvfree(old_slot);
-	kvfree(old_index);
-	return 0;
-}
-
 /* KVM_SET_USER_MEMORY_REGION */
 static int mv_vm_set_memory(struct mv_vm *vm, void __user *argp)
 {
 	struct kvm_userspace_memory_region mem;
-	struct mv_memslot_request req;
-	enum mv_memslot_change change;
-	struct mv_memslot new;
 	int r;
 
 	if (copy_from_user(&mem, argp, sizeof(mem)))
 		return mv_fail(-EFAULT);
 	if (!access_ok(u64_to_user_ptr(mem.userspace_addr), mem.memory_size))
 		return mv_fail(-EINVAL);
-	req = (struct mv_memslot_request) {
-		.slot = mem.slot,
-		.flags = mem.flags,
-		.guest_phys_addr = mem.guest_phys_addr,
-		.memory_size = mem.memory_size,
-		.userspace_addr = mem.userspace_addr,
-	};
-
 	mutex_lock(&vm->lock);
-	r = mv_memslot_check(&vm->slots, &req, &new, &change);
-	if (!r && change == MV_MEMSLOT_CREATE)
-		r = mv_vm_grow_slots(vm, new.id);
-	if (!r)
-		r = mv_mmu_set_slot(vm, &new, change);
+	r = mv_gmem_set_memory(vm, &mem);
 	mutex_unlock(&vm->lock);
 	return r ? mv_fail(r) : 0;
 }
@@ -325,6 +254,7 @@ int mv_vm_create(unsigned long type)
 
 free_mmu:
 	mv_mmu_destroy(vm);
+	mv_gmem_destroy(vm);
 	mv_virt_put();
 free_vm:
 	mmdrop(vm->mm);

@@ -9,6 +9,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -71,9 +72,12 @@ struct mv_vm_stats {
  * @users: the VM fd and every vCPU fd hold one
  * @mm: the process that created the VM (c); only it may run vCPUs
  * @lock: serializes the VM-fd ioctls that change the VM
- * @slots: guest memory slots; changed under both @lock and @mmu_lock, so
- *	either is enough to read them (the fault path and the notifier take
- *	@mmu_lock only)
+ * @slots: the guest memory slots in use, one of @slot_sets: read under
+ *	@srcu, @lock or @mmu_lock (mv_gmem_slots()), replaced under @lock and
+ *	@mmu_lock (kmod/gmem.c)
+ * @slot_sets: the slots twice: the one in use and the spare the next
+ *	change is made to [@lock]
+ * @srcu: the readers of @slots that hold neither lock
  * @vcpus: the vCPUs by creation index (not by id); entries below
  *	@nr_vcpus are complete and constant until the VM is freed.  Stored
  *	under @lock; read with mv_vm_vcpu() from any context.  A vCPU is
@@ -108,7 +112,9 @@ struct mv_vm {
 	refcount_t users;
 	struct mm_struct *mm;
 	struct mutex lock;	/* VM-fd ioctls that change the VM */
-	struct mv_memslots slots;
+	struct mv_memslots __rcu *slots;
+	struct mv_memslots slot_sets[2];
+	struct srcu_struct srcu;
 	struct xarray vcpus;
 	unsigned int nr_vcpus;
 	const struct mv_mmu_ops *mmu;

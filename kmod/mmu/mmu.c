@@ -48,6 +48,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include "../gmem.h"
 #include "../insn.h"
 #include "../mv.h"
 #include "../ops.h"
@@ -264,14 +265,16 @@ static int mv_mn_invalidate_range_start(struct mmu_notifier *mn,
 {
 	struct mv_vm *vm = mn_to_vm(mn);
 	struct mv_tdp_zap zap;
+	struct mv_memslots *slots;
 	unsigned int i;
 
 	mv_mmu_zap_init(&zap);
 	spin_lock(&vm->mmu_lock);
 	vm->mn_in_progress++;
 	vm->stats.mmu_notifier_invalidations++;
-	for (i = 0; i < vm->slots.nr; i++) {
-		const struct mv_memslot *s = &vm->slots.slot[i];
+	slots = mv_gmem_slots(vm);
+	for (i = 0; i < slots->nr; i++) {
+		const struct mv_memslot *s = &slots->slot[i];
 		unsigned long s_end = s->userspace_addr +
 			(s->npages << PAGE_SHIFT);
 		unsigned long lo = max(range->start, s->userspace_addr);
@@ -343,7 +346,9 @@ int mv_mmu_init(struct mv_vm *vm)
 	if (r)
 		return r;
 	/* in either mode: a VMX guest in shadow mode also uses the tables */
-	vm->slots.max_gfn = mv_tdp_max_gfn(&vm->tdp);
+	r = mv_gmem_init(vm, mv_tdp_max_gfn(&vm->tdp));
+	if (r)
+		return r;
 	r = mv_shadow_vm_init(vm);
 	if (r)
 		return r;
@@ -376,35 +381,33 @@ void mv_mmu_destroy(struct mv_vm *vm)
 }
 
 /**
- * mv_mmu_set_slot() - carry out a slot change, keeping the tables right
+ * mv_mmu_publish_slots() - make a changed slot set the one in use
  * @vm: the VM; caller holds @vm->lock
- * @new: the slot as mv_memslot_check() made it
+ * @next: the slots after the change (kmod/gmem.c)
+ * @new: the slot changed, as mv_memslot_check() made it
  * @change: what mv_memslot_check() said the request does
  *
  * A slot that goes or moves has its leaves zapped and every vCPU flushed
- * before this returns.
- *
- * Return: what mv_memslot_apply() returns.
+ * before this returns; faults that looked at the old set retry.
  */
-int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
-		    enum mv_memslot_change change)
+void mv_mmu_publish_slots(struct mv_vm *vm, struct mv_memslots *next,
+			  const struct mv_memslot *new,
+			  enum mv_memslot_change change)
 {
 	const struct mv_memslot *old;
 	struct mv_tdp_zap zap;
-	int r;
 
+	lockdep_assert_held(&vm->lock);
 	mv_mmu_zap_init(&zap);
 	spin_lock(&vm->mmu_lock);
-	old = mv_memslot_find_id(&vm->slots, new->id);
+	old = mv_memslot_find_id(mv_gmem_slots(vm), new->id);
 	if (old && (change == MV_MEMSLOT_DELETE || change == MV_MEMSLOT_MOVE))
 		mv_mmu_zap_gfns(vm, old->base_gfn, old->base_gfn + old->npages,
 				&zap);
-	r = mv_memslot_apply(&vm->slots, new, change);
-	/* faults that looked at the old slots retry */
+	rcu_assign_pointer(vm->slots, next);
 	vm->mn_seq++;
 	spin_unlock(&vm->mmu_lock);
 	mv_mmu_zap_finish(vm, &zap);
-	return r;
 }
 
 /**
@@ -498,7 +501,7 @@ int mv_mmu_fault_in(struct mv_vm *vm, u64 gfn, bool write, bool want_2m,
 	spin_lock(&vm->mmu_lock);
 	if (count)
 		(*count)++;
-	found = mv_memslot_find_gfn(&vm->slots, gfn);
+	found = mv_memslot_find_gfn(mv_gmem_slots(vm), gfn);
 	if (found)
 		slot = *found;
 	p->seq = vm->mn_seq;

@@ -18,6 +18,7 @@
 #include <linux/types.h>
 
 struct mv_memslot;
+struct mv_memslots;
 struct mv_tdp_zap;
 struct mv_vcpu;
 struct mv_vm;
@@ -99,8 +100,9 @@ bool mv_mmu_is_shadow(const struct mv_vm *vm);
 int mv_mmu_load(struct mv_vcpu *vcpu);
 int mv_mmu_init(struct mv_vm *vm);
 void mv_mmu_destroy(struct mv_vm *vm);
-int mv_mmu_set_slot(struct mv_vm *vm, const struct mv_memslot *new,
-		    enum mv_memslot_change change);
+void mv_mmu_publish_slots(struct mv_vm *vm, struct mv_memslots *next,
+			  const struct mv_memslot *new,
+			  enum mv_memslot_change change);
 void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 		     struct mv_tdp_zap *zap);
 void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg);

@@ -54,6 +54,7 @@
 
 #include "../event.h"
 #include "../exit.h"
+#include "../gmem.h"
 #include "../insn.h"
 #include "../mv.h"
 #include "../ops.h"
@@ -999,14 +1000,18 @@ static const struct mv_walk_ops shadow_walk_ops;
 /* Reads guest memory for the walker */
 static int shadow_walk_read(void *priv, u64 gpa, u64 *val, unsigned int size)
 {
+	struct mv_vcpu *vcpu = priv;
+
 	*val = 0;
-	return mv_insn_read_gpa(priv, gpa, val, size);
+	return mv_gmem_read(vcpu->vm, gpa, val, size);
 }
 
 static int shadow_walk_cmpxchg(void *priv, u64 gpa, u64 old, u64 new,
 			       unsigned int size)
 {
-	return mv_insn_cmpxchg_gpa(priv, gpa, old, new, size);
+	struct mv_vcpu *vcpu = priv;
+
+	return mv_gmem_cmpxchg_gpa(vcpu->vm, gpa, old, new, size);
 }
 
 static const struct mv_walk_ops shadow_walk_ops = {
@@ -1134,7 +1139,7 @@ unlock:
 static void shadow_read_guest(struct mv_vcpu *vcpu, u64 gpa, void *buf,
 			      unsigned int len)
 {
-	if (mv_insn_read_gpa(vcpu, gpa, buf, len))
+	if (mv_gmem_read(vcpu->vm, gpa, buf, len))
 		memset(buf, 0, len);
 }
 
@@ -1556,7 +1561,7 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	if (shadow_topup(sv))
 		return;		/* nothing prefetched: entries are dropped */
 	/* the whole entry as it is now, and the page it maps */
-	if (mv_insn_read_gpa(vcpu, gpa & ~(u64)(esize - 1), &gpte, esize))
+	if (mv_gmem_read(vcpu->vm, gpa & ~(u64)(esize - 1), &gpte, esize))
 		gpte = 0;
 	/* an entry with reserved bits must fault in the guest: not mapped */
 	rsvd = mv_walk_pte_rsvd(&env, 1, gpte);

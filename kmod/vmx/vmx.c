@@ -50,6 +50,7 @@
 #include "../event.h"
 #include "../exc.h"
 #include "../exit.h"
+#include "../gmem.h"
 #include "../fpu.h"
 #include "../memslot.h"
 #include "../mmu/mmu.h"
@@ -880,23 +881,11 @@ static bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
  */
 static int vmx_read_pdptrs(struct mv_vcpu *vcpu, u64 cr3, u64 *pdpte)
 {
-	struct mv_vm *vm = vcpu->vm;
-	const struct mv_memslot *slot;
-	u64 gpa = cr3 & 0xffffffe0ULL;
-	unsigned long hva;
-	int r = -EFAULT;
-
-	mutex_lock(&vm->lock);
-	slot = mv_memslot_find_gfn(&vm->slots, gpa >> PAGE_SHIFT);
-	if (slot) {
-		hva = slot->userspace_addr +
-			(((gpa >> PAGE_SHIFT) - slot->base_gfn) << PAGE_SHIFT) +
-			offset_in_page(gpa);
-		if (!copy_from_user(pdpte, (void __user *)hva, 4 * sizeof(u64)))
-			r = 0;
-	}
-	mutex_unlock(&vm->lock);
-	return r;
+	/* 32-byte aligned: the four never cross a page */
+	if (mv_gmem_read(vcpu->vm, cr3 & 0xffffffe0ULL, pdpte,
+			 4 * sizeof(u64)))
+		return -EFAULT;
+	return 0;
 }
 
 static void vmx_write_pdptrs(struct vmx_vcpu *vmx, const u64 *pdpte)
