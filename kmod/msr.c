@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The MSRs minivisor keeps for a guest.  The backend holds their values
- * (the SVM ones live in the VMCB); this file lists them and moves them
- * between userspace and the backend with KVM's semantics.
+ * The MSRs minivisor keeps for a guest, and their rules, once for both
+ * backends: which exist, what values each accepts, what the guest may
+ * change (its WRMSR) and what only the VMM may (KVM_SET_MSRS).  The core
+ * holds IA32_APIC_BASE, IA32_MISC_ENABLE and IA32_SPEC_CTRL; the backend
+ * stores the rest where the hardware wants them (the VMCB, the VMCS, its
+ * MSR areas) through its get_msr and set_msr ops, which check nothing.
  */
 #include <linux/kernel.h>
 #include <linux/kvm.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/apicdef.h>
 #include <asm/msr-index.h>
+#include <asm/processor-flags.h>
 
+#include "cr.h"
 #include "msr.h"
 #include "mv.h"
+#include "ops.h"
 #include "spec.h"
 #include "vcpu.h"
 #include "virt.h"
@@ -105,10 +113,10 @@ long mv_msr_ioctl(struct mv_vcpu *vcpu, void __user *uarg, bool set)
 
 	for (i = 0; i < msrs.nmsrs; i++) {
 		if (set) {
-			if (mv_ops->set_msr(vcpu, e[i].index, e[i].data, true))
+			if (mv_msr_set(vcpu, e[i].index, e[i].data, true))
 				break;
 		} else {
-			if (mv_ops->get_msr(vcpu, e[i].index, &e[i].data))
+			if (mv_msr_get(vcpu, e[i].index, &e[i].data, true))
 				break;
 		}
 	}
@@ -137,4 +145,128 @@ bool mv_msr_pat_valid(u64 pat)
 			return false;
 	}
 	return true;
+}
+
+/**
+ * mv_msr_reset() - the MSRs the core holds, as after RESET
+ * @vcpu: the vCPU
+ *
+ * The backend calls it from its own reset of the vCPU.
+ */
+void mv_msr_reset(struct mv_vcpu *vcpu)
+{
+	vcpu->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+		(vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
+		MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	vcpu->spec_ctrl = 0;
+}
+
+/**
+ * mv_msr_get() - read one of a guest's MSRs
+ * @vcpu: the vCPU; its mutex held (its thread, for the guest's RDMSR)
+ * @index: the MSR
+ * @data: its value
+ * @host: KVM_GET_MSRS rather than the guest's RDMSR
+ *
+ * Return: 0, or -EINVAL for an MSR the guest does not have (its RDMSR
+ * then takes a #GP).
+ */
+int mv_msr_get(struct mv_vcpu *vcpu, u32 index, u64 *data, bool host)
+{
+	if (mv_spec_msr(index))
+		return mv_spec_get_msr(vcpu, index, vcpu->spec_ctrl, data, host);
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		*data = vcpu->apic_base;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*data = vcpu->misc_enable;
+		return 0;
+	}
+	if (!mv_msr_known(index))
+		return -EINVAL;
+	return mv_ops->get_msr(vcpu, index, data);
+}
+
+/*
+ * The rules of an EFER write: what the guest's CPUID allows; then, from the
+ * guest, LME only while paging is off and LMA never (it follows LME and
+ * CR0.PG).  The VMM may set any consistent state.
+ */
+static int mv_msr_efer(struct mv_vcpu *vcpu, u64 *data, bool host)
+{
+	u64 cur;
+	int r;
+
+	if (!mv_vcpu_efer_valid(vcpu, *data, host))
+		return -EINVAL;
+	if (host)
+		return 0;
+	r = mv_ops->get_msr(vcpu, MSR_EFER, &cur);
+	if (r)
+		return r;
+	if ((mv_ops->get_cr0(vcpu) & X86_CR0_PG) &&
+	    ((*data ^ cur) & EFER_LME))
+		return -EINVAL;
+	*data = (*data & ~EFER_LMA) | (cur & EFER_LMA);
+	return 0;
+}
+
+/**
+ * mv_msr_set() - write one of a guest's MSRs
+ * @vcpu: the vCPU; its mutex held (its thread, for the guest's WRMSR)
+ * @index: the MSR
+ * @data: the value
+ * @host: KVM_SET_MSRS (which may set what the guest may not, e.g.
+ *	EFER.LMA or reserved IA32_APIC_BASE bits) rather than the guest's WRMSR
+ *
+ * Return: 0, or -EINVAL for an MSR the guest does not have or a value it
+ * refuses (the guest's WRMSR then takes a #GP).
+ */
+int mv_msr_set(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	int r;
+
+	if (mv_spec_msr(index)) {
+		r = mv_spec_set_msr(vcpu, index, data, host);
+		if (!r && index == MSR_IA32_SPEC_CTRL)
+			vcpu->spec_ctrl = data;
+		return r;
+	}
+	switch (index) {
+	case MSR_IA32_APICBASE:
+		/* base below 52 bits, BSP (8), x2APIC (10), enable (11) */
+		if (!host && (data & ~0x000ffffffffff000ULL & ~0xd00ULL))
+			return -EINVAL;
+		vcpu->apic_base = data;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		vcpu->misc_enable = data;
+		return 0;
+	case MSR_IA32_CR_PAT:
+		if (!mv_msr_pat_valid(data))
+			return -EINVAL;
+		break;
+	case MSR_EFER:
+		r = mv_msr_efer(vcpu, &data, host);
+		if (r)
+			return r;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		/* addresses: canonical, or WRMSR faults */
+		if (!__is_canonical_address(data, 48))
+			return -EINVAL;
+		break;
+	default:
+		if (!mv_msr_known(index))
+			return -EINVAL;
+	}
+	return mv_ops->set_msr(vcpu, index, data);
 }

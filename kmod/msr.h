@@ -17,6 +17,9 @@ struct mv_vcpu;
 long mv_msr_index_list(void __user *uarg);
 long mv_msr_ioctl(struct mv_vcpu *vcpu, void __user *uarg, bool set);
 bool mv_msr_known(u32 index);
+void mv_msr_reset(struct mv_vcpu *vcpu);
+int mv_msr_get(struct mv_vcpu *vcpu, u32 index, u64 *data, bool host);
+int mv_msr_set(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
 bool mv_msr_pat_valid(u64 pat);
 
 #endif /* MV_MSR_H */

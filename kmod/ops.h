@@ -67,10 +67,12 @@ struct mv_event {
  * @get_cr4: the guest's CR4 as it is now.  Cheap: called before and after
  *	every entry, interrupts off.  Optional: without it the core reads
  *	CR4 with @get_sregs.
- * @get_msr: read one of the MSRs mv_msr_known() lists; 0 or -EINVAL
- * @set_msr: write one; @host is true for KVM_SET_MSRS (which may set what
- *	the guest may not, e.g. EFER.LMA); 0, or -EINVAL for a value the
- *	MSR refuses (a guest's WRMSR then takes a #GP)
+ * @get_cr0: the guest's CR0 as it reads it; the vCPU is loaded
+ * @get_msr: read one of the MSRs mv_msr_known() lists that the backend
+ *	stores (all but IA32_APIC_BASE and IA32_MISC_ENABLE; EFER as the
+ *	guest sees it); 0 or -EINVAL.  Called by mv_msr_get() only.
+ * @set_msr: store one, which mv_msr_set() already checked against the
+ *	rules (kmod/msr.c); 0 (-EINVAL only for an MSR the backend lacks)
  * @inject_exception: deliver an exception to the guest at its next entry
  *	(for a #PF, @cr2 is the faulting address the guest will read in CR2),
  *	in place of any event queued.  The core calls it through
@@ -124,8 +126,9 @@ struct mv_vendor_ops {
 	void (*get_sregs)(struct mv_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs);
 	u64 (*get_cr4)(struct mv_vcpu *vcpu);
+	u64 (*get_cr0)(struct mv_vcpu *vcpu);
 	int (*get_msr)(struct mv_vcpu *vcpu, u32 index, u64 *data);
-	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data, bool host);
+	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data);
 	void (*inject_exception)(struct mv_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error, u64 cr2);
 	void (*deliver_db)(struct mv_vcpu *vcpu, unsigned long payload);

@@ -282,7 +282,8 @@ static bool mv_spec_guest_may(struct mv_vcpu *vcpu, u32 index)
  * @index: an MSR
  *
  * Return: true for IA32_SPEC_CTRL, IA32_PRED_CMD and IA32_FLUSH_CMD, which
- * the backends' MSR exits pass to mv_spec_get_msr()/mv_spec_set_msr().
+ * the MSR rules (mv_msr_get()/mv_msr_set(), kmod/msr.c) pass to
+ * mv_spec_get_msr()/mv_spec_set_msr().
  */
 bool mv_spec_msr(u32 index)
 {

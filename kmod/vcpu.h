@@ -93,6 +93,11 @@ struct mv_shadow_vcpu;
  *	taken by the vCPU thread (mv_vcpu_enter_guest())
  * @fpu: the guest's FPU state [@mutex]
  * @xs: its XCR0 and PKRU (kmod/fpu.c)
+ * @apic_base: what the guest and KVM_GET_SREGS see of IA32_APIC_BASE
+ *	(kmod/msr.c) [@mutex]
+ * @misc_enable: what the guest sees of IA32_MISC_ENABLE [@mutex]
+ * @spec_ctrl: the guest's IA32_SPEC_CTRL (kmod/spec.c); the backend
+ *	switches it around entry [@mutex]
  * @pio: a port access userspace completes on the next KVM_RUN: as in KVM,
  *	the instruction is skipped (and an IN's data loaded) only then, and
  *	only if the guest's linear RIP is still @pio.linear_rip [@mutex]
@@ -122,6 +127,9 @@ struct mv_vcpu {
 	unsigned long requests;
 	struct fpu_guest fpu;
 	struct mv_xstate xs;
+	u64 apic_base;
+	u64 misc_enable;
+	u64 spec_ctrl;
 	struct {
 		bool pending;
 		bool in;

@@ -72,8 +72,6 @@ static void *svm_iopm, *svm_msrpm;
  * @vmcb: its VMCB
  * @vmcb_pa: its physical address
  * @regs: the general registers but RAX and RSP, by x86 number
- * @apic_base: what the guest and KVM_GET_SREGS see of IA32_APIC_BASE
- * @misc_enable: what the guest sees of IA32_MISC_ENABLE
  * @asid: the ASID it runs with on @asid_cpu
  * @asid_gen: the generation of @asid
  * @asid_cpu: the CPU @asid belongs to
@@ -85,7 +83,6 @@ static void *svm_iopm, *svm_msrpm;
  * @cr4: the guest's CR4, in both modes: the VMCB's has the host's
  *	CR4.MCE too (svm_hw_cr4())
  * @efer: the guest's EFER (without SVME), likewise
- * @spec_ctrl: the guest's IA32_SPEC_CTRL (kmod/spec.c)
  * @dr: the guest's debug registers; the VMCB holds its DR7, and a DR6 of
  *	MV_DR6_INIT that tells the next #DB's bits apart (kmod/exc.c)
  */
@@ -93,8 +90,6 @@ struct svm_vcpu {
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
 	unsigned long regs[16];
-	u64 apic_base;
-	u64 misc_enable;
 	u32 asid;
 	u32 asid_gen;
 	int asid_cpu;
@@ -103,7 +98,6 @@ struct svm_vcpu {
 	u64 cr3;
 	u64 cr4;
 	u64 efer;
-	u64 spec_ctrl;
 	struct mv_dr dr;
 };
 
@@ -346,15 +340,11 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	save->efer = EFER_SVME;
 	/* EDX holds the processor signature after reset */
 	svm->regs[2] = 0x600;
-	svm->apic_base = 0xfee00000ULL | (1ULL << 11) |
-		(vcpu->id == 0 ? 1ULL << 8 : 0);
-	svm->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
-		MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	mv_msr_reset(vcpu);
 	/* the guest's TSC counts from about zero */
 	c->tsc_offset = -rdtsc();
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
-	svm->spec_ctrl = 0;
 	svm->cr4 = 0;
 	save->cr4 = svm_hw_cr4(0);
 	if (svm->shadow) {
@@ -516,7 +506,7 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 		sr->cr3 = svm->cr3;
 		sr->efer = svm->efer;
 	}
-	sr->apic_base = svm->apic_base;
+	sr->apic_base = vcpu->apic_base;
 }
 
 static u64 svm_get_cr4(struct mv_vcpu *vcpu)
@@ -558,7 +548,7 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->cr4 = svm_hw_cr4(sr->cr4);
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
 	save->efer = sr->efer | EFER_SVME;
-	svm->apic_base = sr->apic_base;
+	vcpu->apic_base = sr->apic_base;
 	if (svm->shadow) {
 		svm->cr0 = sr->cr0;
 		svm->cr3 = sr->cr3;
@@ -754,100 +744,39 @@ static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_CR_PAT:
 		*data = save->g_pat;
 		break;
-	case MSR_IA32_APICBASE:
-		*data = svm->apic_base;
-		break;
-	case MSR_IA32_MISC_ENABLE:
-		*data = svm->misc_enable;
-		break;
-	case MSR_IA32_SPEC_CTRL:
-	case MSR_IA32_PRED_CMD:
-	case MSR_IA32_FLUSH_CMD:
-		/* the guest's RDMSR goes to mv_spec_get_msr() itself */
-		return mv_spec_get_msr(vcpu, index, svm->spec_ctrl, data, true);
 	default:
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
+/* The set_msr op: the value is checked (kmod/msr.c); store it */
+static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb_save *save = &svm->vmcb->save;
 
 	switch (index) {
-	case MSR_IA32_SPEC_CTRL:
-	case MSR_IA32_PRED_CMD:
-	case MSR_IA32_FLUSH_CMD: {
-		int r = mv_spec_set_msr(vcpu, index, data, host);
-
-		if (!r && index == MSR_IA32_SPEC_CTRL)
-			svm->spec_ctrl = data;
-		return r;
-	}
 	case MSR_IA32_SYSENTER_CS:
 		save->sysenter_cs = data;
-		return 0;
-	case MSR_STAR:
-		save->star = data;
-		return 0;
-	case MSR_SYSCALL_MASK:
-		save->sfmask = data;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		svm->misc_enable = data;
-		return 0;
-	case MSR_IA32_TSC:
-		svm->vmcb->control.tsc_offset = data - rdtsc();
-		return 0;
-	case MSR_IA32_CR_PAT:
-		if (!mv_msr_pat_valid(data))
-			return -EINVAL;
-		save->g_pat = data;
-		return 0;
-	case MSR_IA32_APICBASE:
-		/* base below 52 bits, BSP (8), x2APIC (10), enable (11) */
-		if (!host && (data & ~0x000ffffffffff000ULL & ~0xd00ULL))
-			return -EINVAL;
-		svm->apic_base = data;
-		return 0;
-	case MSR_EFER: {
-		u64 cr0 = svm->shadow ? svm->cr0 : save->cr0;
-		u64 cur = svm->shadow ? svm->efer : save->efer;
-
-		if (!mv_vcpu_efer_valid(vcpu, data, host))
-			return -EINVAL;
-		if (!host) {
-			/* LME cannot change while paging is on; LMA is read-only */
-			if ((cr0 & X86_CR0_PG) && ((data ^ cur) & EFER_LME))
-				return -EINVAL;
-			data = (data & ~EFER_LMA) | (cur & EFER_LMA);
-		}
-		if (svm->shadow) {
-			svm->efer = data;
-			svm_shadow_hw(vcpu);
-		} else {
-			save->efer = data | EFER_SVME;
-		}
-		return 0;
-	}
-	}
-
-	if (!__is_canonical_address(data, 48))
-		return -EINVAL;
-	switch (index) {
+		break;
 	case MSR_IA32_SYSENTER_ESP:
 		save->sysenter_esp = data;
 		break;
 	case MSR_IA32_SYSENTER_EIP:
 		save->sysenter_eip = data;
 		break;
+	case MSR_STAR:
+		save->star = data;
+		break;
 	case MSR_LSTAR:
 		save->lstar = data;
 		break;
 	case MSR_CSTAR:
 		save->cstar = data;
+		break;
+	case MSR_SYSCALL_MASK:
+		save->sfmask = data;
 		break;
 	case MSR_KERNEL_GS_BASE:
 		save->kernel_gs_base = data;
@@ -858,10 +787,32 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_GS_BASE:
 		save->gs.base = data;
 		break;
+	case MSR_IA32_TSC:
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+		break;
+	case MSR_IA32_CR_PAT:
+		save->g_pat = data;
+		break;
+	case MSR_EFER:
+		if (svm->shadow) {
+			svm->efer = data;
+			svm_shadow_hw(vcpu);
+		} else {
+			save->efer = data | EFER_SVME;
+		}
+		break;
 	default:
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The get_cr0 op */
+static u64 svm_get_cr0(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	return svm->shadow ? svm->cr0 : svm->vmcb->save.cr0;
 }
 
 /* RDMSR and WRMSR: the MSRs mv_msr_known() lists, a #GP for the rest. */
@@ -872,16 +823,11 @@ static int svm_handle_msr(struct mv_vcpu *vcpu)
 	u64 data;
 	int r;
 
-	if (!mv_msr_known(index) && !mv_spec_msr(index)) {
-		r = -EINVAL;
-	} else if (svm->vmcb->control.exit_info_1) {
+	if (svm->vmcb->control.exit_info_1) {
 		data = (u32)svm->vmcb->save.rax | (svm->regs[2] << 32);
-		r = svm_set_msr(vcpu, index, data, false);
+		r = mv_msr_set(vcpu, index, data, false);
 	} else {
-		r = mv_spec_msr(index) ?
-			mv_spec_get_msr(vcpu, index, svm->spec_ctrl, &data,
-					false) :
-			svm_get_msr(vcpu, index, &data);
+		r = mv_msr_get(vcpu, index, &data, false);
 		if (!r) {
 			svm->vmcb->save.rax = (u32)data;
 			svm->regs[2] = data >> 32;
@@ -1079,9 +1025,9 @@ static int svm_vcpu_run(struct mv_vcpu *vcpu)
 	/* the guest's SPEC_CTRL: switched by the CPU, or by mv_svm_vmrun() */
 	if (mv_spec_host_spec_ctrl()) {
 		if (boot_cpu_has(X86_FEATURE_V_SPEC_CTRL))
-			vmcb->save.spec_ctrl = svm->spec_ctrl;
+			vmcb->save.spec_ctrl = vcpu->spec_ctrl;
 		else
-			spec_ctrl = &svm->spec_ctrl;
+			spec_ctrl = &vcpu->spec_ctrl;
 	}
 	mv_spec_enter_irqoff(vcpu->vm);
 
@@ -1140,6 +1086,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.get_cr4 = svm_get_cr4,
+	.get_cr0 = svm_get_cr0,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,

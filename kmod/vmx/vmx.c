@@ -128,8 +128,6 @@ struct vmx_msr_areas {
  * @cr2: the guest's CR2, which the VMCS does not switch
  * @cr8: the guest's TPR as MOV CR8 sees it (no local APIC yet)
  * @dr: the guest's debug registers; GUEST_DR7 is @dr.dr7 (kmod/exc.c)
- * @apic_base: what the guest and KVM_GET_SREGS see of IA32_APIC_BASE
- * @misc_enable: what the guest sees of IA32_MISC_ENABLE
  * @vpid: its VPID, 0 when VPIDs are not used (c)
  * @cpu: the CPU its VMCS is loaded on, or -1; written by the vCPU thread
  *	with preemption off and by that CPU in an IPI or when it goes
@@ -152,7 +150,6 @@ struct vmx_msr_areas {
  * @cr3: the guest's CR3, likewise
  * @cr4: the guest's CR4, likewise
  * @efer: the guest's EFER, likewise
- * @spec_ctrl: the guest's IA32_SPEC_CTRL (kmod/spec.c) [vcpu->mutex]
  */
 struct vmx_vcpu {
 	struct mv_vcpu *vcpu;
@@ -165,8 +162,6 @@ struct vmx_vcpu {
 	unsigned long cr2;
 	unsigned long cr8;
 	struct mv_dr dr;
-	u64 apic_base;
-	u64 misc_enable;
 	u16 vpid;
 	int cpu;
 	struct list_head link;
@@ -184,7 +179,6 @@ struct vmx_vcpu {
 	u64 cr3;
 	u64 cr4;
 	u64 efer;
-	u64 spec_ctrl;
 };
 
 /* (c) from IA32_VMX_BASIC at setup */
@@ -910,7 +904,6 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	vmx->rflags = X86_EFLAGS_FIXED;
 	vmx->cr2 = 0;
 	vmx->cr8 = 0;
-	vmx->spec_ctrl = 0;
 
 	vmx_write_seg(vmx, SEG_CS, 0xf000, 0xffff0000, 0xffff,
 		      VMCS_AR_P | VMCS_AR_S | 0xb);
@@ -948,10 +941,7 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 		vmx->msrs->guest[i].index = vmx_switched_msrs[i];
 		vmx->msrs->guest[i].value = 0;
 	}
-	vmx->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
-		(vmx->vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
-	vmx->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
-		MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	mv_msr_reset(vmx->vcpu);
 	/* the guest's TSC counts from about zero */
 	vmx_wr(vmx, TSC_OFFSET, -rdtsc());
 	vmx->flush = true;
@@ -1249,7 +1239,7 @@ static void vmx_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 		sr->cr4 = vmx->cr4;
 		sr->efer = vmx->efer;
 	}
-	sr->apic_base = vmx->apic_base;
+	sr->apic_base = vcpu->apic_base;
 	vmx_put();
 }
 
@@ -1314,7 +1304,7 @@ static int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	vmx_queued_error_follows_pe(vmx);
 	vmx->cr2 = sr->cr2;
 	vmx->cr8 = sr->cr8;
-	vmx->apic_base = sr->apic_base;
+	vcpu->apic_base = sr->apic_base;
 	/* new paging state: no mapping of the old one may survive */
 	vmx->flush = true;
 	vmx_put();
@@ -1369,18 +1359,6 @@ static int vmx_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_CR_PAT:
 		*data = vmx_rd(vmx, GUEST_IA32_PAT);
 		break;
-	case MSR_IA32_APICBASE:
-		*data = vmx->apic_base;
-		break;
-	case MSR_IA32_MISC_ENABLE:
-		*data = vmx->misc_enable;
-		break;
-	case MSR_IA32_SPEC_CTRL:
-	case MSR_IA32_PRED_CMD:
-	case MSR_IA32_FLUSH_CMD:
-		/* the guest's RDMSR goes to mv_spec_get_msr() itself */
-		r = mv_spec_get_msr(vcpu, index, vmx->spec_ctrl, data, true);
-		break;
 	default:
 		r = -EINVAL;
 	}
@@ -1389,74 +1367,18 @@ out:
 	return r;
 }
 
-static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
-			      bool host)
+static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data)
 {
-	struct vmx_msr_entry *e;
-	u64 efer;
+	struct vmx_msr_entry *e = vmx_guest_msr(vmx, index);
 
-	switch (index) {
-	case MSR_IA32_SPEC_CTRL:
-	case MSR_IA32_PRED_CMD:
-	case MSR_IA32_FLUSH_CMD: {
-		int r = mv_spec_set_msr(vmx->vcpu, index, data, host);
-
-		if (!r && index == MSR_IA32_SPEC_CTRL)
-			vmx->spec_ctrl = data;
-		return r;
-	}
-	case MSR_IA32_SYSENTER_CS:
-		vmx_wr(vmx, GUEST_SYSENTER_CS, data);
-		return 0;
-	case MSR_STAR:
-	case MSR_SYSCALL_MASK:
-		vmx_guest_msr(vmx, index)->value = data;
-		return 0;
-	case MSR_IA32_MISC_ENABLE:
-		vmx->misc_enable = data;
-		return 0;
-	case MSR_IA32_TSC:
-		vmx_wr(vmx, TSC_OFFSET, data - rdtsc());
-		return 0;
-	case MSR_IA32_CR_PAT:
-		if (!mv_msr_pat_valid(data))
-			return -EINVAL;
-		vmx_wr(vmx, GUEST_IA32_PAT, data);
-		return 0;
-	case MSR_IA32_APICBASE:
-		/* base below 52 bits, BSP (8), x2APIC (10), enable (11) */
-		if (!host && (data & ~0x000ffffffffff000ULL & ~0xd00ULL))
-			return -EINVAL;
-		vmx->apic_base = data;
-		return 0;
-	case MSR_EFER:
-		if (!mv_vcpu_efer_valid(vmx->vcpu, data, host))
-			return -EINVAL;
-		efer = vmx->shadow ? vmx->efer : vmx_rd(vmx, GUEST_IA32_EFER);
-		if (!host) {
-			/* LME cannot change while paging is on; LMA is read-only */
-			if ((vmx_read_cr0(vmx) & X86_CR0_PG) &&
-			    ((data ^ efer) & EFER_LME))
-				return -EINVAL;
-			data = (data & ~EFER_LMA) | (efer & EFER_LMA);
-		}
-		if (vmx->shadow) {
-			vmx->efer = data;
-			vmx_shadow_hw(vmx);
-		} else {
-			vmx_write_efer(vmx, data);
-		}
-		return 0;
-	}
-
-	if (!__is_canonical_address(data, 48))
-		return -EINVAL;
-	e = vmx_guest_msr(vmx, index);
 	if (e) {
 		e->value = data;
 		return 0;
 	}
 	switch (index) {
+	case MSR_IA32_SYSENTER_CS:
+		vmx_wr(vmx, GUEST_SYSENTER_CS, data);
+		break;
 	case MSR_IA32_SYSENTER_ESP:
 		vmx_wr(vmx, GUEST_SYSENTER_ESP, data);
 		break;
@@ -1469,19 +1391,44 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data,
 	case MSR_GS_BASE:
 		vmx_wr(vmx, GUEST_GS_BASE, data);
 		break;
+	case MSR_IA32_TSC:
+		vmx_wr(vmx, TSC_OFFSET, data - rdtsc());
+		break;
+	case MSR_IA32_CR_PAT:
+		vmx_wr(vmx, GUEST_IA32_PAT, data);
+		break;
+	case MSR_EFER:
+		if (vmx->shadow) {
+			vmx->efer = data;
+			vmx_shadow_hw(vmx);
+		} else {
+			vmx_write_efer(vmx, data);
+		}
+		break;
 	default:
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int vmx_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
+/* The set_msr op: the value is checked (kmod/msr.c); store it */
+static int vmx_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data)
 {
 	struct vmx_vcpu *vmx = vmx_get(vcpu);
-	int r = vmx_set_msr_locked(vmx, index, data, host);
+	int r = vmx_set_msr_locked(vmx, index, data);
 
 	vmx_put();
 	return r;
+}
+
+/* The get_cr0 op: the guest's CR0, as it reads it */
+static u64 vmx_get_cr0(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_get(vcpu);
+	u64 cr0 = vmx_read_cr0(vmx);
+
+	vmx_put();
+	return cr0;
 }
 
 static bool vmx_guest_pe(struct vmx_vcpu *vmx)
@@ -1876,16 +1823,11 @@ static int vmx_handle_msr(struct mv_vcpu *vcpu, bool write)
 	u64 data;
 	int r;
 
-	if (!mv_msr_known(index) && !mv_spec_msr(index)) {
-		r = -EINVAL;
-	} else if (write) {
+	if (write) {
 		data = (u32)vmx->regs[0] | (vmx->regs[2] << 32);
-		r = vmx_set_msr(vcpu, index, data, false);
+		r = mv_msr_set(vcpu, index, data, false);
 	} else {
-		r = mv_spec_msr(index) ?
-			mv_spec_get_msr(vcpu, index, vmx->spec_ctrl, &data,
-					false) :
-			vmx_get_msr(vcpu, index, &data);
+		r = mv_msr_get(vcpu, index, &data, false);
 		if (!r) {
 			vmx->regs[0] = (u32)data;
 			vmx->regs[2] = data >> 32;
@@ -2236,7 +2178,7 @@ static int vmx_vcpu_run(struct mv_vcpu *vcpu)
 	/* last: what the host touches after it may be in L1D again */
 	mv_spec_l1d_flush_irqoff();
 	r = mv_vmx_vmrun(vmx->regs, vmx->launched,
-			 mv_spec_host_spec_ctrl() ? &vmx->spec_ctrl : NULL);
+			 mv_spec_host_spec_ctrl() ? &vcpu->spec_ctrl : NULL);
 	mv_spec_exit_irqoff();
 
 	vmx->cr2 = native_read_cr2();
@@ -2297,6 +2239,7 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.emergency_disable = vmx_emergency_disable,
 	.mmu_modes = MV_MMU_TDP | MV_MMU_SHADOW,
 	.get_cr4 = vmx_get_cr4,
+	.get_cr0 = vmx_get_cr0,
 	.tdp_format = &vmx_ept_format,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
