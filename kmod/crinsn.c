@@ -8,8 +8,8 @@
  * decoded, checked as the SDM/APM define, and carried out through the
  * backend's register accessors, whose set_sregs tells the MMU.
  *
- * Only these few opcodes, so a small decoder of their own: prefixes, REX,
- * 0F xx and a ModRM memory operand (for INVLPG and LMSW).
+ * They are decoded by the emulator's decoder (kmod/emul/), which knows them
+ * but leaves carrying them out to this file.
  */
 #include <linux/kvm.h>
 #include <linux/mm.h>
@@ -20,6 +20,7 @@
 
 #include "cr.h"
 #include "crinsn.h"
+#include "emul/emulate.h"
 #include "event.h"
 #include "exc.h"
 #include "exit.h"
@@ -106,197 +107,54 @@ static int cri_read(struct mv_vcpu *vcpu, u64 la, void *buf,
 	return 0;
 }
 
-/* The effective address of a ModRM memory operand, and its segment */
-static int cri_modrm_ea(const u8 *b, unsigned int *i, unsigned int avail,
-			u8 modrm, u8 rex, unsigned int asize,
-			struct kvm_regs *regs, u64 *ea, int *seg,
-			bool *rip_rel)
+/*
+ * Decodes the instruction at CS:RIP with the emulator's decoder (in
+ * vcpu->emul, free between emulations); 0 or -EINVAL for anything else.
+ */
+static int cri_decode(struct mv_vcpu *vcpu, const u8 *b, unsigned int avail,
+		      const struct kvm_regs *regs,
+		      const struct kvm_sregs *sregs, struct cri *ci)
 {
-	unsigned int mod = modrm >> 6, rm = modrm & 7;
-	s64 disp = 0;
-	u64 a = 0;
+	struct mv_emul_ctxt *ctxt = vcpu->emul;
+	const struct mv_emul_insn *insn = &ctxt->insn;
+	bool want_dr = ci->dr;
 
-	*seg = 3;	/* DS */
-	*rip_rel = false;
-	if (asize == 2) {
-		static const u8 base[8] = { 3, 3, 5, 5, 6, 7, 5, 3 };
-		static const s8 index[8] = { 6, 7, 6, 7, -1, -1, -1, -1 };
-
-		if (mod == 0 && rm == 6) {
-			if (*i + 2 > avail)
-				return -EINVAL;
-			a = (u16)(b[*i] | b[*i + 1] << 8);
-			*i += 2;
-		} else {
-			a = *cri_gpr(regs, base[rm]);
-			if (index[rm] >= 0)
-				a += *cri_gpr(regs, index[rm]);
-			if (base[rm] == 5)
-				*seg = 2;	/* SS */
-		}
-		if (mod == 1) {
-			if (*i + 1 > avail)
-				return -EINVAL;
-			disp = (s8)b[(*i)++];
-		} else if (mod == 2) {
-			if (*i + 2 > avail)
-				return -EINVAL;
-			disp = (s16)(b[*i] | b[*i + 1] << 8);
-			*i += 2;
-		}
-		*ea = (u16)(a + disp);
-		return 0;
-	}
-
-	if (rm == 4) {		/* SIB */
-		u8 sib;
-		unsigned int sbase, sindex;
-
-		if (*i + 1 > avail)
-			return -EINVAL;
-		sib = b[(*i)++];
-		sbase = (sib & 7) | (rex & 1 ? 8 : 0);
-		sindex = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
-		if (sindex != 4)
-			a = *cri_gpr(regs, sindex) << (sib >> 6);
-		if ((sib & 7) == 5 && mod == 0) {
-			if (*i + 4 > avail)
-				return -EINVAL;
-			disp = (s32)(b[*i] | b[*i + 1] << 8 | b[*i + 2] << 16 |
-				     (u32)b[*i + 3] << 24);
-			*i += 4;
-		} else {
-			a += *cri_gpr(regs, sbase);
-			if ((sbase & 7) == 4 || (sbase & 7) == 5)
-				*seg = 2;
-		}
-	} else if (rm == 5 && mod == 0) {
-		if (*i + 4 > avail)
-			return -EINVAL;
-		disp = (s32)(b[*i] | b[*i + 1] << 8 | b[*i + 2] << 16 |
-			     (u32)b[*i + 3] << 24);
-		*i += 4;
-		*rip_rel = asize == 8;
-	} else {
-		unsigned int n = rm | (rex & 1 ? 8 : 0);
-
-		a = *cri_gpr(regs, n);
-		if (rm == 5)
-			*seg = 2;
-	}
-	if (mod == 1) {
-		if (*i + 1 > avail)
-			return -EINVAL;
-		disp = (s8)b[(*i)++];
-	} else if (mod == 2) {
-		if (*i + 4 > avail)
-			return -EINVAL;
-		disp = (s32)(b[*i] | b[*i + 1] << 8 | b[*i + 2] << 16 |
-			     (u32)b[*i + 3] << 24);
-		*i += 4;
-	}
-	a += disp;
-	*ea = asize == 4 ? (u32)a : a;
-	return 0;
-}
-
-static const struct kvm_segment *cri_seg(const struct kvm_sregs *s, int n)
-{
-	const struct kvm_segment *segs[6] = {
-		&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs,
-	};
-
-	return segs[n < 6 && n >= 0 ? n : 3];
-}
-
-/* Decodes the instruction bytes @b; 0 or -EINVAL for anything else */
-static int cri_decode(const u8 *b, unsigned int avail, unsigned int mode,
-		      struct kvm_regs *regs, const struct kvm_sregs *sregs,
-		      struct cri *ci)
-{
-	unsigned int i = 0, asize = mode;
-	int seg = -1, dseg;
-	u8 rex = 0, op, modrm;
-	bool rip_rel;
-	u64 ea;
-
-	/* prefixes; a segment override's number in the x86 order */
-	for (; i < avail; i++) {
-		static const u8 segp[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
-		const u8 *sp = memchr(segp, b[i], sizeof(segp));
-
-		if (sp) {
-			seg = sp - segp;
-		} else if (b[i] == 0x67) {
-			asize = mode == 8 ? 4 : mode == 4 ? 2 : 4;
-		} else if (b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 &&
-			   b[i] != 0xf3) {
-			break;
-		}
-	}
-	if (mode == 8 && i < avail && (b[i] & 0xf0) == 0x40)
-		rex = b[i++];
-	if (i + 2 > avail || b[i] != 0x0f)
+	mv_insn_ctxt_init(ctxt, regs, sregs);
+	memcpy(ctxt->insn_bytes, b, min_t(unsigned int, avail,
+					  sizeof(ctxt->insn_bytes)));
+	ctxt->insn_avail = avail;
+	if (mv_emul_decode(ctxt) != MV_EMUL_OK)
 		return -EINVAL;
-	op = b[i + 1];
-	i += 2;
-	if (op == 0x06) {
+	ci->len = insn->len;
+	ci->reg = insn->rm;
+	ci->mem = insn->mem;
+	ci->la = insn->la;
+	switch (insn->opcode) {
+	case 0x0f06:
 		ci->kind = CRI_CLTS;
-		ci->len = i;
-		return 0;
-	}
-	if (i >= avail)
-		return -EINVAL;
-	modrm = b[i++];
-	if (op == 0x20 || op == 0x22) {
-		/* the operand is always a register, whatever mod says */
-		ci->kind = op == 0x20 ? CRI_MOV_FROM_CR : CRI_MOV_TO_CR;
-		ci->cr = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
-		ci->reg = (modrm & 7) | (rex & 1 ? 8 : 0);
-		ci->len = i;
-		return 0;
-	}
-	if (ci->dr && (op == 0x21 || op == 0x23)) {
-		/* MOV DR: encoded as MOV CR, the operand a register too */
-		ci->kind = op == 0x21 ? CRI_MOV_FROM_CR : CRI_MOV_TO_CR;
-		ci->cr = (modrm >> 3) & 7;
-		ci->reg = (modrm & 7) | (rex & 1 ? 8 : 0);
-		ci->len = i;
-		return 0;
-	}
-	if (ci->dr || op != 0x01)
-		return -EINVAL;
-	switch ((modrm >> 3) & 7) {
-	case 6:
-		ci->kind = CRI_LMSW;
 		break;
-	case 7:
-		if ((modrm >> 6) == 3)	/* SWAPGS, RDTSCP */
-			return -EINVAL;
-		ci->kind = CRI_INVLPG;
+	case 0x0f20:
+	case 0x0f22:
+		ci->kind = insn->opcode == 0x0f20 ? CRI_MOV_FROM_CR :
+			CRI_MOV_TO_CR;
+		ci->cr = insn->reg;
+		break;
+	case 0x0f21:
+	case 0x0f23:
+		/* MOV DR: told as a MOV CR */
+		ci->kind = insn->opcode == 0x0f21 ? CRI_MOV_FROM_CR :
+			CRI_MOV_TO_CR;
+		ci->cr = insn->reg & 7;
+		break;
+	case 0x0f01:
+		ci->kind = (insn->reg & 7) == 6 ? CRI_LMSW : CRI_INVLPG;
 		break;
 	default:
 		return -EINVAL;
 	}
-	ci->mem = (modrm >> 6) != 3;
-	if (!ci->mem) {
-		ci->reg = (modrm & 7) | (rex & 1 ? 8 : 0);
-		ci->len = i;
-		return 0;
-	}
-	if (cri_modrm_ea(b, &i, avail, modrm, rex, asize, regs, &ea, &dseg,
-			 &rip_rel))
+	/* a MOV DR where one is due, the others where it is not */
+	if (want_dr != (insn->opcode == 0x0f21 || insn->opcode == 0x0f23))
 		return -EINVAL;
-	ci->len = i;
-	if (rip_rel)
-		ea += regs->rip + i;
-	if (seg < 0)
-		seg = dseg;
-	if (mode == 8)
-		ci->la = (seg == 4 || seg == 5 ? cri_seg(sregs, seg)->base : 0) +
-			ea;
-	else
-		ci->la = (u32)(cri_seg(sregs, seg)->base + ea);
 	return 0;
 }
 
@@ -371,7 +229,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 		mv_inject_exception(vcpu, X86_TRAP_PF, true, error, la);
 		return 1;
 	}
-	if (r || cri_decode(b, MV_CR_INSN_MAX, mode, &regs, &s, &ci)) {
+	if (r || cri_decode(vcpu, b, MV_CR_INSN_MAX, &regs, &s, &ci)) {
 		const u64 data[3] = { la, *(u64 *)b, *(u64 *)(b + 8) };
 
 		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
@@ -491,7 +349,7 @@ int mv_exit_dr_insn(struct mv_vcpu *vcpu, struct mv_dr *d)
 		mv_inject_exception(vcpu, X86_TRAP_PF, true, error, la);
 		return 1;
 	}
-	if (r || cri_decode(b, MV_CR_INSN_MAX, mode, &regs, &s, &ci)) {
+	if (r || cri_decode(vcpu, b, MV_CR_INSN_MAX, &regs, &s, &ci)) {
 		const u64 data[3] = { la, *(u64 *)b, *(u64 *)(b + 8) };
 
 		return mv_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,

@@ -311,6 +311,33 @@ static enum mv_emul_mode insn_mode(const struct kvm_sregs *sregs,
 	return sregs->cs.db ? MV_EMUL_MODE32 : MV_EMUL_MODE16;
 }
 
+/**
+ * mv_insn_ctxt_init() - an emulator context for the instruction at CS:RIP
+ * @ctxt: the context
+ * @regs: the guest's registers
+ * @sregs: and its segment and control registers
+ *
+ * Sets the mode, registers, RIP, RFLAGS and segment bases; no byte of the
+ * instruction yet (the caller fetches them) and no callbacks.
+ */
+void mv_insn_ctxt_init(struct mv_emul_ctxt *ctxt, const struct kvm_regs *regs,
+		       const struct kvm_sregs *sregs)
+{
+	ctxt->ops = NULL;
+	ctxt->priv = NULL;
+	ctxt->mode = insn_mode(sregs, regs);
+	insn_regs_to_gpr(regs, ctxt->gpr);
+	ctxt->rip = regs->rip;
+	ctxt->rflags = regs->rflags;
+	ctxt->seg_base[MV_SEG_ES] = sregs->es.base;
+	ctxt->seg_base[MV_SEG_CS] = sregs->cs.base;
+	ctxt->seg_base[MV_SEG_SS] = sregs->ss.base;
+	ctxt->seg_base[MV_SEG_DS] = sregs->ds.base;
+	ctxt->seg_base[MV_SEG_FS] = sregs->fs.base;
+	ctxt->seg_base[MV_SEG_GS] = sregs->gs.base;
+	ctxt->insn_avail = 0;
+}
+
 /* Fetches the bytes at CS:RIP, page by page, as far as they can be read */
 static int insn_fetch(struct mv_emul_ctxt *ctxt, u64 cs_base)
 {
@@ -374,19 +401,9 @@ static int insn_emulate(struct mv_vcpu *vcpu, bool may_fail)
 	mv_ops->get_sregs(vcpu, &sregs);
 	ie.user = insn_walk_env(vcpu, &sregs, &regs, &ie.walk) == 3;
 
+	mv_insn_ctxt_init(ctxt, &regs, &sregs);
 	ctxt->ops = &insn_emul_ops;
 	ctxt->priv = &ie;
-	ctxt->mode = insn_mode(&sregs, &regs);
-	insn_regs_to_gpr(&regs, ctxt->gpr);
-	ctxt->rip = regs.rip;
-	ctxt->rflags = regs.rflags;
-	ctxt->seg_base[MV_SEG_ES] = sregs.es.base;
-	ctxt->seg_base[MV_SEG_CS] = sregs.cs.base;
-	ctxt->seg_base[MV_SEG_SS] = sregs.ss.base;
-	ctxt->seg_base[MV_SEG_DS] = sregs.ds.base;
-	ctxt->seg_base[MV_SEG_FS] = sregs.fs.base;
-	ctxt->seg_base[MV_SEG_GS] = sregs.gs.base;
-	ctxt->insn_avail = 0;
 
 	r = insn_fetch(ctxt, sregs.cs.base);
 	if (r == MV_EMUL_OK)

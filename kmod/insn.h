@@ -10,6 +10,9 @@
 
 #include <linux/types.h>
 
+struct kvm_regs;
+struct kvm_sregs;
+struct mv_emul_ctxt;
 struct mv_vcpu;
 struct mv_walk_env;
 struct mv_walk_ops;
@@ -39,5 +42,7 @@ int mv_insn_emulate(struct mv_vcpu *vcpu);
 int mv_insn_emulate_write(struct mv_vcpu *vcpu);
 int mv_insn_complete(struct mv_vcpu *vcpu);
 int mv_insn_walk_env(struct mv_vcpu *vcpu, struct mv_walk_env *env);
+void mv_insn_ctxt_init(struct mv_emul_ctxt *ctxt, const struct kvm_regs *regs,
+		       const struct kvm_sregs *sregs);
 
 #endif /* MV_INSN_H */

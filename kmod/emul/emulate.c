@@ -42,6 +42,8 @@
 #define D_STRING	0x0040	/* string instruction, operands at rSI/rDI */
 #define D_MOFFS		0x0080	/* an address-size wide offset, no ModRM */
 #define D_DSTDI		0x0100	/* the string's memory operand is ES:rDI */
+#define D_SYS		0x0200	/* decoded only: mv_emulate() leaves it */
+#define D_REGONLY	0x0400	/* ModRM.rm is a register whatever mod says */
 
 /* ALU operations, in the order of their encoding (00-3F, 80 /r) */
 enum { OP_ADD, OP_OR, OP_ADC, OP_SBB, OP_AND, OP_SUB, OP_XOR, OP_CMP };
@@ -506,6 +508,15 @@ static unsigned int opcode_flags(u16 op, bool m64)
 		return D_MODRM | D_MEMONLY;
 	case 0x0fc7:
 		return D_MODRM | D_MEMONLY | D_LOCK;
+	case 0x0f06:	/* CLTS */
+		return D_SYS;
+	case 0x0f01:	/* group 7: LMSW, INVLPG */
+		return D_MODRM | D_SYS;
+	case 0x0f20:	/* MOV from and to CR and DR */
+	case 0x0f21:
+	case 0x0f22:
+	case 0x0f23:
+		return D_MODRM | D_SYS | D_REGONLY;
 	}
 	return 0;
 }
@@ -546,6 +557,9 @@ static bool group_ok(struct mv_em *em, u16 op)
 		return r >= 4;
 	case 0x0fc7:
 		return r == 1;
+	case 0x0f01:
+		/* LMSW; INVLPG (its register forms are SWAPGS and RDTSCP) */
+		return r == 6 || (r == 7 && (em->insn->modrm >> 6) != 3);
 	}
 	return true;
 }
@@ -726,9 +740,11 @@ opcode:
 		rm = v & 7;
 		em->reg = ((v >> 3) & 7) | (insn->rex & REX_R ? 8 : 0);
 		em->rm = rm | (insn->rex & REX_B ? 8 : 0);
+		insn->reg = em->reg;
+		insn->rm = em->rm;
 		if (!group_ok(em, insn->opcode))
 			return MV_EMUL_UNHANDLED;
-		if (mod != 3) {
+		if (mod != 3 && !(em->flags & D_REGONLY)) {
 			insn->mem = true;
 			if (insn->addr_size == 2)
 				rc = modrm16(em, &pos, mod, rm, &ea, &seg);
@@ -769,6 +785,7 @@ opcode:
 		seg = MV_SEG_ES;
 	insn->seg = seg;
 	em->la = linear(em, seg, insn->ea);
+	insn->la = em->la;
 	return MV_EMUL_OK;
 }
 
@@ -1141,6 +1158,8 @@ static int execute(struct mv_em *em)
 	struct mv_emul_insn *insn = em->insn;
 	u16 op = insn->opcode;
 
+	if (em->flags & D_SYS)
+		return MV_EMUL_UNHANDLED;
 	/* LOCK: only on the read-modify-write forms, with a memory operand */
 	if (insn->lock && (!(em->flags & D_LOCK) || !insn->mem))
 		return em_raise(em, VEC_UD, false);

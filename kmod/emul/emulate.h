@@ -158,11 +158,20 @@ struct mv_emul_ops {
  * @rex: the REX prefix, or 0
  * @modrm: the ModRM byte, if @has_modrm
  * @has_modrm: the instruction has a ModRM byte
+ * @reg: ModRM.reg with REX.R, if @has_modrm
+ * @rm: ModRM.rm with REX.B, if @has_modrm (a register when not @mem)
  * @mem: the instruction has a memory operand at @ea
  * @ea: the effective address of the memory operand (before the segment),
  *	truncated to @addr_size; for string instructions rSI's (MOVS, CMPS,
  *	LODS, OUTS) or rDI's (STOS, SCAS, INS, whose @seg is then ES)
  * @imm: the immediate, sign-extended to 64 bits
+ * @la: the linear address of the memory operand (@seg's base plus @ea)
+ *
+ * mv_emul_decode() also decodes, for the callers that carry them out
+ * themselves (kmod/crinsn.c), the paging-control instructions mv_emulate()
+ * leaves alone: CLTS (0f 06), MOV from and to CR and DR (0f 20-23, whose
+ * operand is a register whatever ModRM.mod says), LMSW (0f 01 /6) and
+ * INVLPG (0f 01 /7, memory forms).
  */
 struct mv_emul_insn {
 	u8 len;
@@ -175,9 +184,12 @@ struct mv_emul_insn {
 	u8 rex;
 	u8 modrm;
 	bool has_modrm;
+	u8 reg;
+	u8 rm;
 	bool mem;
 	u64 ea;
 	s64 imm;
+	u64 la;
 };
 
 /**

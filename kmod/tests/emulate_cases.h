@@ -1473,6 +1473,11 @@ static const struct ec_case ec_cases[] = {
 	  BYTES(0x40), UNH1 },
 	{ "push [rbx] is not handled", M64, BYTES(0xff, 0x33),
 	  .gpr = { [MV_RBX] = 0x2000 }, UNH1 },
+	{ "invlpg [rax] is decoded, not emulated", M64,
+	  BYTES(0x0f, 0x01, 0x38), .gpr = { [MV_RAX] = 0x1000 }, UNH1 },
+	{ "mov cr3,rax is decoded, not emulated", M64,
+	  BYTES(0x0f, 0x22, 0xd8), UNH1 },
+	{ "clts is decoded, not emulated", M32, BYTES(0x0f, 0x06), UNH1 },
 };
 
 /*
@@ -1500,6 +1505,11 @@ struct ec_decode {
 	bool mem;
 	u64 ea;
 	s64 imm;
+	/* also check @reg, @rm and @la */
+	bool regs_la;
+	u8 reg;
+	u8 rm;
+	u64 la;
 };
 
 #define DSEG(s)		.seg = MV_SEG_##s
@@ -1562,6 +1572,47 @@ static const struct ec_decode ec_decodes[] = {
 	  .gpr = { [MV_RBX] = 0x10, [MV_R11] = 0x20 }, .opcode = 0x89,
 	  .op_size = 2, .addr_size = 8, DSEG(DS), .has_modrm = true,
 	  .modrm = 0x03, .mem = true, .ea = 0x10 },
+	{ "clts", M64, BYTES(0x0f, 0x06), .opcode = 0x0f06, .op_size = 4,
+	  .addr_size = 8, DSEG(DS) },
+	{ "mov rax,cr3", M64, BYTES(0x0f, 0x20, 0xd8), .opcode = 0x0f20,
+	  .op_size = 4, .addr_size = 8, DSEG(DS), .has_modrm = true,
+	  .modrm = 0xd8, .regs_la = true, .reg = 3, .rm = 0 },
+	{ "mov cr3,r9: REX.B", M64, BYTES(0x41, 0x0f, 0x22, 0xd9),
+	  .opcode = 0x0f22, .op_size = 4, .addr_size = 8, DSEG(DS),
+	  .rex = 0x41, .has_modrm = true, .modrm = 0xd9, .regs_la = true,
+	  .reg = 3, .rm = 9 },
+	{ "mov cr8,rax: REX.R", M64, BYTES(0x44, 0x0f, 0x22, 0xc0),
+	  .opcode = 0x0f22, .op_size = 4, .addr_size = 8, DSEG(DS),
+	  .rex = 0x44, .has_modrm = true, .modrm = 0xc0, .regs_la = true,
+	  .reg = 8, .rm = 0 },
+	{ "mov cr0,eax with mod 0: a register, no displacement", M32,
+	  BYTES(0x0f, 0x22, 0x05), .opcode = 0x0f22, .op_size = 4,
+	  .addr_size = 4, DSEG(DS), .has_modrm = true, .modrm = 0x05,
+	  .regs_la = true, .reg = 0, .rm = 5 },
+	{ "mov dr7,rax", M64, BYTES(0x0f, 0x23, 0xf8), .opcode = 0x0f23,
+	  .op_size = 4, .addr_size = 8, DSEG(DS), .has_modrm = true,
+	  .modrm = 0xf8, .regs_la = true, .reg = 7, .rm = 0 },
+	{ "invlpg [rbx+8]", M64, BYTES(0x0f, 0x01, 0x7b, 0x08),
+	  .gpr = { [MV_RBX] = 0x5000 }, .opcode = 0x0f01, .op_size = 4,
+	  .addr_size = 8, DSEG(DS), .has_modrm = true, .modrm = 0x7b,
+	  .mem = true, .ea = 0x5008, .regs_la = true, .reg = 7, .rm = 3,
+	  .la = 0x5008 },
+	{ "invlpg [bp+si] (16) defaults to ss", M16, BYTES(0x0f, 0x01, 0x3a),
+	  .gpr = { [MV_RBP] = 0x100, [MV_RSI] = 0x20 }, .opcode = 0x0f01,
+	  .op_size = 2, .addr_size = 2, DSEG(SS), .has_modrm = true,
+	  .modrm = 0x3a, .mem = true, .ea = 0x120, .regs_la = true,
+	  .reg = 7, .rm = 2, .la = 0x120 },
+	{ "lmsw ax", M64, BYTES(0x0f, 0x01, 0xf0), .opcode = 0x0f01,
+	  .op_size = 4, .addr_size = 8, DSEG(DS), .has_modrm = true,
+	  .modrm = 0xf0, .regs_la = true, .reg = 6, .rm = 0 },
+	{ "lmsw [rip+4]", M64, BYTES(0x0f, 0x01, 0x35, 4, 0, 0, 0),
+	  .rip = 0x1000, .opcode = 0x0f01, .op_size = 4, .addr_size = 8,
+	  DSEG(DS), .has_modrm = true, .modrm = 0x35, .mem = true,
+	  .ea = 0x100b, .regs_la = true, .reg = 6, .rm = 5, .la = 0x100b },
+	{ "swapgs (0f 01 /7, register) is not decoded", M64,
+	  BYTES(0x0f, 0x01, 0xf8), .rc = MV_EMUL_UNHANDLED },
+	{ "sgdt [rax] (0f 01 /0) is not decoded", M64,
+	  BYTES(0x0f, 0x01, 0x00), .rc = MV_EMUL_UNHANDLED },
 	{ "nop", M64, BYTES(0x90), .rc = MV_EMUL_UNHANDLED },
 	{ "mov [rbx],eax cut short", M64, BYTES(0x89),
 	  .rc = MV_EMUL_UNHANDLED },

@@ -442,6 +442,10 @@ static int ec_decode_run(struct ec_state *st, const struct ec_decode *d)
 		return ec_fail(st, "modrm %d/%#x mem %d ea %#llx imm %lld",
 			       i->has_modrm, i->modrm, i->mem, EC_ULL(i->ea),
 			       (long long)i->imm);
+	if (d->regs_la &&
+	    (i->reg != d->reg || i->rm != d->rm || (i->mem && i->la != d->la)))
+		return ec_fail(st, "reg %u rm %u la %#llx", i->reg, i->rm,
+			       EC_ULL(i->la));
 	return 0;
 }
 
