@@ -317,12 +317,33 @@ static enum mv_emul_mode insn_mode(const struct kvm_sregs *sregs,
  * @regs: the guest's registers
  * @sregs: and its segment and control registers
  *
- * Sets the mode, registers, RIP, RFLAGS and segment bases; no byte of the
- * instruction yet (the caller fetches them) and no callbacks.
+ * Sets the mode, registers, RIP, RFLAGS and segments; no byte of the
+ * instruction yet (the caller fetches them) and no callbacks.  In real and
+ * virtual-8086 mode every segment is a writable data segment of its limit,
+ * as the CPU treats them.
  */
 void mv_insn_ctxt_init(struct mv_emul_ctxt *ctxt, const struct kvm_regs *regs,
 		       const struct kvm_sregs *sregs)
 {
+	const struct kvm_segment *segs[MV_NR_SEGS] = {
+		[MV_SEG_ES] = &sregs->es, [MV_SEG_CS] = &sregs->cs,
+		[MV_SEG_SS] = &sregs->ss, [MV_SEG_DS] = &sregs->ds,
+		[MV_SEG_FS] = &sregs->fs, [MV_SEG_GS] = &sregs->gs,
+	};
+	bool prot = (sregs->cr0 & X86_CR0_PE) &&
+		!(regs->rflags & X86_EFLAGS_VM);
+	unsigned int i;
+
+	for (i = 0; i < MV_NR_SEGS; i++) {
+		struct mv_emul_segment *s = &ctxt->seg[i];
+
+		s->limit = segs[i]->limit;
+		s->big = segs[i]->db;
+		s->type = prot ? segs[i]->type : 3;
+		s->unusable = prot &&
+			(segs[i]->unusable || !segs[i]->present);
+	}
+	ctxt->segs_given = true;
 	ctxt->ops = NULL;
 	ctxt->priv = NULL;
 	ctxt->mode = insn_mode(sregs, regs);

@@ -3,8 +3,10 @@
  * The x86 instruction decoder and emulator: the model is in emulate.h.
  *
  * Written from the Intel SDM (vol. 2, instruction set; vol. 1, 3.4.3 for
- * the flags) and the AMD APM (vol. 3).  On purpose not done here:
- * segment limit, type and privilege checks, canonical-address checks (the
+ * the flags) and the AMD APM (vol. 3).  Data accesses outside 64-bit mode
+ * are checked against their segment (SDM vol. 3, 5.3-5.4) when the caller
+ * gives the segments.  On purpose not done here: privilege checks, the
+ * checks of the instruction fetch, canonical-address checks (the
  * callbacks' page walk sees the linear address), alignment checks (#AC)
  * and the I/O permission checks of INS/OUTS.
  *
@@ -23,6 +25,7 @@
 #define FL_ARITH	(FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
 #define VEC_UD		6
+#define VEC_SS		12
 #define VEC_GP		13
 
 #define EM_PAGE		4096u
@@ -57,6 +60,7 @@ struct mv_em {
 	u8 rm;				/* ModRM.rm with REX.B */
 	bool rip_rel;			/* RIP-relative memory operand */
 	u64 la;				/* linear address of the memory operand */
+	u64 ea;				/* and its offset in the segment */
 	u64 gpr[MV_NR_GPRS];		/* registers as the instruction leaves them */
 	u64 rip;
 	u64 rflags;
@@ -177,6 +181,43 @@ static u64 linear(const struct mv_em *em, unsigned int seg, u64 ea)
 		return ea + ((seg == MV_SEG_FS || seg == MV_SEG_GS) ?
 			     ctxt->seg_base[seg] : 0);
 	return (u32)(ctxt->seg_base[seg] + ea);
+}
+
+/*
+ * Checks an access of @size bytes at offset @ea in segment @seg, outside
+ * 64-bit mode and when the caller gave the segments: an unusable (null)
+ * segment, a write to a code or read-only data segment, a read of an
+ * execute-only code segment, or bytes outside the limit (below it, for an
+ * expand-down segment) raise #GP(0), or #SS(0) for SS.  MV_EMUL_OK or
+ * MV_EMUL_EXCEPTION.
+ */
+static int seg_check(struct mv_em *em, unsigned int seg, u64 ea, u64 size,
+		     bool write)
+{
+	const struct mv_emul_ctxt *ctxt = em->ctxt;
+	const struct mv_emul_segment *s = &ctxt->seg[seg];
+	u8 vec = seg == MV_SEG_SS ? VEC_SS : VEC_GP;
+	u64 last = ea + size - 1;
+
+	if (!ctxt->segs_given || mode64(em) || seg >= MV_NR_SEGS)
+		return MV_EMUL_OK;
+	if (s->unusable)
+		return em_raise(em, vec, true);
+	if ((s->type & 8) ? write || !(s->type & 2) : write && !(s->type & 2))
+		return em_raise(em, VEC_GP, true);
+	if (!(s->type & 8) && (s->type & 4)) {
+		if (ea <= s->limit || last > (s->big ? 0xffffffffULL : 0xffff))
+			return em_raise(em, vec, true);
+	} else if (last > s->limit) {
+		return em_raise(em, vec, true);
+	}
+	return MV_EMUL_OK;
+}
+
+/* The memory operand's segment checks, for a read or a write of it */
+static int op_check(struct mv_em *em, unsigned int size, bool write)
+{
+	return seg_check(em, em->insn->seg, em->ea, size, write);
 }
 
 static u64 la_add(const struct mv_em *em, u64 la, u64 n)
@@ -303,6 +344,10 @@ static int rm_get(struct mv_em *em, unsigned int size, u64 *val)
 		*val = reg_get(em, em->rm, size);
 		return MV_EMUL_OK;
 	}
+	/* the LOCK-able forms are the read-modify-writes: checked as writes */
+	rc = op_check(em, size, em->flags & D_LOCK);
+	if (rc)
+		return rc;
 	rc = mem_read(em, em->la, b, size);
 	if (rc == MV_EMUL_OK)
 		*val = le_get(b, size);
@@ -317,11 +362,15 @@ static int rm_set(struct mv_em *em, unsigned int size, u64 old, u64 val,
 		  bool atomic)
 {
 	u8 ob[8], nb[8];
+	int rc;
 
 	if (!em->insn->mem) {
 		reg_set(em, em->rm, size, val);
 		return MV_EMUL_OK;
 	}
+	rc = op_check(em, size, true);
+	if (rc)
+		return rc;
 	le_put(nb, val, size);
 	if (!atomic && !em->insn->lock)
 		return mem_write(em, em->la, nb, size);
@@ -785,6 +834,7 @@ opcode:
 		seg = MV_SEG_ES;
 	insn->seg = seg;
 	em->la = linear(em, seg, insn->ea);
+	em->ea = insn->ea;
 	insn->la = em->la;
 	return MV_EMUL_OK;
 }
@@ -882,6 +932,7 @@ static int em_bt(struct mv_em *em)
 
 			ea &= size_mask(insn->addr_size);
 			em->la = linear(em, insn->seg, ea);
+			em->ea = ea;
 		}
 		off &= bits - 1;
 	}
@@ -949,6 +1000,9 @@ static int em_cmpxchg_wide(struct mv_em *em)
 
 	if (size == 16 && (em->la & 15))
 		return em_raise(em, VEC_GP, true);
+	rc = op_check(em, size, true);
+	if (rc)
+		return rc;
 	rc = mem_read(em, em->la, old, size);
 	if (rc)
 		return rc;
@@ -993,12 +1047,17 @@ static int em_mov(struct mv_em *em)
 		return rc;
 	case 0xa0:
 	case 0xa1:
-		rc = mem_read(em, em->la, b, size);
+		rc = op_check(em, size, false);
+		if (!rc)
+			rc = mem_read(em, em->la, b, size);
 		if (!rc)
 			reg_set(em, MV_RAX, size, le_get(b, size));
 		return rc;
 	case 0xa2:
 	case 0xa3:
+		rc = op_check(em, size, true);
+		if (rc)
+			return rc;
 		le_put(b, em->gpr[MV_RAX], size);
 		return mem_write(em, em->la, b, size);
 	case 0x63:
@@ -1052,6 +1111,10 @@ static int em_pio_string(struct mv_em *em, u64 count)
 		if (!n)
 			n = 1;
 	}
+	/* forward only when batched: the bytes from @ea on */
+	rc = seg_check(em, insn->seg, insn->ea, (u64)n * size, in);
+	if (rc)
+		return rc;
 	if (in) {
 		if (!ctxt->ops->pio_in)
 			return MV_EMUL_UNHANDLED;
@@ -1088,10 +1151,10 @@ static int em_string(struct mv_em *em)
 	struct mv_emul_insn *insn = em->insn;
 	unsigned int size = insn->op_size;
 	u64 count = em->gpr[MV_RCX] & size_mask(insn->addr_size);
-	u64 sla = linear(em, insn->seg,
-			 em->gpr[MV_RSI] & size_mask(insn->addr_size));
-	u64 dla = linear(em, MV_SEG_ES,
-			 em->gpr[MV_RDI] & size_mask(insn->addr_size));
+	u64 si = em->gpr[MV_RSI] & size_mask(insn->addr_size);
+	u64 di = em->gpr[MV_RDI] & size_mask(insn->addr_size);
+	u64 sla = linear(em, insn->seg, si);
+	u64 dla = linear(em, MV_SEG_ES, di);
 	u8 b[8], c[8];
 	u16 op = insn->opcode & 0xfe;
 	bool done;
@@ -1101,6 +1164,18 @@ static int em_string(struct mv_em *em)
 		return MV_EMUL_OK;	/* nothing to do: skip it */
 	if (op == 0x6c || op == 0x6e)
 		return em_pio_string(em, count);
+	/* rSI's operand: MOVS, CMPS, LODS; rDI's: all but LODS */
+	if (op == 0xa4 || op == 0xa6 || op == 0xac) {
+		rc = seg_check(em, insn->seg, si, size, false);
+		if (rc)
+			return rc;
+	}
+	if (op != 0xac) {
+		rc = seg_check(em, MV_SEG_ES, di, size,
+			       op == 0xa4 || op == 0xaa);
+		if (rc)
+			return rc;
+	}
 
 	switch (op) {
 	case 0xa4:	/* MOVS */

@@ -69,6 +69,21 @@ enum mv_emul_seg {
 	MV_NR_SEGS
 };
 
+/**
+ * struct mv_emul_segment - what the checks of an access need of a segment
+ * @limit: its limit, in bytes (the G bit applied)
+ * @type: the descriptor's type field: bit 3 code, bit 2 expand-down (data)
+ *	or conforming (code), bit 1 writable (data) or readable (code)
+ * @unusable: null or not present: any access through it faults
+ * @big: the D/B bit: an expand-down segment's upper bound is 4 GiB
+ */
+struct mv_emul_segment {
+	u32 limit;
+	u8 type;
+	bool unusable;
+	bool big;
+};
+
 /* x86 register numbers, for mv_emul_ctxt.gpr[] */
 enum mv_emul_reg {
 	MV_RAX, MV_RCX, MV_RDX, MV_RBX, MV_RSP, MV_RBP, MV_RSI, MV_RDI,
@@ -201,6 +216,9 @@ struct mv_emul_insn {
  * @rip: RIP (in, out)
  * @rflags: RFLAGS (in, out)
  * @seg_base: segment bases; in 64-bit mode only FS and GS are used (in)
+ * @segs_given: @seg holds the segments, and accesses outside 64-bit mode
+ *	are checked against them (in)
+ * @seg: the segments, if @segs_given (in)
  * @insn_bytes: the bytes at CS:RIP (in)
  * @insn_avail: how many of @insn_bytes the caller could fetch (in); an
  *	instruction longer than that is MV_EMUL_UNHANDLED
@@ -223,6 +241,8 @@ struct mv_emul_ctxt {
 	u64 rip;
 	u64 rflags;
 	u64 seg_base[MV_NR_SEGS];
+	bool segs_given;
+	struct mv_emul_segment seg[MV_NR_SEGS];
 	u8 insn_bytes[MV_EMUL_MAX_INSN];
 	unsigned int insn_avail;
 

@@ -69,6 +69,8 @@ struct ec_case {
 	u64 rip;
 	u64 rflags;
 	u64 seg[MV_NR_SEGS];
+	bool segs;		/* @segd given: accesses are checked */
+	struct mv_emul_segment segd[MV_NR_SEGS];
 	struct ec_mem mem[EC_MAX_MEM];
 	struct ec_area area[EC_MAX_AREAS];
 	/* expected */
@@ -125,6 +127,17 @@ struct ec_case {
 #define OM(r)		(1u << MV_##r)
 #define UD		.exc = 6
 #define GP0		.exc = 13, .exc_has_err = true
+#define SS0		.exc = 12, .exc_has_err = true
+
+/* Segments for the checked cases, in ES CS SS DS FS GS order */
+#define SEGS(...)	.segs = true, .segd = { __VA_ARGS__ }
+#define S_RW		{ .limit = 0xffffffff, .type = 3, .big = true }
+#define S_RO		{ .limit = 0xffffffff, .type = 1, .big = true }
+#define S_CODE		{ .limit = 0xffffffff, .type = 0xb, .big = true }
+#define S_XO		{ .limit = 0xffffffff, .type = 9, .big = true }
+#define S_NULL		{ .unusable = true }
+#define S_LIM(l)	{ .limit = (l), .type = 3, .big = true }
+#define S_DOWN(l)	{ .limit = (l), .type = 7, .big = true }
 
 #define FCF		0x0001ULL
 #define FPF		0x0004ULL
@@ -1473,6 +1486,68 @@ static const struct ec_case ec_cases[] = {
 	  BYTES(0x40), UNH1 },
 	{ "push [rbx] is not handled", M64, BYTES(0xff, 0x33),
 	  .gpr = { [MV_RBX] = 0x2000 }, UNH1 },
+	/* segment checks, when the caller gives the segments */
+	{ "mov [eax],ebx through a null DS: GP(0)", M32, BYTES(0x89, 0x18),
+	  .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_NULL, S_RW, S_RW), EXC1, GP0 },
+	{ "mov ebx,[eax] through a null DS: GP(0)", M32, BYTES(0x8b, 0x18),
+	  .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_NULL, S_RW, S_RW), EXC1, GP0 },
+	{ "a write through a read-only DS: GP(0)", M32, BYTES(0x89, 0x18),
+	  .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_RO, S_RW, S_RW), EXC1, GP0 },
+	{ "a read through a read-only DS is done", M32, BYTES(0x8b, 0x18),
+	  .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_RO, S_RW, S_RW),
+	  .mem = { MEM(0x1000, 4, 0x12345678) },
+	  OK1, .out_gpr = { [MV_RBX] = 0x12345678 }, .out_mask = OM(RBX),
+	  CALLS(ER(0x1000, 4, 0x12345678)) },
+	{ "a read past DS's limit: GP(0)", M32, BYTES(0x8b, 0x18),
+	  .gpr = { [MV_RAX] = 0xffd },
+	  SEGS(S_RW, S_CODE, S_RW, S_LIM(0xfff), S_RW, S_RW), EXC1, GP0 },
+	{ "a read ending at DS's limit is done", M32, BYTES(0x8b, 0x18),
+	  .gpr = { [MV_RAX] = 0xffc },
+	  SEGS(S_RW, S_CODE, S_RW, S_LIM(0xfff), S_RW, S_RW),
+	  .mem = { MEM(0xffc, 4, 0x55) },
+	  OK1, .out_gpr = { [MV_RBX] = 0x55 }, .out_mask = OM(RBX),
+	  CALLS(ER(0xffc, 4, 0x55)) },
+	{ "mov [ebp],eax past SS's limit: SS(0)", M32,
+	  BYTES(0x89, 0x45, 0x00), .gpr = { [MV_RBP] = 0x2000 },
+	  SEGS(S_RW, S_CODE, S_LIM(0xfff), S_RW, S_RW, S_RW), EXC1, SS0 },
+	{ "expand-down DS: an offset at its limit faults", M32,
+	  BYTES(0x8b, 0x18), .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_DOWN(0x1000), S_RW, S_RW), EXC1, GP0 },
+	{ "expand-down DS: an offset above its limit is done", M32,
+	  BYTES(0x8b, 0x18), .gpr = { [MV_RAX] = 0x1001 },
+	  SEGS(S_RW, S_CODE, S_RW, S_DOWN(0x1000), S_RW, S_RW),
+	  .mem = { MEM(0x1001, 4, 0x66) },
+	  OK1, .out_gpr = { [MV_RBX] = 0x66 }, .out_mask = OM(RBX),
+	  CALLS(ER(0x1001, 4, 0x66)) },
+	{ "cs: mov [eax],ebx writes a code segment: GP(0)", M32,
+	  BYTES(0x2e, 0x89, 0x18), .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_RW, S_RW, S_RW), EXC1, GP0 },
+	{ "cs: mov ebx,[eax] reads an execute-only one: GP(0)", M32,
+	  BYTES(0x2e, 0x8b, 0x18), .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_XO, S_RW, S_RW, S_RW, S_RW), EXC1, GP0 },
+	{ "movsb into a null ES: GP(0)", M32, BYTES(0xa4),
+	  .gpr = { [MV_RSI] = 0x1000, [MV_RDI] = 0x2000 },
+	  SEGS(S_NULL, S_CODE, S_RW, S_RW, S_RW, S_RW),
+	  .mem = { MEM(0x1000, 1, 0x77) }, EXC1, GP0 },
+	{ "lock add [eax],ebx through a read-only DS: GP(0), nothing read",
+	  M32, BYTES(0xf0, 0x01, 0x18), .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_RO, S_RW, S_RW), EXC1, GP0 },
+	{ "add [eax],ebx through a read-only DS: GP(0), nothing read", M32,
+	  BYTES(0x01, 0x18), .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_RO, S_RW, S_RW), EXC1, GP0 },
+	{ "cmp [eax],ebx through a read-only DS is done", M32,
+	  BYTES(0x39, 0x18), .gpr = { [MV_RAX] = 0x1000 },
+	  SEGS(S_RW, S_CODE, S_RW, S_RO, S_RW, S_RW),
+	  .mem = { MEM(0x1000, 4, 0) }, OK1, .out_rflags = FL(FZF | FPF),
+	  CALLS(ER(0x1000, 4, 0)) },
+	{ "64-bit mode: no segment checks", M64, BYTES(0x89, 0x18),
+	  .gpr = { [MV_RAX] = 0x1000, [MV_RBX] = 0x42 },
+	  SEGS(S_RW, S_CODE, S_RW, S_NULL, S_RW, S_RW),
+	  OK1, CALLS(EW(0x1000, 4, 0x42)) },
 	{ "invlpg [rax] is decoded, not emulated", M64,
 	  BYTES(0x0f, 0x01, 0x38), .gpr = { [MV_RAX] = 0x1000 }, UNH1 },
 	{ "mov cr3,rax is decoded, not emulated", M64,

@@ -263,6 +263,8 @@ static void ec_setup(struct ec_state *st, const struct ec_case *c)
 	ctxt->rip = c->rip;
 	ctxt->rflags = c->rflags | 2;
 	memcpy(ctxt->seg_base, c->seg, sizeof(ctxt->seg_base));
+	ctxt->segs_given = c->segs;
+	memcpy(ctxt->seg, c->segd, sizeof(ctxt->seg));
 	memcpy(ctxt->insn_bytes, c->bytes, sizeof(ctxt->insn_bytes));
 	/* avail 0xff stands for none at all */
 	ctxt->insn_avail = !c->avail ? c->len : c->avail == 0xff ? 0 :
