@@ -253,6 +253,49 @@ bool mv_cr4_load_valid(u32 feat, u64 cr3, u64 cr4, u64 efer, u64 val)
 EXPORT_SYMBOL_IF_KUNIT(mv_cr4_load_valid);
 
 /**
+ * mv_cr0_load() - the rules of a CR0 load by the guest
+ * @cr0: CR0 before
+ * @cr4: CR4
+ * @efer: EFER; on success its LMA follows the new paging state
+ * @cs_l: the code segment's L bit
+ * @val: the value the guest loads (MOV to CR0, or what LMSW or CLTS
+ *	make); on success with ET set, as CR0 will hold it
+ *
+ * No bit above 31; PG only with PE; NW only with CD; PG set with EFER.LME
+ * enters long mode, which needs CR4.PAE and a code segment without L; PG
+ * cleared leaves it, which 64-bit code (CS.L) cannot do; and PG cleared
+ * with CR4.PCIDE set is refused (SDM vol. 3, 2.5, 4.10.1 and 10.8.5).
+ * The same for both backends, in both MMU modes.
+ *
+ * Return: true, or false for a #GP.
+ */
+bool mv_cr0_load(u64 cr0, u64 cr4, u64 *efer, bool cs_l, u64 *val)
+{
+	u64 v = *val | X86_CR0_ET;
+
+	if (v >> 32)
+		return false;
+	if ((v & X86_CR0_PG) && !(v & X86_CR0_PE))
+		return false;
+	if ((v & X86_CR0_NW) && !(v & X86_CR0_CD))
+		return false;
+	if (!(v & X86_CR0_PG) && (cr4 & X86_CR4_PCIDE))
+		return false;
+	if ((v & X86_CR0_PG) && !(cr0 & X86_CR0_PG) && (*efer & EFER_LME)) {
+		if (!(cr4 & X86_CR4_PAE) || cs_l)
+			return false;
+		*efer |= EFER_LMA;
+	} else if (!(v & X86_CR0_PG) && (*efer & EFER_LMA)) {
+		if (cs_l)
+			return false;
+		*efer &= ~EFER_LMA;
+	}
+	*val = v;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(mv_cr0_load);
+
+/**
  * mv_cr_update_features() - recompute a vCPU's features from its CPUID
  * @vcpu: the vCPU; caller holds its mutex (or has not published it)
  */

@@ -40,6 +40,7 @@ u64 mv_cr4_reserved(u32 feat);
 u64 mv_efer_reserved(u32 feat);
 bool mv_cr_sregs_valid(u32 feat, const struct kvm_sregs *sr);
 bool mv_cr4_load_valid(u32 feat, u64 cr3, u64 cr4, u64 efer, u64 val);
+bool mv_cr0_load(u64 cr0, u64 cr4, u64 *efer, bool cs_l, u64 *val);
 
 void mv_cr_update_features(struct mv_vcpu *vcpu);
 bool mv_vcpu_sregs_valid(const struct mv_vcpu *vcpu,

@@ -161,24 +161,8 @@ static int cri_decode(struct mv_vcpu *vcpu, const u8 *b, unsigned int avail,
 /* A CR0 value the guest loads: false for a #GP; may change EFER.LMA */
 static bool cri_set_cr0(struct kvm_sregs *s, u64 val)
 {
-	val |= X86_CR0_ET;
-	if (val >> 32)
+	if (!mv_cr0_load(s->cr0, s->cr4, &s->efer, s->cs.l, &val))
 		return false;
-	if ((val & X86_CR0_PG) && !(val & X86_CR0_PE))
-		return false;
-	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
-		return false;
-	if ((val & X86_CR0_PG) && !(s->cr0 & X86_CR0_PG) &&
-	    (s->efer & EFER_LME)) {
-		if (!(s->cr4 & X86_CR4_PAE))
-			return false;
-		s->efer |= EFER_LMA;
-	}
-	if (!(val & X86_CR0_PG) && (s->efer & EFER_LMA)) {
-		if (s->cs.l)
-			return false;
-		s->efer &= ~EFER_LMA;
-	}
 	s->cr0 = val;
 	return true;
 }

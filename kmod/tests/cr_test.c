@@ -185,12 +185,69 @@ static void cr4_load_test(struct kunit *test)
 						   X86_CR4_PAE | BIT_ULL(32)));
 }
 
+/* CR0 loads: the architecture's checks, and EFER.LMA following paging */
+static void cr0_load_test(struct kunit *test)
+{
+	const u64 pe = X86_CR0_PE, pg = X86_CR0_PG | X86_CR0_PE;
+	u64 efer, v;
+
+	/* ET is forced; nothing above bit 31 */
+	efer = 0;
+	v = pe;
+	KUNIT_EXPECT_TRUE(test, mv_cr0_load(0, 0, &efer, false, &v));
+	KUNIT_EXPECT_EQ(test, v, pe | X86_CR0_ET);
+	v = BIT_ULL(32) | pe;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(0, 0, &efer, false, &v));
+	/* PG needs PE; NW needs CD */
+	v = X86_CR0_PG;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(0, 0, &efer, false, &v));
+	v = X86_CR0_NW;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(0, 0, &efer, false, &v));
+	v = X86_CR0_NW | X86_CR0_CD;
+	KUNIT_EXPECT_TRUE(test, mv_cr0_load(0, 0, &efer, false, &v));
+
+	/* PG with LME: long mode, which needs PAE and a CS without L */
+	efer = EFER_LME;
+	v = pg;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(pe, 0, &efer, false, &v));
+	KUNIT_EXPECT_EQ(test, efer, (u64)EFER_LME);
+	v = pg;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(pe, X86_CR4_PAE, &efer, true,
+					     &v));
+	v = pg;
+	KUNIT_EXPECT_TRUE(test, mv_cr0_load(pe, X86_CR4_PAE, &efer, false,
+					    &v));
+	KUNIT_EXPECT_EQ(test, efer, (u64)(EFER_LME | EFER_LMA));
+
+	/* PG off leaves it, but not from 64-bit code */
+	v = pe;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(pg, X86_CR4_PAE, &efer, true,
+					     &v));
+	KUNIT_EXPECT_EQ(test, efer, (u64)(EFER_LME | EFER_LMA));
+	v = pe;
+	KUNIT_EXPECT_TRUE(test, mv_cr0_load(pg, X86_CR4_PAE, &efer, false,
+					    &v));
+	KUNIT_EXPECT_EQ(test, efer, (u64)EFER_LME);
+
+	/* PG off while CR4.PCIDE is set: #GP */
+	efer = EFER_LME | EFER_LMA;
+	v = pe;
+	KUNIT_EXPECT_FALSE(test, mv_cr0_load(pg, X86_CR4_PAE | X86_CR4_PCIDE,
+					     &efer, false, &v));
+	/* a CR0 write that keeps paging leaves EFER alone */
+	v = pg | X86_CR0_WP;
+	KUNIT_EXPECT_TRUE(test, mv_cr0_load(pg, X86_CR4_PAE | X86_CR4_PCIDE,
+					    &efer, true, &v));
+	KUNIT_EXPECT_EQ(test, efer, (u64)(EFER_LME | EFER_LMA));
+}
+
 static struct kunit_case cr_test_cases[] = {
 	KUNIT_CASE(cr4_reserved_test),
 	KUNIT_CASE(efer_reserved_test),
 	KUNIT_CASE(cpuid_features_test),
 	KUNIT_CASE(sregs_valid_test),
 	KUNIT_CASE(cr4_load_test),
+	KUNIT_CASE(cr0_load_test),
 	{}
 };
 

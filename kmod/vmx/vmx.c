@@ -1622,30 +1622,25 @@ static int vmx_handle_ept_violation(struct mv_vcpu *vcpu)
 				 q & BIT(1));
 }
 
-/* MOV to CR0, as the CPU would do it; 0, or -EINVAL for a #GP. */
+/*
+ * MOV to CR0, as the CPU would do it with kmod/cr.c's rules; 0, or -EINVAL
+ * for a #GP.
+ */
 static int vmx_mov_to_cr0(struct mv_vcpu *vcpu, unsigned long val)
 {
 	struct vmx_vcpu *vmx = vcpu->priv;
 	unsigned long old = vmx_read_cr0(vmx);
 	unsigned long cr4 = vmx_read_cr4(vmx);
-	u64 efer = vmx_rd(vmx, GUEST_IA32_EFER);
-	u64 pdpte[4];
+	u64 efer = vmx_rd(vmx, GUEST_IA32_EFER), lma = efer;
+	bool cs_l = vmx_rd(vmx, GUEST_CS_AR_BYTES) & VMCS_AR_L;
+	u64 v = val, pdpte[4];
 
-	if (val >> 32)
+	/* kmod/cr.c's rules; entering or leaving long mode changes LMA */
+	if (!mv_cr0_load(old, cr4, &lma, cs_l, &v))
 		return -EINVAL;
-	val |= X86_CR0_ET;
-	if ((val & X86_CR0_PG) && !(val & X86_CR0_PE))
-		return -EINVAL;
-	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
-		return -EINVAL;
-	if (!(old & X86_CR0_PG) && (val & X86_CR0_PG) && (efer & EFER_LME)) {
-		/* entering long mode */
-		if (!(vmx_read_cr4(vmx) & X86_CR4_PAE))
-			return -EINVAL;
-		vmx_write_efer(vmx, efer | EFER_LMA);
-	} else if ((old & X86_CR0_PG) && !(val & X86_CR0_PG) &&
-		   (efer & EFER_LMA)) {
-		vmx_write_efer(vmx, efer & ~EFER_LMA);
+	val = v;
+	if (lma != efer) {
+		vmx_write_efer(vmx, lma);
 	} else if (!(old & X86_CR0_PG) && vmx_pae_paging(val, cr4, efer)) {
 		/* a PDPTE the guest cannot have: #GP, as on the CPU */
 		if (vmx_read_pdptrs(vcpu, vmx_rd(vmx, GUEST_CR3), pdpte))
