@@ -62,6 +62,20 @@ struct worker {
 	char error[512];		/* written by the thread, read after join */
 };
 
+/*
+ * What multivm.sh retries in the QEMU machine: the guest's state replaced
+ * by the host's (a RIP in the kernel half, which this guest never runs)
+ * or a shutdown, as QEMU 7.2's TCG leaves a VMCB now and then when the
+ * vCPUs run on both CPUs (testing/multivm.sh).
+ */
+#define LOST_STATE "[guest state lost]"
+
+static bool lost_state(struct mv_vcpu *vcpu, const struct kvm_regs *r)
+{
+	return vcpu->run->exit_reason == KVM_EXIT_SHUTDOWN ||
+	       r->rip >= 0xffff800000000000ULL;
+}
+
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -85,12 +99,13 @@ static void *worker_thread(void *arg)
 			ioctl(w->vcpu->fd, KVM_GET_SREGS, &s);
 			/* the guest's tables as the host sees them: unchanged? */
 			snprintf(w->error, sizeof(w->error),
-				 "vm %u vcpu %u exit %u: %s, memory %#llx, rip %#llx rsp %#llx cr2 %#llx; leaf mapping the IDT %#llx",
+				 "vm %u vcpu %u exit %u: %s, memory %#llx, rip %#llx rsp %#llx cr2 %#llx; leaf mapping the IDT %#llx%s",
 				 w->vm, w->id, i,
 				 mv_exit_str(w->vcpu, &uc, buf, sizeof(buf)),
 				 (unsigned long long)w->priv->words[i % PRIV_WORDS],
 				 r.rip, r.rsp, s.cr2,
-				 pte ? (unsigned long long)*pte : 0ULL);
+				 pte ? (unsigned long long)*pte : 0ULL,
+				 lost_state(w->vcpu, &r) ? " " LOST_STATE : "");
 			return NULL;
 		}
 		w->priv->from_host = i * 3 + w->id;

@@ -684,6 +684,16 @@ const char *mv_exit_str(struct mv_vcpu *vcpu, const struct mv_ucall *uc,
 			snprintf(buf, len, "exit mmio %#llx len %u write %u",
 				 (unsigned long long)run->mmio.phys_addr,
 				 run->mmio.len, run->mmio.is_write);
+		else if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+			snprintf(buf, len, "exit internal error %u ndata %u data %#llx %#llx %#llx",
+				 run->internal.suberror, run->internal.ndata,
+				 (unsigned long long)run->internal.data[0],
+				 (unsigned long long)run->internal.data[1],
+				 (unsigned long long)run->internal.data[2]);
+		else if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+			snprintf(buf, len, "exit fail entry reason %#llx cpu %u",
+				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason,
+				 run->fail_entry.cpu);
 		else
 			snprintf(buf, len, "exit reason %u", run->exit_reason);
 		break;
