@@ -4,9 +4,10 @@
  * MMIO, string port I/O, and (under shadow paging) writes to guest page
  * tables.
  *
- * Self-contained: emulate.c includes nothing but this header, and this
- * header nothing but the integer types, so the same source builds into the
- * module (KUnit tests it there) and into a plain userspace test program.
+ * Self-contained: decode.c and emulate.c include nothing but this header
+ * (through emul_int.h, what the two share), and this header nothing but
+ * the integer types, so the same source builds into the module (KUnit
+ * tests it there) and into a plain userspace test program.
  *
  * Model: the caller fills a struct mv_emul_ctxt with the guest registers,
  * the segment bases, the CPU mode and the instruction bytes at RIP, then

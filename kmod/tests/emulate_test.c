@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the instruction emulator (kmod/emul/emulate.c), one test per case
+ * KUnit: the instruction emulator (kmod/emul/), one test per case
  * of emulate_cases.h; testing/emul runs the same table in userspace.
  */
 #include <kunit/test.h>

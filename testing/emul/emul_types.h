@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The kernel's integer types and bool, for building kmod/emul/emulate.c
+ * The kernel's integer types and bool, for building kmod/emul/
  * in userspace (emulate.h includes this outside the kernel).
  */
 #ifndef EMUL_TYPES_H

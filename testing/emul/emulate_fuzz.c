@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmod/emul/emulate.c under libFuzzer: an input is a CPU state (mode,
+ * kmod/emul/ under libFuzzer: an input is a CPU state (mode,
  * registers, RIP, RFLAGS, segment bases), the instruction bytes, and a
  * script the callbacks read their answers from (OK, userspace, #PF,
  * refuse, retry, another CPU's cmpxchg).  Each input emulates one

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The instruction emulator (kmod/emul/emulate.c) in userspace, as TAP:
+ * The instruction emulator (kmod/emul/) in userspace, as TAP:
  *
  *  - every case of kmod/tests/emulate_cases.h, as the KUnit suite runs them;
  *  - the ALU and flag-setting instructions against the host CPU: the same
