@@ -39,6 +39,7 @@
  * calls it only between an invalidation's start and end, whose start has
  * already zapped the leaf.
  */
+#include <kunit/visibility.h>
 #include <linux/kvm.h>
 #include <linux/minivisor.h>
 #include <linux/mm.h>
@@ -219,6 +220,7 @@ void mv_mmu_leaf_zapped(u64 pfn, int level, bool writable, void *arg)
 	if (!PageReserved(page))
 		folio_mark_dirty(page_folio(page));
 }
+EXPORT_SYMBOL_IF_KUNIT(mv_mmu_leaf_zapped);
 
 /**
  * mv_mmu_zap_gfns() - zap a range of guest frames

@@ -7,7 +7,6 @@
 #ifndef MV_MMU_SHADOW_H
 #define MV_MMU_SHADOW_H
 
-#include <linux/kconfig.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
@@ -213,33 +212,5 @@ int mv_shadow_vm_init(struct mv_vm *vm);
 void mv_shadow_vm_destroy(struct mv_vm *vm);
 void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages);
 void mv_shadow_set_root_cache(struct mv_vm *vm, bool on);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-struct mv_walk_env;
-bool mv_shadow_test_child(const struct mv_walk_env *env,
-			  const struct mv_sp *parent, int level,
-			  unsigned int i, u64 gpte, u64 *gfn,
-			  union mv_sp_role *role);
-int mv_shadow_test_topup(struct mv_shadow_vcpu *sv);
-void mv_shadow_test_drain(struct mv_shadow_vcpu *sv);
-struct mv_sp *mv_shadow_test_get(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
-				 u64 gfn, union mv_sp_role role, bool *flush,
-				 bool *created);
-void mv_shadow_test_link(struct mv_shadow_vcpu *sv, struct mv_sp *parent,
-			 unsigned int i, struct mv_sp *child);
-void mv_shadow_test_leaf(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
-			 struct mv_sp *sp, unsigned int i, u64 gfn, u64 pfn,
-			 bool writable);
-void mv_shadow_test_leaf_2m(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
-			    struct mv_sp *sp, unsigned int i, u64 gfn,
-			    u64 pfn, bool writable);
-unsigned int mv_shadow_test_rmap_count(struct mv_vm *vm, u64 gfn);
-bool mv_shadow_test_protected(struct mv_vm *vm, u64 gfn);
-void mv_shadow_test_zap(struct mv_vm *vm, struct mv_sp *sp);
-void mv_shadow_test_unsync(struct mv_vm *vm, u64 gfn);
-void mv_shadow_test_sync(struct mv_vm *vm);
-unsigned long mv_shadow_test_zap_gfns(struct mv_vm *vm, u64 start, u64 end);
-void mv_shadow_test_untrack(struct mv_vm *vm, bool on);
-#endif
 
 #endif /* MV_MMU_SHADOW_H */
