@@ -82,14 +82,14 @@ static void cpuid_runtime(struct mv_vcpu *vcpu, u32 function, u32 index,
 		if (!boot_cpu_has(X86_FEATURE_XSAVE))
 			break;
 		*ecx &= ~LEAF1_ECX_OSXSAVE;
-		if (mv_guest_cr4(vcpu) & X86_CR4_OSXSAVE)
+		if (mv_read_cr4(vcpu) & X86_CR4_OSXSAVE)
 			*ecx |= LEAF1_ECX_OSXSAVE;
 		break;
 	case 7:
 		if (index || !boot_cpu_has(X86_FEATURE_OSPKE))
 			break;
 		*ecx &= ~LEAF7_ECX_OSPKE;
-		if (mv_guest_cr4(vcpu) & X86_CR4_PKE)
+		if (mv_read_cr4(vcpu) & X86_CR4_PKE)
 			*ecx |= LEAF7_ECX_OSPKE;
 		break;
 	case 0xd:

@@ -333,3 +333,50 @@ bool mv_vcpu_efer_valid(const struct mv_vcpu *vcpu, u64 efer, bool host)
 
 	return !(efer & mv_efer_reserved(feat));
 }
+
+/**
+ * mv_cr_reset() - a new vCPU's CR0, CR3, CR4 and EFER, as after RESET
+ * @vcpu: the vCPU, being created by its backend
+ * @guest_owned: BIT(enum mv_cr_reg) of the registers the backend lets the
+ *	guest change without an exit, read back with its read_cr op
+ *
+ * CR0 holds ET, CD and NW (SDM vol. 3A, 10.1.1; APM vol. 2, 14.1.3); CR3,
+ * CR4 and EFER are 0.  The backend programs the hardware from these.
+ */
+void mv_cr_reset(struct mv_vcpu *vcpu, unsigned int guest_owned)
+{
+	vcpu->cr.val[MV_CR0] = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	vcpu->cr.val[MV_CR3] = 0;
+	vcpu->cr.val[MV_CR4] = 0;
+	vcpu->cr.val[MV_EFER] = 0;
+	vcpu->cr.guest_owned = guest_owned;
+	vcpu->cr.stale = 0;
+}
+
+/**
+ * mv_cr_get_sregs() - KVM_GET_SREGS's CR0, CR3, CR4 and EFER
+ * @vcpu: the vCPU; caller holds its mutex
+ * @sr: where the backend's get_sregs op gathers the rest
+ */
+void mv_cr_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
+{
+	sr->cr0 = mv_read_cr0(vcpu);
+	sr->cr3 = mv_read_cr3(vcpu);
+	sr->cr4 = mv_read_cr4(vcpu);
+	sr->efer = mv_read_efer(vcpu);
+}
+
+/**
+ * mv_cr_set_sregs() - KVM_SET_SREGS's CR0, CR3, CR4 and EFER
+ * @vcpu: the vCPU; caller holds its mutex
+ * @sr: the registers, which the backend's set_sregs op checked
+ *	(mv_vcpu_sregs_valid() and its own rules); it programs the hardware
+ *	from them after this
+ */
+void mv_cr_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
+{
+	mv_cr_write(vcpu, MV_CR0, sr->cr0);
+	mv_cr_write(vcpu, MV_CR3, sr->cr3);
+	mv_cr_write(vcpu, MV_CR4, sr->cr4);
+	mv_cr_write(vcpu, MV_EFER, sr->efer);
+}

@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The x86 rules for the CR4 and EFER a guest may have, in one place for
- * both backends, KVM_SET_SREGS, KVM_SET_MSRS, and the guest's own MOV to
- * CR4 and WRMSR to EFER.
+ * The guest's CR0, CR3, CR4 and EFER (vcpu->cr, struct mv_cr_regs), and the
+ * x86 rules for the values they may take, in one place for both backends,
+ * KVM_SET_SREGS, KVM_SET_MSRS, and the guest's own MOV to CR and WRMSR to
+ * EFER.
+ *
+ * Everyone reads them with mv_read_cr0() and its siblings.  A register the
+ * backend intercepts every write of is kept here only, and the backend
+ * programs the hardware from it; one the guest owns (TDP mode) lives in the
+ * VMCB or VMCS while the guest runs, and is read back on demand through the
+ * backend's read_cr op.
  */
 #ifndef MV_CR_H
 #define MV_CR_H
 
 #include <linux/bits.h>
+#include <linux/compiler.h>
 #include <linux/types.h>
+
+#include "ops.h"
+#include "vcpu.h"
+#include "virt.h"
 
 struct kvm_sregs;
 struct mv_cpuid;
@@ -33,6 +45,72 @@ struct mv_vcpu;
 #define MV_CRF_NX		BIT(10)	/* EFER.NXE */
 #define MV_CRF_SVM		BIT(11)	/* EFER.SVME */
 #define MV_CRF_FFXSR		BIT(12)	/* EFER.FFXSR */
+
+/**
+ * mv_cr_read() - one of the guest's paging-control registers
+ * @vcpu: the vCPU, on its thread or under its mutex
+ * @reg: which
+ *
+ * Return: its value as the guest reads it.
+ */
+static inline u64 mv_cr_read(struct mv_vcpu *vcpu, enum mv_cr_reg reg)
+{
+	if (unlikely(vcpu->cr.stale & BIT(reg))) {
+		vcpu->cr.val[reg] = mv_ops->read_cr(vcpu, reg);
+		vcpu->cr.stale &= ~BIT(reg);
+	}
+	return vcpu->cr.val[reg];
+}
+
+static inline u64 mv_read_cr0(struct mv_vcpu *vcpu)
+{
+	return mv_cr_read(vcpu, MV_CR0);
+}
+
+static inline u64 mv_read_cr3(struct mv_vcpu *vcpu)
+{
+	return mv_cr_read(vcpu, MV_CR3);
+}
+
+static inline u64 mv_read_cr4(struct mv_vcpu *vcpu)
+{
+	return mv_cr_read(vcpu, MV_CR4);
+}
+
+static inline u64 mv_read_efer(struct mv_vcpu *vcpu)
+{
+	return mv_cr_read(vcpu, MV_EFER);
+}
+
+/**
+ * mv_cr_write() - the guest's register takes a new value
+ * @vcpu: the vCPU, on its thread or under its mutex
+ * @reg: which
+ * @val: the value the guest will read; the caller (a backend) checked it
+ *	and programs the hardware to match
+ */
+static inline void mv_cr_write(struct mv_vcpu *vcpu, enum mv_cr_reg reg,
+			       u64 val)
+{
+	vcpu->cr.val[reg] = val;
+	vcpu->cr.stale &= ~BIT(reg);
+}
+
+/**
+ * mv_cr_hw_written() - the backend changed the hardware's copy of guest-owned
+ *	registers itself (e.g. carrying out an intercepted MOV to CR0)
+ * @vcpu: the vCPU
+ * @regs: BIT(enum mv_cr_reg) of those written; only the guest-owned ones
+ *	count (the others the backend keeps with mv_cr_write())
+ */
+static inline void mv_cr_hw_written(struct mv_vcpu *vcpu, unsigned int regs)
+{
+	vcpu->cr.stale |= regs & vcpu->cr.guest_owned;
+}
+
+void mv_cr_reset(struct mv_vcpu *vcpu, unsigned int guest_owned);
+void mv_cr_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr);
+void mv_cr_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr);
 
 u32 mv_cr_cpuid_features(const struct mv_cpuid *c);
 u32 mv_cr_host_features(void);

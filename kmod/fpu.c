@@ -33,6 +33,7 @@
 #include <asm/trapnr.h>
 
 #include "cpuid.h"
+#include "cr.h"
 #include "event.h"
 #include "exc.h"
 #include "fpu.h"
@@ -134,23 +135,6 @@ u32 mv_fpu_xstate_size(u64 xfeatures, bool compacted)
 	return size;
 }
 
-/**
- * mv_guest_cr4() - the guest's CR4 as it is now
- * @vcpu: the vCPU, loaded or not
- *
- * Return: CR4, from the backend's get_cr4 op, or from get_sregs for a
- * backend without one.
- */
-u64 mv_guest_cr4(struct mv_vcpu *vcpu)
-{
-	struct kvm_sregs sregs;
-
-	if (mv_ops->get_cr4)
-		return mv_ops->get_cr4(vcpu);
-	mv_ops->get_sregs(vcpu, &sregs);
-	return sregs.cr4;
-}
-
 /* The XCR0 bits the guest's CPUID (leaf 0xd, subleaf 0) gives it. */
 static u64 mv_guest_xcr0_allowed(struct mv_vcpu *vcpu)
 {
@@ -237,7 +221,7 @@ void mv_fpu_enter_irqoff(struct mv_vcpu *vcpu)
 
 	if (!mv_host_xcr0 && !pku)
 		return;
-	cr4 = mv_guest_cr4(vcpu);
+	cr4 = mv_read_cr4(vcpu);
 	if (mv_host_xcr0 && (cr4 & X86_CR4_OSXSAVE) &&
 	    xs->xcr0 != mv_host_xcr0) {
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, xs->xcr0);
@@ -288,7 +272,7 @@ void mv_fpu_exit_irqoff(struct mv_vcpu *vcpu)
 	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
 		return;
 	pkru = read_pkru();
-	if (xs->pkru_loaded || (mv_guest_cr4(vcpu) & X86_CR4_PKE))
+	if (xs->pkru_loaded || (mv_read_cr4(vcpu) & X86_CR4_PKE))
 		xs->pkru = pkru;
 	if (pkru != xs->host_pkru)
 		write_pkru(xs->host_pkru);

@@ -12,8 +12,8 @@
  *  - right before entering the guest, interrupts off and after any
  *    switch_fpu_return(): mv_fpu_enter_irqoff();
  *  - right after the exit, interrupts still off: mv_fpu_exit_irqoff();
- *  - on an XSETBV exit: return mv_exit_xsetbv(vcpu, cpl, insn_len);
- *  - provide the get_cr4 op, read before every entry.
+ *  - on an XSETBV exit: return mv_exit_xsetbv(vcpu, cpl, insn_len).
+ * The guest's CR4 is read (mv_read_cr4()) before and after every entry.
  */
 #ifndef MV_FPU_H
 #define MV_FPU_H
@@ -47,7 +47,6 @@ long mv_fpu_ioctl(struct mv_vcpu *vcpu, unsigned int cmd, void __user *argp);
 long mv_fpu_check_extension(unsigned long cap);
 u64 mv_fpu_supported_xcr0(void);
 u32 mv_fpu_xstate_size(u64 xfeatures, bool compacted);
-u64 mv_guest_cr4(struct mv_vcpu *vcpu);
 
 void mv_fpu_enter_irqoff(struct mv_vcpu *vcpu);
 void mv_fpu_exit_irqoff(struct mv_vcpu *vcpu);

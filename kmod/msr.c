@@ -183,6 +183,9 @@ int mv_msr_get(struct mv_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_MISC_ENABLE:
 		*data = vcpu->misc_enable;
 		return 0;
+	case MSR_EFER:
+		*data = mv_read_efer(vcpu);
+		return 0;
 	}
 	if (!mv_msr_known(index))
 		return -EINVAL;
@@ -197,16 +200,13 @@ int mv_msr_get(struct mv_vcpu *vcpu, u32 index, u64 *data, bool host)
 static int mv_msr_efer(struct mv_vcpu *vcpu, u64 *data, bool host)
 {
 	u64 cur;
-	int r;
 
 	if (!mv_vcpu_efer_valid(vcpu, *data, host))
 		return -EINVAL;
 	if (host)
 		return 0;
-	r = mv_ops->get_msr(vcpu, MSR_EFER, &cur);
-	if (r)
-		return r;
-	if ((mv_ops->get_cr0(vcpu) & X86_CR0_PG) &&
+	cur = mv_read_efer(vcpu);
+	if ((mv_read_cr0(vcpu) & X86_CR0_PG) &&
 	    ((*data ^ cur) & EFER_LME))
 		return -EINVAL;
 	*data = (*data & ~EFER_LMA) | (cur & EFER_LMA);
@@ -252,6 +252,8 @@ int mv_msr_set(struct mv_vcpu *vcpu, u32 index, u64 data, bool host)
 		r = mv_msr_efer(vcpu, &data, host);
 		if (r)
 			return r;
+		/* the core's copy first: the backend programs it */
+		mv_cr_write(vcpu, MV_EFER, data);
 		break;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:

@@ -7,6 +7,7 @@
 #define MV_OPS_H
 
 #include "cpufeat.h"
+#include "vcpu.h"
 
 struct kvm_regs;
 struct kvm_sregs;
@@ -64,15 +65,15 @@ struct mv_event {
  * @set_regs: set them
  * @get_sregs: the segment, control and descriptor-table registers
  * @set_sregs: set them; -EINVAL for a state the backend refuses
- * @get_cr4: the guest's CR4 as it is now.  Cheap: called before and after
- *	every entry, interrupts off.  Optional: without it the core reads
- *	CR4 with @get_sregs.
- * @get_cr0: the guest's CR0 as it reads it; the vCPU is loaded
+ * @read_cr: the hardware's value of one of the registers the backend lets
+ *	the guest own (vcpu->cr.guest_owned), as the guest reads it; called
+ *	by mv_cr_read() only, with interrupts on or off, loaded or not
  * @get_msr: read one of the MSRs mv_msr_known() lists that the backend
- *	stores (all but IA32_APIC_BASE and IA32_MISC_ENABLE; EFER as the
- *	guest sees it); 0 or -EINVAL.  Called by mv_msr_get() only.
+ *	stores (all but IA32_APIC_BASE, IA32_MISC_ENABLE and EFER, which the
+ *	core keeps); 0 or -EINVAL.  Called by mv_msr_get() only.
  * @set_msr: store one, which mv_msr_set() already checked against the
- *	rules (kmod/msr.c); 0 (-EINVAL only for an MSR the backend lacks)
+ *	rules (kmod/msr.c); 0 (-EINVAL only for an MSR the backend lacks).
+ *	For EFER, vcpu->cr already holds the value: program the hardware
  * @inject_exception: deliver an exception to the guest at its next entry
  *	(for a #PF, @cr2 is the faulting address the guest will read in CR2),
  *	in place of any event queued.  The core calls it through
@@ -125,8 +126,7 @@ struct mv_vendor_ops {
 	void (*set_regs)(struct mv_vcpu *vcpu, const struct kvm_regs *regs);
 	void (*get_sregs)(struct mv_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct mv_vcpu *vcpu, const struct kvm_sregs *sregs);
-	u64 (*get_cr4)(struct mv_vcpu *vcpu);
-	u64 (*get_cr0)(struct mv_vcpu *vcpu);
+	u64 (*read_cr)(struct mv_vcpu *vcpu, enum mv_cr_reg reg);
 	int (*get_msr)(struct mv_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct mv_vcpu *vcpu, u32 index, u64 data);
 	void (*inject_exception)(struct mv_vcpu *vcpu, u8 vector,

@@ -58,6 +58,43 @@ enum mv_vcpu_mode {
 };
 
 /**
+ * enum mv_cr_reg - the guest's paging-control registers, in vcpu->cr
+ * @MV_CR0: CR0
+ * @MV_CR3: CR3
+ * @MV_CR4: CR4
+ * @MV_EFER: IA32_EFER (without SVM's EFER.SVME, which the guest never sees)
+ * @MV_NR_CR_REGS: how many
+ */
+enum mv_cr_reg {
+	MV_CR0,
+	MV_CR3,
+	MV_CR4,
+	MV_EFER,
+	MV_NR_CR_REGS,
+};
+
+/**
+ * struct mv_cr_regs - the guest's CR0, CR3, CR4 and EFER, as the
+ *	architecture defines them (kmod/cr.h)
+ * @val: by enum mv_cr_reg: the values the guest reads, whatever the
+ *	hardware runs it with (shadow paging, forced bits)
+ * @guest_owned: BIT(enum mv_cr_reg) of the registers the backend lets the
+ *	guest change without an exit (in TDP mode: those the VMCB or VMCS
+ *	holds as they are); set once at vCPU creation (c)
+ * @stale: those of @guest_owned whose @val may be older than the
+ *	hardware's: set at every entry, cleared when mv_cr_read() asks the
+ *	backend's read_cr op [vcpu->mutex]
+ *
+ * The rest, all four under shadow paging, are intercepted on every write
+ * and @val is what the backend programs the hardware from.
+ */
+struct mv_cr_regs {
+	u64 val[MV_NR_CR_REGS];
+	u8 guest_owned;
+	u8 stale;
+};
+
+/**
  * enum mv_vcpu_request - bits of vcpu->requests: work before the next entry
  * @MV_REQ_TLB_FLUSH: drop the guest's cached translations before it runs
  *	again: the core calls the backend's flush_tlb op (a new ASID on SVM,
@@ -105,6 +142,8 @@ struct mv_shadow_vcpu;
  *	userspace [@mutex]
  * @insn_io: what an emulated instruction waits for [@mutex]
  * @cpuid: the CPUID table the guest sees [@mutex]
+ * @cr: the guest's CR0, CR3, CR4 and EFER (read with mv_read_cr0()...,
+ *	kmod/cr.h) [@mutex]
  * @cr_feat: the MV_CRF_* features its CR4 and EFER may use: the host's
  *	and @cpuid's (kmod/cr.c) [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
@@ -140,6 +179,7 @@ struct mv_vcpu {
 	struct mv_emul_ctxt *emul;
 	struct mv_insn_io insn_io;
 	struct mv_cpuid cpuid;
+	struct mv_cr_regs cr;
 	u32 cr_feat;
 	bool has_run;
 	struct mv_tdp_cache tdp_cache;
@@ -159,6 +199,9 @@ struct mv_vcpu {
  * was seen makes this return false: the backend then returns 1 without
  * entering, and the core services it first.
  *
+ * From here on the registers the guest owns (vcpu->cr.guest_owned) are
+ * read back from the hardware when next asked for.
+ *
  * Return: true to enter; then mv_vcpu_exit_irqoff() follows the exit.
  */
 static inline bool mv_vcpu_enter_irqoff(struct mv_vcpu *vcpu)
@@ -166,8 +209,10 @@ static inline bool mv_vcpu_enter_irqoff(struct mv_vcpu *vcpu)
 	WRITE_ONCE(vcpu->mode, MV_IN_GUEST);
 	/* Pairs with mv_vcpu_request(): mode first, then the requests. */
 	smp_mb();
-	if (likely(!READ_ONCE(vcpu->requests)))
+	if (likely(!READ_ONCE(vcpu->requests))) {
+		vcpu->cr.stale = vcpu->cr.guest_owned;
 		return true;
+	}
 	WRITE_ONCE(vcpu->mode, MV_OUTSIDE_GUEST);
 	return false;
 }

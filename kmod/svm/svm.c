@@ -77,12 +77,10 @@ static void *svm_iopm, *svm_msrpm;
  * @asid_cpu: the CPU @asid belongs to
  * @shadow: the VM runs on shadow tables: NPT is off, and the VMCB holds
  *	the CR0, CR3, CR4 and EFER the hardware needs; the guest's own are
- *	@cr0, @cr3, @cr4 and @efer (c)
- * @cr0: the guest's CR0, under shadow paging
- * @cr3: the guest's CR3, likewise
- * @cr4: the guest's CR4, in both modes: the VMCB's has the host's
- *	CR4.MCE too (svm_hw_cr4())
- * @efer: the guest's EFER (without SVME), likewise
+ *	in vcpu->cr (c).  In TDP mode the VMCB holds the guest's CR0, CR3
+ *	and EFER (with SVME) and vcpu->cr caches them (svm_read_cr()); CR4
+ *	is intercepted in both modes and kept in vcpu->cr, the VMCB's having
+ *	the host's CR4.MCE too (svm_hw_cr4())
  * @dr: the guest's debug registers; the VMCB holds its DR7, and a DR6 of
  *	MV_DR6_INIT that tells the next #DB's bits apart (kmod/exc.c)
  */
@@ -94,10 +92,6 @@ struct svm_vcpu {
 	u32 asid_gen;
 	int asid_cpu;
 	bool shadow;
-	u64 cr0;
-	u64 cr3;
-	u64 cr4;
-	u64 efer;
 	struct mv_dr dr;
 };
 
@@ -253,14 +247,15 @@ static void svm_shadow_hw(struct mv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->priv;
 	struct vmcb_save *save = &svm->vmcb->save;
-	u64 cr4 = (svm->cr4 | X86_CR4_PAE) & ~X86_CR4_PCIDE;
-	u64 efer = svm->efer | EFER_NX | EFER_SVME;
+	u64 cr0 = mv_read_cr0(vcpu);
+	u64 cr4 = (mv_read_cr4(vcpu) | X86_CR4_PAE) & ~X86_CR4_PCIDE;
+	u64 efer = mv_read_efer(vcpu) | EFER_NX | EFER_SVME;
 
-	save->cr0 = (svm->cr0 | X86_CR0_PG | X86_CR0_WP) &
+	save->cr0 = (cr0 | X86_CR0_PG | X86_CR0_WP) &
 		~(X86_CR0_CD | X86_CR0_NW);
-	if (!(svm->cr0 & X86_CR0_PG))
+	if (!(cr0 & X86_CR0_PG))
 		cr4 &= ~(X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE);
-	if (!(svm->efer & EFER_LMA))
+	if (!(efer & EFER_LMA))
 		efer &= ~EFER_LME;
 	save->cr4 = svm_hw_cr4(cr4);
 	save->efer = efer;
@@ -329,7 +324,10 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	svm_set_seg(&save->idtr, 0, 0, 0xffff, 0);
 	svm_set_seg(&save->ldtr, 0, 0, 0xffff, SVM_ATTR_P | 0x2);
 	svm_set_seg(&save->tr, 0, 0, 0xffff, SVM_ATTR_P | 0x3);
-	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	/* in TDP mode the guest writes CR0 and CR3 (and so EFER.LMA) freely */
+	mv_cr_reset(vcpu, svm->shadow ? 0 :
+		    BIT(MV_CR0) | BIT(MV_CR3) | BIT(MV_EFER));
+	save->cr0 = mv_read_cr0(vcpu);
 	mv_dr_reset(&svm->dr);
 	save->dr6 = MV_DR6_INIT;
 	save->dr7 = svm->dr.dr7;
@@ -345,14 +343,9 @@ static void svm_init_vmcb(struct mv_vcpu *vcpu)
 	c->tsc_offset = -rdtsc();
 	/* a fresh ASID before the next entry */
 	svm->asid_gen = 0;
-	svm->cr4 = 0;
-	save->cr4 = svm_hw_cr4(0);
-	if (svm->shadow) {
-		svm->cr0 = save->cr0;
-		svm->cr3 = 0;
-		svm->efer = 0;
+	save->cr4 = svm_hw_cr4(mv_read_cr4(vcpu));
+	if (svm->shadow)
 		svm_shadow_hw(vcpu);
-	}
 }
 
 static int svm_vcpu_create(struct mv_vcpu *vcpu)
@@ -495,26 +488,32 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->gdt.limit = save->gdtr.limit;
 	sr->idt.base = save->idtr.base;
 	sr->idt.limit = save->idtr.limit;
-	sr->cr0 = save->cr0;
+	mv_cr_get_sregs(vcpu, sr);
 	sr->cr2 = save->cr2;
-	sr->cr3 = save->cr3;
-	sr->cr4 = svm->cr4;
 	sr->cr8 = 0;
-	sr->efer = save->efer & ~EFER_SVME;
-	if (svm->shadow) {
-		sr->cr0 = svm->cr0;
-		sr->cr3 = svm->cr3;
-		sr->efer = svm->efer;
-	}
 	sr->apic_base = vcpu->apic_base;
 }
 
-static u64 svm_get_cr4(struct mv_vcpu *vcpu)
+/*
+ * The read_cr op: in TDP mode the VMCB holds the guest's CR0, CR3 and EFER
+ * (with SVME, hidden from it).  CR4 is never the guest's (svm_hw_cr4()),
+ * and never asked for.
+ */
+static u64 svm_read_cr(struct mv_vcpu *vcpu, enum mv_cr_reg reg)
 {
 	struct svm_vcpu *svm = vcpu->priv;
+	struct vmcb_save *save = &svm->vmcb->save;
 
-	/* the VMCB has the hardware CR4, not the guest CR4 */
-	return svm->cr4;
+	switch (reg) {
+	case MV_CR0:
+		return save->cr0;
+	case MV_CR3:
+		return save->cr3;
+	case MV_EFER:
+		return save->efer & ~EFER_SVME;
+	default:
+		return vcpu->cr.val[reg];
+	}
 }
 
 static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
@@ -538,24 +537,21 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->gdtr.limit = sr->gdt.limit;
 	save->idtr.base = sr->idt.base;
 	save->idtr.limit = sr->idt.limit;
+	mv_cr_set_sregs(vcpu, sr);
 	save->cr0 = sr->cr0;
 	save->cr2 = sr->cr2;
 	save->cr3 = sr->cr3;
-	/* a MOV to CR4 that changes PGE or PCIDE flushes: a new ASID */
-	if (!svm->shadow && sr->cr4 != svm->cr4)
-		svm->asid_gen = 0;
-	svm->cr4 = sr->cr4;
 	save->cr4 = svm_hw_cr4(sr->cr4);
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
 	save->efer = sr->efer | EFER_SVME;
 	vcpu->apic_base = sr->apic_base;
 	if (svm->shadow) {
-		svm->cr0 = sr->cr0;
-		svm->cr3 = sr->cr3;
-		svm->efer = sr->efer;
 		svm_shadow_hw(vcpu);
 	} else {
-		/* new paging state: a fresh ASID, no old mapping survives */
+		/*
+		 * New paging state (a MOV to CR4 of PGE or PCIDE among them):
+		 * a fresh ASID, no old mapping survives.
+		 */
 		svm->asid_gen = 0;
 	}
 	return 0;
@@ -735,9 +731,6 @@ static int svm_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_GS_BASE:
 		*data = save->gs.base;
 		break;
-	case MSR_EFER:
-		*data = svm->shadow ? svm->efer : save->efer & ~EFER_SVME;
-		break;
 	case MSR_IA32_TSC:
 		*data = rdtsc() + svm->vmcb->control.tsc_offset;
 		break;
@@ -794,25 +787,16 @@ static int svm_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data)
 		save->g_pat = data;
 		break;
 	case MSR_EFER:
-		if (svm->shadow) {
-			svm->efer = data;
+		/* vcpu->cr has the new value */
+		if (svm->shadow)
 			svm_shadow_hw(vcpu);
-		} else {
+		else
 			save->efer = data | EFER_SVME;
-		}
 		break;
 	default:
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* The get_cr0 op */
-static u64 svm_get_cr0(struct mv_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = vcpu->priv;
-
-	return svm->shadow ? svm->cr0 : svm->vmcb->save.cr0;
 }
 
 /* RDMSR and WRMSR: the MSRs mv_msr_known() lists, a #GP for the rest. */
@@ -1085,8 +1069,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.set_regs = svm_set_regs,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
-	.get_cr4 = svm_get_cr4,
-	.get_cr0 = svm_get_cr0,
+	.read_cr = svm_read_cr,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.inject_exception = svm_queue_exception,

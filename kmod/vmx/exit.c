@@ -132,6 +132,7 @@ static int vmx_mov_to_cr0(struct mv_vcpu *vcpu, unsigned long val)
 		vmx_write_pdptrs(vmx, pdpte);
 	}
 	vmx_write_cr0(vmx, val);
+	mv_cr_hw_written(vcpu, BIT(MV_CR0) | BIT(MV_EFER));
 	vmx->flush_vpid = true;
 	return 0;
 }
@@ -161,6 +162,7 @@ static int vmx_mov_to_cr4(struct mv_vcpu *vcpu, unsigned long val)
 		vmx_write_pdptrs(vmx, pdpte);
 	}
 	vmx_write_cr4(vmx, val);
+	mv_cr_hw_written(vcpu, BIT(MV_CR4));
 	vmx->flush_vpid = true;
 	return 0;
 }
@@ -187,6 +189,7 @@ static int vmx_handle_cr(struct mv_vcpu *vcpu, u32 reason)
 			break;
 		case 3:
 			vmx_wr(vmx, GUEST_CR3, val);
+			mv_cr_hw_written(vcpu, BIT(MV_CR3));
 			break;
 		case 4:
 			r = vmx_mov_to_cr4(vcpu, val);

@@ -146,18 +146,9 @@ void vmx_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->gdt.limit = vmx_rd(vmx, GUEST_GDTR_LIMIT);
 	sr->idt.base = vmx_rd(vmx, GUEST_IDTR_BASE);
 	sr->idt.limit = vmx_rd(vmx, GUEST_IDTR_LIMIT);
-	sr->cr0 = vmx_read_cr0(vmx);
+	mv_cr_get_sregs(vcpu, sr);
 	sr->cr2 = vmx->cr2;
-	sr->cr3 = vmx_rd(vmx, GUEST_CR3);
-	sr->cr4 = vmx_read_cr4(vmx);
 	sr->cr8 = vmx->cr8;
-	sr->efer = vmx_rd(vmx, GUEST_IA32_EFER);
-	if (vmx->shadow) {
-		sr->cr0 = vmx->cr0;
-		sr->cr3 = vmx->cr3;
-		sr->cr4 = vmx->cr4;
-		sr->efer = vmx->efer;
-	}
 	sr->apic_base = vcpu->apic_base;
 	vmx_put();
 }
@@ -215,11 +206,8 @@ int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	vmx_wr(vmx, GUEST_GDTR_LIMIT, sr->gdt.limit);
 	vmx_wr(vmx, GUEST_IDTR_BASE, sr->idt.base);
 	vmx_wr(vmx, GUEST_IDTR_LIMIT, sr->idt.limit);
+	mv_cr_set_sregs(vcpu, sr);
 	if (vmx->shadow) {
-		vmx->cr0 = sr->cr0;
-		vmx->cr3 = sr->cr3;
-		vmx->cr4 = sr->cr4;
-		vmx->efer = sr->efer;
 		vmx_shadow_hw(vmx);
 	} else {
 		vmx_write_cr0(vmx, sr->cr0);
@@ -284,9 +272,6 @@ int vmx_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_GS_BASE:
 		*data = vmx_rd(vmx, GUEST_GS_BASE);
 		break;
-	case MSR_EFER:
-		*data = vmx->shadow ? vmx->efer : vmx_rd(vmx, GUEST_IA32_EFER);
-		break;
 	case MSR_IA32_TSC:
 		*data = rdtsc() + vmx_rd(vmx, TSC_OFFSET);
 		break;
@@ -332,12 +317,11 @@ static int vmx_set_msr_locked(struct vmx_vcpu *vmx, u32 index, u64 data)
 		vmx_wr(vmx, GUEST_IA32_PAT, data);
 		break;
 	case MSR_EFER:
-		if (vmx->shadow) {
-			vmx->efer = data;
+		/* vcpu->cr has the new value */
+		if (vmx->shadow)
 			vmx_shadow_hw(vmx);
-		} else {
+		else
 			vmx_write_efer(vmx, data);
-		}
 		break;
 	default:
 		return -EINVAL;
@@ -363,31 +347,33 @@ int vmx_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data)
 }
 
 /**
- * vmx_get_cr4() - the get_cr4 op: the guest's CR4, as it reads it
- * @vcpu: the vCPU, its VMCS loaded
- *
- * Return: the guest's CR4.
- */
-u64 vmx_get_cr4(struct mv_vcpu *vcpu)
-{
-	struct vmx_vcpu *vmx = vcpu->priv;
-
-	return vmx->shadow ? vmx->cr4 : vmx_read_cr4(vmx);
-}
-
-/**
- * vmx_get_cr0() - the get_cr0 op: the guest's CR0, as it reads it
+ * vmx_read_cr() - the read_cr op: a register the guest owns, in TDP mode
  * @vcpu: the vCPU
+ * @reg: which
  *
- * Return: the guest's CR0.
+ * Return: its value as the guest reads it, from the VMCS.
  */
-u64 vmx_get_cr0(struct mv_vcpu *vcpu)
+u64 vmx_read_cr(struct mv_vcpu *vcpu, enum mv_cr_reg reg)
 {
 	struct vmx_vcpu *vmx = vmx_get(vcpu);
-	u64 cr0 = vmx_read_cr0(vmx);
+	u64 v;
 
+	switch (reg) {
+	case MV_CR0:
+		v = vmx_read_cr0(vmx);
+		break;
+	case MV_CR3:
+		v = vmx_rd(vmx, GUEST_CR3);
+		break;
+	case MV_CR4:
+		v = vmx_read_cr4(vmx);
+		break;
+	default:
+		v = vmx_rd(vmx, GUEST_IA32_EFER);
+		break;
+	}
 	vmx_put();
-	return cr0;
+	return v;
 }
 
 static bool vmx_guest_pe(struct vmx_vcpu *vmx)

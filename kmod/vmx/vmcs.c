@@ -22,6 +22,7 @@
 #include <asm/tsc.h>
 #include <asm/vmx.h>
 
+#include "../cr.h"
 #include "../exc.h"
 #include "../gmem.h"
 #include "../mmu/mmu.h"
@@ -310,7 +311,7 @@ void vmx_write_efer(struct vmx_vcpu *vmx, u64 efer)
 
 /*
  * Shadow paging on VMX: what the CPU runs with, from the guest's CR0, CR3,
- * CR4 and EFER (@vmx->cr0...), which the read shadows give back to it.
+ * CR4 and EFER (vcpu->cr), which the read shadows give back to it.
  *
  * With paging on, the guest runs on the shadow root the MMU gives before
  * each entry (GUEST_CR3), EPT off: PG, PE and WP always set (WP so that
@@ -344,14 +345,16 @@ static u32 vmx_proc2(const struct vmx_vcpu *vmx)
  * vmx_shadow_hw() - under shadow paging, what the CPU runs the guest with
  * @vmx: the vCPU, its VMCS current
  *
- * From @vmx->cr0, cr3, cr4 and efer, as described above.
+ * From vcpu->cr, as described above.
  */
 void vmx_shadow_hw(struct vmx_vcpu *vmx)
 {
 	struct mv_vcpu *vcpu = vmx->vcpu;
-	bool paged = vmx->cr0 & X86_CR0_PG;
-	unsigned long cr0 = vmx->cr0, cr4 = vmx->cr4;
-	u64 efer = vmx->efer;
+	unsigned long guest_cr0 = mv_read_cr0(vcpu);
+	unsigned long guest_cr4 = mv_read_cr4(vcpu);
+	unsigned long cr0 = guest_cr0, cr4 = guest_cr4;
+	bool paged = cr0 & X86_CR0_PG;
+	u64 efer = mv_read_efer(vcpu);
 	u32 proc2 = vmx_proc2(vmx);
 
 	if (paged) {
@@ -373,12 +376,12 @@ void vmx_shadow_hw(struct vmx_vcpu *vmx)
 		if (!(efer & EFER_LMA))
 			efer &= ~EFER_LME;
 	} else {
-		vmx_wr(vmx, GUEST_CR3, vmx->cr3);
+		vmx_wr(vmx, GUEST_CR3, mv_read_cr3(vcpu));
 	}
 	vmx_wr(vmx, SECONDARY_VM_EXEC_CONTROL, proc2);
-	vmx_wr(vmx, CR0_READ_SHADOW, vmx->cr0);
+	vmx_wr(vmx, CR0_READ_SHADOW, guest_cr0);
 	vmx_wr(vmx, GUEST_CR0, vmx_hw_cr0(cr0));
-	vmx_wr(vmx, CR4_READ_SHADOW, vmx->cr4);
+	vmx_wr(vmx, CR4_READ_SHADOW, guest_cr4);
 	vmx_wr(vmx, GUEST_CR4, vmx_hw_cr4(cr4));
 	vmx_write_efer(vmx, efer);
 	vmx->phys = !paged;
@@ -460,9 +463,12 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	vmx_wr(vmx, GUEST_GDTR_LIMIT, 0xffff);
 	vmx_wr(vmx, GUEST_IDTR_BASE, 0);
 	vmx_wr(vmx, GUEST_IDTR_LIMIT, 0xffff);
-	vmx_write_cr0(vmx, X86_CR0_ET | X86_CR0_CD | X86_CR0_NW);
-	vmx_write_cr4(vmx, 0);
-	vmx_wr(vmx, GUEST_CR3, 0);
+	/* in TDP mode the VMCS holds the guest's own four */
+	mv_cr_reset(vmx->vcpu, vmx->shadow ? 0 : BIT(MV_CR0) | BIT(MV_CR3) |
+		    BIT(MV_CR4) | BIT(MV_EFER));
+	vmx_write_cr0(vmx, mv_read_cr0(vmx->vcpu));
+	vmx_write_cr4(vmx, mv_read_cr4(vmx->vcpu));
+	vmx_wr(vmx, GUEST_CR3, mv_read_cr3(vmx->vcpu));
 	vmx_wr(vmx, GUEST_DR7, vmx->dr.dr7);
 	vmx_wr(vmx, GUEST_RSP, 0);
 	vmx_wr(vmx, GUEST_RIP, vmx->rip);
@@ -487,13 +493,8 @@ static void vmx_reset_guest(struct vmx_vcpu *vmx)
 	/* the guest's TSC counts from about zero */
 	vmx_wr(vmx, TSC_OFFSET, -rdtsc());
 	vmx->flush = true;
-	if (vmx->shadow) {
-		vmx->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
-		vmx->cr3 = 0;
-		vmx->cr4 = 0;
-		vmx->efer = 0;
+	if (vmx->shadow)
 		vmx_shadow_hw(vmx);
-	}
 }
 
 /* The controls and the host state every CPU shares; VMCS current. */

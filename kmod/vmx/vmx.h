@@ -20,6 +20,7 @@
 #include <asm/vmx.h>
 
 #include "../exc.h"
+#include "../vcpu.h"
 #include "ctls.h"
 
 struct kvm_regs;
@@ -82,14 +83,13 @@ struct vmx_msr_areas {
  * @host_cr3: what HOST_CR3 holds
  * @host_cr4: what HOST_CR4 holds
  * @host_fs_base: what HOST_FS_BASE holds
- * @shadow: the VM runs on shadow tables (see vmx_shadow_hw()); the guest's
- *	own CR0, CR3, CR4 and EFER are then @cr0, @cr3, @cr4, @efer (c)
+ * @shadow: the VM runs on shadow tables (see vmx_shadow_hw()): the guest's
+ *	own CR0, CR3, CR4 and EFER are then only in vcpu->cr, and the VMCS
+ *	holds what the CPU runs it with.  In TDP mode the VMCS holds the
+ *	guest's (CR0 and CR4 with their read shadows) and vcpu->cr caches
+ *	them (vmx_read_cr()) (c)
  * @phys: shadow paging, with the guest's paging off: it runs on EPT, as an
  *	unrestricted guest, not on a shadow root
- * @cr0: the guest's CR0, under shadow paging
- * @cr3: the guest's CR3, likewise
- * @cr4: the guest's CR4, likewise
- * @efer: the guest's EFER, likewise
  */
 struct vmx_vcpu {
 	struct mv_vcpu *vcpu;
@@ -115,10 +115,6 @@ struct vmx_vcpu {
 	unsigned long host_fs_base;
 	bool shadow;
 	bool phys;
-	u64 cr0;
-	u64 cr3;
-	u64 cr4;
-	u64 efer;
 };
 
 /* in vmx.c; see there */
@@ -310,14 +306,13 @@ void vmx_vcpu_load(struct mv_vcpu *vcpu, int cpu);
 void vmx_vcpu_put(struct mv_vcpu *vcpu);
 
 /* state.c */
-u64 vmx_get_cr4(struct mv_vcpu *vcpu);
 void vmx_get_regs(struct mv_vcpu *vcpu, struct kvm_regs *r);
 void vmx_set_regs(struct mv_vcpu *vcpu, const struct kvm_regs *r);
 void vmx_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr);
 int vmx_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr);
 int vmx_get_msr(struct mv_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct mv_vcpu *vcpu, u32 index, u64 data);
-u64 vmx_get_cr0(struct mv_vcpu *vcpu);
+u64 vmx_read_cr(struct mv_vcpu *vcpu, enum mv_cr_reg reg);
 void vmx_inject(struct vmx_vcpu *vmx, u8 vector, bool has_error, u32 error);
 void vmx_queue_exception(struct mv_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error, u64 cr2);
