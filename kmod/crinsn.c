@@ -277,7 +277,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 		break;
 	}
 	case CRI_INVLPG:
-		vcpu->vm->mmu->invlpg(vcpu, ci.la);
+		mv_mmu_invlpg(vcpu, ci.la);
 		break;
 	}
 
@@ -293,7 +293,7 @@ int mv_exit_cr_insn(struct mv_vcpu *vcpu)
 	}
 	/* a CR3 load flushes even when the value is the same */
 	if (ci.kind == CRI_MOV_TO_CR && ci.cr == 3)
-		vcpu->vm->mmu->paging_changed(vcpu, !noflush);
+		mv_mmu_paging_changed(vcpu, !noflush);
 	mv_single_step(vcpu, regs.rflags);
 	return 1;
 }

@@ -124,7 +124,7 @@ int mv_exit_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
  */
 int mv_exit_guest_pf(struct mv_vcpu *vcpu, u64 gva, u32 error)
 {
-	return vcpu->vm->mmu->page_fault(vcpu, gva, error);
+	return mv_mmu_page_fault(vcpu, gva, error);
 }
 
 /*

@@ -81,7 +81,7 @@ struct mv_memslots *mv_gmem_slots(struct mv_vm *vm)
 {
 	return rcu_dereference_protected(vm->slots,
 					 lockdep_is_held(&vm->lock) ||
-					 lockdep_is_held(&vm->mmu_lock));
+					 mv_mmu_lock_held(vm));
 }
 
 /* Room for one more slot in a set, allocated before anything changes */

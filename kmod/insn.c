@@ -29,6 +29,7 @@
 #include "exit.h"
 #include "gmem.h"
 #include "insn.h"
+#include "mmu/mmu.h"
 #include "mmu/walk.h"
 #include "mv.h"
 #include "ops.h"
@@ -157,7 +158,7 @@ static int insn_access(struct mv_emul_ctxt *ctxt, u64 la, void *val,
 		r = copy_to_user((void __user *)hva, val, size);
 		/* the MMU follows writes to guest page tables */
 		if (!r)
-			ie->vcpu->vm->mmu->write_gpa(ie->vcpu, gpa, size);
+			mv_mmu_write_gpa(ie->vcpu, gpa, size);
 	} else {
 		r = copy_from_user(val, (void __user *)hva, size);
 	}
@@ -197,7 +198,7 @@ static int insn_cmpxchg(struct mv_emul_ctxt *ctxt, u64 la, void *old,
 		return MV_EMUL_UNHANDLED;
 	r = mv_gmem_cmpxchg_hva(hva, old, new, size);
 	if (!r)
-		ie->vcpu->vm->mmu->write_gpa(ie->vcpu, gpa, size);
+		mv_mmu_write_gpa(ie->vcpu, gpa, size);
 	return r < 0 ? MV_EMUL_UNHANDLED : MV_EMUL_OK;
 }
 

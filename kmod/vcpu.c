@@ -360,7 +360,7 @@ static const struct file_operations mv_vcpu_fops = {
 void mv_vcpu_free(struct mv_vcpu *vcpu)
 {
 	mv_ops->vcpu_free(vcpu);
-	mv_tdp_cache_free(&vcpu->tdp_cache);
+	mv_mmu_vcpu_free(vcpu);
 	mv_cpuid_free(&vcpu->cpuid);
 	mv_fpu_free(vcpu);
 	kfree(vcpu->emul);
@@ -423,7 +423,7 @@ int mv_vcpu_create(struct mv_vm *vm, unsigned long id)
 	if (!mv_fpu_create(vcpu))
 		goto free_emul;
 
-	r = vm->mmu->vcpu_init(vcpu);
+	r = mv_mmu_vcpu_init(vcpu);
 	if (r)
 		goto free_fpu;
 	r = mv_ops->vcpu_create(vcpu);
@@ -462,7 +462,7 @@ release_slot:
 free_backend:
 	mv_ops->vcpu_free(vcpu);
 free_mmu:
-	vm->mmu->vcpu_destroy(vcpu);
+	mv_mmu_vcpu_destroy(vcpu);
 free_fpu:
 	mv_fpu_free(vcpu);
 free_emul:

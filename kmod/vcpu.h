@@ -15,7 +15,7 @@
 #include "cpuid.h"
 #include "fpu.h"
 #include "insn.h"
-#include "mmu/tdp.h"
+#include "mmu/mmu_types.h"
 #include "stats.h"
 
 struct mv_emul_ctxt;
@@ -111,8 +111,6 @@ enum mv_vcpu_request {
 	MV_REQ_TRIPLE_FAULT,
 };
 
-struct mv_shadow_vcpu;
-
 /**
  * struct mv_vcpu - one virtual CPU
  * @vm: its VM (c)
@@ -147,8 +145,8 @@ struct mv_shadow_vcpu;
  * @cr_feat: the MV_CRF_* features its CR4 and EFER may use: the host's
  *	and @cpuid's (kmod/cr.c) [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
- * @tdp_cache: table pages for the next second-level fault [@mutex]
- * @shadow: the shadow MMU's state, in shadow mode [@mutex]
+ * @mmu: the MMU's state (struct mv_vcpu_mmu, in kmod/mmu/mmu_types.h)
+ *	[@mutex]; only kmod/mmu/ looks inside
  * @stats: counters for KVM_GET_STATS_FD [@mutex]
  * @stats_id: the stats fd's id string, "kvm-PID/vcpu-ID" as in KVM (c)
  * @priv: the backend's state (c)
@@ -182,8 +180,7 @@ struct mv_vcpu {
 	struct mv_cr_regs cr;
 	u32 cr_feat;
 	bool has_run;
-	struct mv_tdp_cache tdp_cache;
-	struct mv_shadow_vcpu *shadow;
+	struct mv_vcpu_mmu mmu;
 	struct mv_vcpu_stats stats;
 	char stats_id[MV_STATS_NAME_SIZE];
 	void *priv;

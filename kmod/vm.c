@@ -13,6 +13,8 @@
 
 #include "gmem.h"
 #include "main.h"
+#include "mmu/mmu.h"
+#include "mmu/shadow.h"
 #include "mv.h"
 #include "stats.h"
 #include "virt.h"
@@ -86,8 +88,8 @@ static int mv_vm_set_memory(struct mv_vm *vm, void __user *argp)
 
 /* The VM fd's statistics: KVM's x86 names first, then minivisor's. */
 static const struct mv_stat mv_vm_stats[] = {
-	MV_STAT_INSTANT(struct mv_vm, tdp.nr_pages[0], "pages_4k"),
-	MV_STAT_INSTANT(struct mv_vm, tdp.nr_pages[1], "pages_2m"),
+	MV_STAT_INSTANT(struct mv_vm, mmu.tdp.nr_pages[0], "pages_4k"),
+	MV_STAT_INSTANT(struct mv_vm, mmu.tdp.nr_pages[1], "pages_2m"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.remote_tlb_flush,
 			   "remote_tlb_flush"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.tdp_faults, "tdp_faults"),
@@ -96,8 +98,8 @@ static const struct mv_stat mv_vm_stats[] = {
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.tdp_zaps, "tdp_zaps"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.mmu_notifier_invalidations,
 			   "mmu_notifier_invalidations"),
-	MV_STAT_INSTANT(struct mv_vm, shadow.nr_pages, "shadow_pages"),
-	MV_STAT_INSTANT(struct mv_vm, shadow.nr_2m, "shadow_pages_2m"),
+	MV_STAT_INSTANT(struct mv_vm, mmu.shadow.nr_pages, "shadow_pages"),
+	MV_STAT_INSTANT(struct mv_vm, mmu.shadow.nr_2m, "shadow_pages_2m"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_faults, "shadow_faults"),
 	MV_STAT_CUMULATIVE(struct mv_vm, stats.shadow_pf_injected,
 			   "shadow_pf_injected"),

@@ -6,7 +6,6 @@
 #define MV_VM_H
 
 #include <linux/kvm.h>
-#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/srcu.h>
@@ -14,9 +13,7 @@
 #include <linux/xarray.h>
 
 #include "memslot.h"
-#include "mmu/mmu.h"
-#include "mmu/shadow.h"
-#include "mmu/tdp.h"
+#include "mmu/mmu_types.h"
 #include "stats.h"
 #include "vcpu.h"
 
@@ -73,8 +70,8 @@ struct mv_vm_stats {
  * @mm: the process that created the VM (c); only it may run vCPUs
  * @lock: serializes the VM-fd ioctls that change the VM
  * @slots: the guest memory slots in use, one of @slot_sets: read under
- *	@srcu, @lock or @mmu_lock (mv_gmem_slots()), replaced under @lock and
- *	@mmu_lock (kmod/gmem.c)
+ *	@srcu, @lock or @mmu.lock (mv_gmem_slots()), replaced under @lock and
+ *	@mmu.lock (kmod/gmem.c)
  * @slot_sets: the slots twice: the one in use and the spare the next
  *	change is made to [@lock]
  * @srcu: the readers of @slots that hold neither lock
@@ -85,22 +82,10 @@ struct mv_vm_stats {
  *	vCPU the VM-wide kicks and flushes do not see
  * @nr_vcpus: written under @lock with release, read with acquire by
  *	whoever does not hold @lock (mv_vcpu_request_all())
- * @mmu: the MMU mode's ops; set at creation, changed (MV_CAP_MMU_MODE)
- *	only under @lock while there is no vCPU, constant after
- * @mmu_lock: the VM's MMU lock, in both modes: the second-level tables,
- *	the shadow pages, the slots (with @lock) and the notifier's state.
- *	A spinlock: the mmu_notifier's invalidation may be called where it
- *	must not sleep, and it zaps under this lock.  Lock order: mmap_lock,
- *	i_mmap_rwsem, the folio lock (held by the mm code calling the
- *	notifier) and @lock are all taken before it; with it held nothing
- *	sleeps and nothing else is taken but the folio dirty path's spinlocks
- *	(mapping's xarray lock, inode lock).  See Documentation/layout.md.
- * @tdp: the second-level tables (NPT or EPT) [@mmu_lock]
- * @shadow: the shadow pages [@mmu_lock]
- * @mn: the mmu_notifier on @mm (c, registered at creation)
- * @mn_seq: bumped when an invalidation ends and when the slots change: a
- *	fault that saw another value must not map what it found [@mmu_lock]
- * @mn_in_progress: invalidations started and not ended [@mmu_lock]
+ * @mmu: the MMU's state and its mode's ops (struct mv_mmu, in
+ *	kmod/mmu/mmu_types.h: its lock, @mmu.lock, is the VM's MMU lock, and
+ *	the lock order is written there); only kmod/mmu/ looks inside, the
+ *	rest goes through kmod/mmu/mmu.h
  * @stats: counters for KVM_GET_STATS_FD
  * @stats_id: the stats fd's id string, "kvm-PID" as in KVM (c)
  *
@@ -117,13 +102,7 @@ struct mv_vm {
 	struct srcu_struct srcu;
 	struct xarray vcpus;
 	unsigned int nr_vcpus;
-	const struct mv_mmu_ops *mmu;
-	spinlock_t mmu_lock;	/* the MMU's state, see above */
-	struct mv_tdp tdp;
-	struct mv_shadow shadow;
-	struct mmu_notifier mn;
-	unsigned long mn_seq;
-	unsigned long mn_in_progress;
+	struct mv_mmu mmu;
 	struct mv_vm_stats stats;
 	char stats_id[MV_STATS_NAME_SIZE];
 };

@@ -14,21 +14,22 @@
  * returns, so no guest access reaches the page once the host moves on.
  *
  * A fault races with invalidations through a sequence count, as in KVM:
- *   fault:  under mmu_lock, find the slot and read vm->mn_seq;
+ *   fault:  under mmu.lock, find the slot and read vm->mmu.mn_seq;
  *           get the page (may sleep, takes mmap_lock);
- *           under mmu_lock again, map only if no invalidation is in
- *           progress and vm->mn_seq is unchanged, else go back to the guest
- *           (which faults again);
- *   invalidation: start: under mmu_lock, mn_in_progress++, zap; flush;
- *                 end: under mmu_lock, mn_seq++, mn_in_progress--.
+ *           under mmu.lock again, map only if no invalidation is in
+ *           progress and vm->mmu.mn_seq is unchanged, else go back to the
+ *           guest (which faults again);
+ *   invalidation: start: under mmu.lock, mn_in_progress++, zap; flush;
+ *                 end: under mmu.lock, mn_seq++, mn_in_progress--.
  * A fault that got its page before an invalidation began thus never maps
  * it after the invalidation's zap.  Slot changes bump mn_seq too, so a fault
  * that looked at a slot that has since gone or moved retries.
  *
- * Lock choice: vm->mmu_lock is a spinlock, because invalidate_range_start() may
- * be called where it must not block (the OOM reaper) and must still zap;
+ * Lock choice: vm->mmu.lock is a spinlock, because invalidate_range_start()
+ * may be called where it must not block (the OOM reaper) and must still zap;
  * the tables a fault may need are allocated before the lock is taken
- * (struct mv_tdp_cache).  The order is written beside struct mv_vm.
+ * (struct mv_tdp_cache).  The order is written beside struct mv_mmu
+ * (mmu_types.h).
  *
  * Accessed/dirty: a leaf is made with the accessed and dirty bits already
  * set, and a writable leaf marks its folio dirty when zapped, since the guest
@@ -122,7 +123,7 @@ int mv_mmu_set_mode(struct mv_vm *vm, u64 mode)
 		return mv_fail(-EINVAL);
 	if (vm->nr_vcpus)
 		return mv_fail(-EBUSY);
-	vm->mmu = mode == MV_MMU_SHADOW ? &mv_shadow_mmu_ops :
+	vm->mmu.ops = mode == MV_MMU_SHADOW ? &mv_shadow_mmu_ops :
 		&mv_tdp_mmu_ops;
 	return 0;
 }
@@ -138,7 +139,7 @@ int mv_mmu_set_mode(struct mv_vm *vm, u64 mode)
  */
 bool mv_mmu_is_shadow(const struct mv_vm *vm)
 {
-	return vm->mmu->mode == MV_MMU_SHADOW;
+	return vm->mmu.ops->mode == MV_MMU_SHADOW;
 }
 
 /**
@@ -156,7 +157,7 @@ bool mv_mmu_is_shadow(const struct mv_vm *vm)
  */
 int mv_mmu_load(struct mv_vcpu *vcpu)
 {
-	const struct mv_mmu_ops *mmu = vcpu->vm->mmu;
+	const struct mv_mmu_ops *mmu = vcpu->vm->mmu.ops;
 	bool tdp = mmu->mode == MV_MMU_TDP;
 	u64 root;
 	int r;
@@ -190,12 +191,47 @@ int mv_mmu_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error)
 	return mv_tdp_mmu_ops.page_fault(vcpu, gpa, error);
 }
 
+/**
+ * mv_mmu_vcpu_init() - a new vCPU's MMU state, in the VM's mode
+ * @vcpu: the vCPU, not yet published; caller holds @vcpu->vm->lock
+ *
+ * The vcpu_init op of struct mv_mmu_ops.  Undone by mv_mmu_vcpu_destroy().
+ *
+ * Return: 0 or a negative errno.
+ */
+int mv_mmu_vcpu_init(struct mv_vcpu *vcpu)
+{
+	return vcpu->vm->mmu.ops->vcpu_init(vcpu);
+}
+
+/**
+ * mv_mmu_vcpu_destroy() - free what mv_mmu_vcpu_init() set up
+ * @vcpu: the vCPU; no vCPU of the VM runs
+ *
+ * The vcpu_destroy op of struct mv_mmu_ops.  mv_mmu_destroy() calls it for
+ * every published vCPU; vCPU creation calls it when it fails after
+ * mv_mmu_vcpu_init().
+ */
+void mv_mmu_vcpu_destroy(struct mv_vcpu *vcpu)
+{
+	vcpu->vm->mmu.ops->vcpu_destroy(vcpu);
+}
+
+/**
+ * mv_mmu_vcpu_free() - free the table pages a vCPU still keeps for faults
+ * @vcpu: the vCPU, being freed
+ */
+void mv_mmu_vcpu_free(struct mv_vcpu *vcpu)
+{
+	mv_tdp_cache_free(&vcpu->mmu.tdp_cache);
+}
+
 /* More guest frames than the tables can map, at five levels. */
 #define TDP_ALL_GFNS		MV_TDP_FRAMES(MV_TDP_MAX_LEVELS + 1)
 
 static struct mv_vm *mn_to_vm(struct mmu_notifier *mn)
 {
-	return container_of(mn, struct mv_vm, mn);
+	return container_of(mn, struct mv_vm, mmu.mn);
 }
 
 /**
@@ -224,7 +260,7 @@ EXPORT_SYMBOL_IF_KUNIT(mv_mmu_leaf_zapped);
 
 /**
  * mv_mmu_zap_gfns() - zap a range of guest frames
- * @vm: the VM; caller holds @vm->mmu_lock
+ * @vm: the VM; caller holds @vm->mmu.lock
  * @start: first guest frame
  * @end: the frame after the last
  * @zap: prepared with mv_mmu_zap_init(); the caller kicks the vCPUs when
@@ -235,7 +271,7 @@ void mv_mmu_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 {
 	unsigned long before = zap->zapped;
 
-	vm->mmu->zap_gfns(vm, start, end, zap);
+	vm->mmu.ops->zap_gfns(vm, start, end, zap);
 	vm->stats.tdp_zaps += zap->zapped - before;
 }
 
@@ -253,7 +289,7 @@ static void mv_mmu_zap_finish(struct mv_vm *vm, struct mv_tdp_zap *zap)
 		WRITE_ONCE(vm->stats.remote_tlb_flush,
 			   vm->stats.remote_tlb_flush + 1);
 	}
-	mv_tdp_zap_done(&vm->tdp, zap);
+	mv_tdp_zap_done(&vm->mmu.tdp, zap);
 }
 
 /*
@@ -271,8 +307,8 @@ static int mv_mn_invalidate_range_start(struct mmu_notifier *mn,
 	unsigned int i;
 
 	mv_mmu_zap_init(&zap);
-	spin_lock(&vm->mmu_lock);
-	vm->mn_in_progress++;
+	spin_lock(&vm->mmu.lock);
+	vm->mmu.mn_in_progress++;
 	vm->stats.mmu_notifier_invalidations++;
 	slots = mv_gmem_slots(vm);
 	for (i = 0; i < slots->nr; i++) {
@@ -290,7 +326,7 @@ static int mv_mn_invalidate_range_start(struct mmu_notifier *mn,
 						PAGE_SIZE - 1) >> PAGE_SHIFT),
 				&zap);
 	}
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	mv_mmu_zap_finish(vm, &zap);
 	return 0;
 }
@@ -300,11 +336,11 @@ static void mv_mn_invalidate_range_end(struct mmu_notifier *mn,
 {
 	struct mv_vm *vm = mn_to_vm(mn);
 
-	spin_lock(&vm->mmu_lock);
-	vm->mn_seq++;
-	if (!WARN_ON_ONCE(!vm->mn_in_progress))
-		vm->mn_in_progress--;
-	spin_unlock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
+	vm->mmu.mn_seq++;
+	if (!WARN_ON_ONCE(!vm->mmu.mn_in_progress))
+		vm->mmu.mn_in_progress--;
+	spin_unlock(&vm->mmu.lock);
 }
 
 /*
@@ -318,10 +354,10 @@ static void mv_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	struct mv_tdp_zap zap;
 
 	mv_mmu_zap_init(&zap);
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	mv_mmu_zap_gfns(vm, 0, TDP_ALL_GFNS, &zap);
-	vm->mn_seq++;
-	spin_unlock(&vm->mmu_lock);
+	vm->mmu.mn_seq++;
+	spin_unlock(&vm->mmu.lock);
 	mv_mmu_zap_finish(vm, &zap);
 }
 
@@ -341,23 +377,23 @@ int mv_mmu_init(struct mv_vm *vm)
 {
 	int r;
 
-	vm->mmu = mv_mmu_default_mode() == MV_MMU_SHADOW ?
+	vm->mmu.ops = mv_mmu_default_mode() == MV_MMU_SHADOW ?
 		&mv_shadow_mmu_ops : &mv_tdp_mmu_ops;
-	spin_lock_init(&vm->mmu_lock);
-	r = mv_tdp_init(&vm->tdp, mv_ops->tdp_format, &vm->mmu_lock);
+	spin_lock_init(&vm->mmu.lock);
+	r = mv_tdp_init(&vm->mmu.tdp, mv_ops->tdp_format, &vm->mmu.lock);
 	if (r)
 		return r;
 	/* in either mode: a VMX guest in shadow mode also uses the tables */
-	r = mv_gmem_init(vm, mv_tdp_max_gfn(&vm->tdp));
+	r = mv_gmem_init(vm, mv_tdp_max_gfn(&vm->mmu.tdp));
 	if (r)
 		return r;
 	r = mv_shadow_vm_init(vm);
 	if (r)
 		return r;
-	vm->mn.ops = &mv_mn_ops;
-	r = mmu_notifier_register(&vm->mn, vm->mm);
+	vm->mmu.mn.ops = &mv_mn_ops;
+	r = mmu_notifier_register(&vm->mmu.mn, vm->mm);
 	if (r)
-		vm->mn.ops = NULL;
+		vm->mmu.mn.ops = NULL;
 	return r;
 }
 
@@ -374,12 +410,12 @@ void mv_mmu_destroy(struct mv_vm *vm)
 	 * it is not, release already ran.  Without a notifier nothing was
 	 * ever mapped.
 	 */
-	if (vm->mn.ops)
-		mmu_notifier_unregister(&vm->mn, vm->mm);
+	if (vm->mmu.mn.ops)
+		mmu_notifier_unregister(&vm->mmu.mn, vm->mm);
 	for (i = 0; i < vm->nr_vcpus; i++)
-		vm->mmu->vcpu_destroy(mv_vm_vcpu(vm, i));
+		mv_mmu_vcpu_destroy(mv_vm_vcpu(vm, i));
 	mv_shadow_vm_destroy(vm);
-	mv_tdp_destroy(&vm->tdp);
+	mv_tdp_destroy(&vm->mmu.tdp);
 }
 
 /**
@@ -401,14 +437,14 @@ void mv_mmu_publish_slots(struct mv_vm *vm, struct mv_memslots *next,
 
 	lockdep_assert_held(&vm->lock);
 	mv_mmu_zap_init(&zap);
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	old = mv_memslot_find_id(mv_gmem_slots(vm), new->id);
 	if (old && (change == MV_MEMSLOT_DELETE || change == MV_MEMSLOT_MOVE))
 		mv_mmu_zap_gfns(vm, old->base_gfn, old->base_gfn + old->npages,
 				&zap);
 	rcu_assign_pointer(vm->slots, next);
-	vm->mn_seq++;
-	spin_unlock(&vm->mmu_lock);
+	vm->mmu.mn_seq++;
+	spin_unlock(&vm->mmu.lock);
 	mv_mmu_zap_finish(vm, &zap);
 }
 
@@ -500,14 +536,14 @@ int mv_mmu_fault_in(struct mv_vm *vm, u64 gfn, bool write, bool want_2m,
 	unsigned long hva;
 	int r;
 
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (count)
 		(*count)++;
 	found = mv_memslot_find_gfn(mv_gmem_slots(vm), gfn);
 	if (found)
 		slot = *found;
-	p->seq = vm->mn_seq;
-	spin_unlock(&vm->mmu_lock);
+	p->seq = vm->mmu.mn_seq;
+	spin_unlock(&vm->mmu.lock);
 
 	if (!found)
 		return MV_MMU_NO_RAM;
@@ -547,6 +583,6 @@ int mv_mmu_fault_in(struct mv_vm *vm, u64 gfn, bool write, bool want_2m,
  */
 bool mv_mmu_fault_in_stale(struct mv_vm *vm, const struct mv_mmu_page *p)
 {
-	lockdep_assert_held(&vm->mmu_lock);
-	return vm->mn_in_progress || vm->mn_seq != p->seq;
+	lockdep_assert_held(&vm->mmu.lock);
+	return vm->mmu.mn_in_progress || vm->mmu.mn_seq != p->seq;
 }

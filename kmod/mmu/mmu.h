@@ -10,12 +10,19 @@
  * The mode is chosen per VM before its first vCPU (MV_CAP_MMU_MODE, or the
  * module parameter "mmu").  A backend asks mv_mmu_is_shadow() only to know
  * what to program (NPT/EPT on or off, the CR3, #PF and INVLPG intercepts)
- * and calls the ops below; it never sees how either mode works.
+ * and calls the ops below, through the inlines at the end; it never sees
+ * how either mode works.  The MMU's state, embedded in struct mv_vm and
+ * struct mv_vcpu, is in mmu_types.h: nothing outside kmod/mmu/ (but the
+ * KUnit suites) looks inside it.
  */
 #ifndef MV_MMU_MMU_H
 #define MV_MMU_MMU_H
 
+#include <linux/lockdep.h>
 #include <linux/types.h>
+
+#include "../vcpu.h"
+#include "../vm.h"
 
 struct mv_memslot;
 struct mv_memslots;
@@ -74,7 +81,7 @@ struct mv_mmu_page {
  *	shadow MMU updates the shadows of a guest table written there)
  * @zap_gfns: the guest frames [start, end) go (slot deleted or moved,
  *	mmu_notifier invalidation): drop every mapping of them.  Called with
- *	the VM's MMU lock (vm->mmu_lock) held; may not sleep; counts what it
+ *	the VM's MMU lock (vm->mmu.lock) held; may not sleep; counts what it
  *	zapped in @zap so the caller flushes the vCPUs.
  */
 struct mv_mmu_ops {
@@ -112,5 +119,79 @@ bool mv_mmu_fault_in_stale(struct mv_vm *vm, const struct mv_mmu_page *p);
 int mv_mmu_tdp_fault(struct mv_vcpu *vcpu, u64 gpa, u32 error);
 int mv_mmu_set_mode(struct mv_vm *vm, u64 mode);
 u32 mv_mmu_default_mode(void);
+int mv_mmu_vcpu_init(struct mv_vcpu *vcpu);
+void mv_mmu_vcpu_destroy(struct mv_vcpu *vcpu);
+void mv_mmu_vcpu_free(struct mv_vcpu *vcpu);
+
+/**
+ * mv_mmu_page_fault() - a fault the hardware reported, to the VM's mode
+ * @vcpu: the vCPU, on its own thread
+ * @addr: for TDP the guest-physical address of a second-level fault, for
+ *	shadow the guest-virtual address of a #PF
+ * @error: the #PF error code (shadow), or MV_PF_* bits of the access
+ *
+ * The page_fault op of struct mv_mmu_ops.
+ *
+ * Return: what vcpu_run() returns.
+ */
+static inline int mv_mmu_page_fault(struct mv_vcpu *vcpu, u64 addr,
+				    u32 error)
+{
+	return vcpu->vm->mmu.ops->page_fault(vcpu, addr, error);
+}
+
+/**
+ * mv_mmu_paging_changed() - the guest's CR0, CR3, CR4 or EFER changed
+ * @vcpu: the vCPU, on its own thread
+ * @flush: false for a CR3 load with the PCID no-flush bit
+ *
+ * The paging_changed op of struct mv_mmu_ops: called on a write the
+ * backend intercepted, or on KVM_SET_SREGS, before the next entry.
+ */
+static inline void mv_mmu_paging_changed(struct mv_vcpu *vcpu, bool flush)
+{
+	vcpu->vm->mmu.ops->paging_changed(vcpu, flush);
+}
+
+/**
+ * mv_mmu_invlpg() - the guest ran INVLPG (or INVPCID for one address)
+ * @vcpu: the vCPU, on its own thread
+ * @gva: the guest-virtual address it invalidated
+ *
+ * The invlpg op of struct mv_mmu_ops.
+ */
+static inline void mv_mmu_invlpg(struct mv_vcpu *vcpu, u64 gva)
+{
+	vcpu->vm->mmu.ops->invlpg(vcpu, gva);
+}
+
+/**
+ * mv_mmu_write_gpa() - the emulator wrote guest RAM
+ * @vcpu: the vCPU, on its own thread
+ * @gpa: where
+ * @size: how many bytes
+ *
+ * The write_gpa op of struct mv_mmu_ops: the shadow MMU updates the shadows
+ * of a guest table written there.
+ */
+static inline void mv_mmu_write_gpa(struct mv_vcpu *vcpu, u64 gpa,
+				    unsigned int size)
+{
+	vcpu->vm->mmu.ops->write_gpa(vcpu, gpa, size);
+}
+
+/**
+ * mv_mmu_lock_held() - does the caller hold the VM's MMU lock?
+ * @vm: the VM
+ *
+ * For lockdep conditions only (rcu_dereference_protected() and the like),
+ * as lockdep_is_held(): without CONFIG_LOCKDEP it has no answer.
+ *
+ * Return: true if the lock is held by the current context.
+ */
+static inline bool mv_mmu_lock_held(struct mv_vm *vm)
+{
+	return lockdep_is_held(&vm->mmu.lock);
+}
 
 #endif /* MV_MMU_MMU_H */

@@ -34,7 +34,7 @@
  *    one, so returning to an address space costs only a sync of its top
  *    table.
  *
- * Locking: everything is under the VM's MMU lock, vm->mmu_lock (a
+ * Locking: everything is under the VM's MMU lock, vm->mmu.lock (a
  * spinlock, shared with the mmu_notifier and the memory slots).  Pages and
  * rmap entries a fault may need are allocated before it is taken; guest
  * memory is read before it is taken too.  Shadow pages are freed only after
@@ -340,7 +340,7 @@ static bool shadow_map_2m(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 	if (!shadow_rmap_add(vm, to_sv(vcpu), base, &sp->spt[i], true))
 		return true;	/* left empty: the access faults again */
 	WRITE_ONCE(sp->spt[i], spte);
-	vm->shadow.nr_2m++;
+	vm->mmu.shadow.nr_2m++;
 	return true;
 }
 
@@ -398,7 +398,8 @@ static void shadow_map(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		if (table[i] & SPTE_P) {
 			child = spte_to_sp(table[i]);
 			if (child->gfn == cgfn && child->role.word == role.word) {
-				list_move_tail(&child->lru, &vm->shadow.lru);
+				list_move_tail(&child->lru,
+					       &vm->mmu.shadow.lru);
 				child->write_count = 0;
 				sp = child;
 				table = sp->spt;
@@ -538,7 +539,7 @@ int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	if (r)
 		return r;
 
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (mv_mmu_fault_in_stale(vm, &p) ||
 	    sv->need_load || (sv->root && sv->root->invalid)) {
 		vm->stats.tdp_fault_retries++;
@@ -551,16 +552,16 @@ int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	 * instruction's: the table is unsynced and the delivery runs again.
 	 */
 	if ((access & MV_PF_WRITE) && shadow_gfn_protected(vm, gfn)) {
-		spin_unlock(&vm->mmu_lock);
+		spin_unlock(&vm->mmu.lock);
 		put_page(p.page);
 		r = mv_event_delivering(vcpu) ? -EOPNOTSUPP :
 			mv_insn_emulate_write(vcpu);
 		if (r != -EOPNOTSUPP)
 			return r;
 		/* an instruction the emulator does not know: unsync */
-		spin_lock(&vm->mmu_lock);
+		spin_lock(&vm->mmu.lock);
 		shadow_unsync_gfn(vm, gfn);
-		spin_unlock(&vm->mmu_lock);
+		spin_unlock(&vm->mmu.lock);
 		return 1;
 	}
 	shadow_reclaim(vm, MV_SHADOW_CACHE_SP, &freed);
@@ -569,7 +570,7 @@ int shadow_page_fault(struct mv_vcpu *vcpu, u64 gva, u32 error)
 	shadow_map(vcpu, &m, &env, &w, gva, access, p.pfn, p.pfn_2m,
 		   p.writable, &freed, &flush);
 unlock:
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	put_page(p.page);
 	shadow_commit(vm, &freed, flush);
 	return 1;

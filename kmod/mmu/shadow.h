@@ -79,7 +79,7 @@ union mv_sp_role {
  *	write-protected; emptied and protected again at the next CR3 load,
  *	INVLPG or flush, which is when the guest's change must take effect
  *
- * Everything [vm->mmu_lock].
+ * Everything [vm->mmu.lock].
  */
 struct mv_sp {
 	struct hlist_node hash_link;
@@ -142,7 +142,7 @@ struct mv_rmap {
  *	off, see the phys_root op): their writes to guest tables are not
  *	seen, so while there is one every shadow of a guest table is unsync
  *
- * All [vm->mmu_lock], the VM's MMU lock.
+ * All [vm->mmu.lock], the VM's MMU lock.
  */
 struct mv_shadow {
 	struct hlist_head *hash;
@@ -173,7 +173,7 @@ struct mv_shadow {
  * @need_load: the guest's CR3 or paging mode changed: load a root before
  *	the next entry
  * @phys: the backend runs the vCPU on the second-level tables, not on a
- *	shadow root (counted in mv_shadow.untracked) [also vm->mmu_lock]
+ *	shadow root (counted in mv_shadow.untracked) [also vm->mmu.lock]
  * @noflush: the CR3 load had the PCID no-flush bit: the guest keeps its
  *	translations, so the top-level shadows are not synced
  * @pdptes: the PAE PDPTE registers, loaded with CR3 as the hardware does
@@ -187,7 +187,7 @@ struct mv_shadow {
  * @top: a copy of the guest's top-level table(s), read before the MMU lock
  *	is taken, for syncing the unsync shadows at a CR3 load
  *
- * [vcpu->mutex]; @root and @prev also [vm->mmu_lock].
+ * [vcpu->mutex]; @root and @prev also [vm->mmu.lock].
  */
 struct mv_shadow_vcpu {
 	struct mv_sp *root;

@@ -63,7 +63,7 @@ struct shadow_mode {
 
 static inline struct mv_shadow_vcpu *to_sv(struct mv_vcpu *vcpu)
 {
-	return vcpu->shadow;
+	return vcpu->mmu.shadow;
 }
 
 /*

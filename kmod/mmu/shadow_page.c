@@ -98,7 +98,7 @@ static struct mv_rmap *shadow_take_rmap(struct mv_shadow_vcpu *sv)
 
 static struct rb_root *rmap_tree(struct mv_vm *vm, bool large)
 {
-	return large ? &vm->shadow.rmap_2m : &vm->shadow.rmap_4k;
+	return large ? &vm->mmu.shadow.rmap_2m : &vm->mmu.shadow.rmap_4k;
 }
 
 /* Orders (@gfn, @sptep) against @e: <0 before, 0 the same, >0 after */
@@ -197,7 +197,7 @@ void shadow_drop_leaf(struct mv_vm *vm, struct mv_sp *sp,
 	rmap_del(vm, sp->gfns[i], &sp->spt[i], spte_large(spte));
 	WRITE_ONCE(sp->spt[i], 0);
 	if (spte_large(spte))
-		vm->shadow.nr_2m--;
+		vm->mmu.shadow.nr_2m--;
 	mv_mmu_leaf_zapped((spte & SPTE_ADDR) >> PAGE_SHIFT, 1,
 			   spte & SPTE_RW, NULL);
 }
@@ -212,7 +212,7 @@ void shadow_rmap_zap(struct mv_vm *vm, struct mv_rmap *e,
 	WRITE_ONCE(*e->sptep, 0);
 	kfree(e);
 	if (spte_large(spte))
-		vm->shadow.nr_2m--;
+		vm->mmu.shadow.nr_2m--;
 	if (zap) {
 		zap->leaf((spte & SPTE_ADDR) >> PAGE_SHIFT, 1, spte & SPTE_RW,
 			  zap->arg);
@@ -239,7 +239,7 @@ void shadow_unlink(struct mv_vm *vm, u64 *sptep,
 	}
 	WRITE_ONCE(*sptep, 0);
 	/* without the cache, what no table reaches is dropped at once */
-	if (!vm->shadow.root_cache && hlist_empty(&child->parents) &&
+	if (!vm->mmu.shadow.root_cache && hlist_empty(&child->parents) &&
 	    !child->root_count)
 		shadow_zap_sp(vm, child, freed);
 }
@@ -301,7 +301,7 @@ void shadow_zap_sp(struct mv_vm *vm, struct mv_sp *sp,
 	}
 	hlist_del(&sp->hash_link);
 	list_del(&sp->lru);
-	vm->shadow.nr_pages--;
+	vm->mmu.shadow.nr_pages--;
 	vm->stats.sp_zapped++;
 	if (!sp->root_count)
 		list_add(&sp->lru, freed);
@@ -345,7 +345,7 @@ void shadow_put_root(struct mv_vm *vm, struct mv_sp *sp,
 		return;
 	if (sp->invalid)
 		list_add(&sp->lru, freed);
-	else if (!vm->shadow.root_cache)
+	else if (!vm->mmu.shadow.root_cache)
 		shadow_zap_sp(vm, sp, freed);
 }
 
@@ -356,7 +356,7 @@ static struct mv_sp *shadow_find(struct mv_vm *vm, u64 gfn,
 {
 	struct mv_sp *sp;
 
-	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link)
+	hlist_for_each_entry(sp, &vm->mmu.shadow.hash[gfn_hash(gfn)], hash_link)
 		if (sp->gfn == gfn && sp->role.word == role.word)
 			return sp;
 	return NULL;
@@ -367,7 +367,7 @@ bool shadow_gfn_protected(struct mv_vm *vm, u64 gfn)
 {
 	struct mv_sp *sp;
 
-	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link)
+	hlist_for_each_entry(sp, &vm->mmu.shadow.hash[gfn_hash(gfn)], hash_link)
 		if (sp->gfn == gfn && !sp->role.direct && !sp->top &&
 		    !sp->unsync)
 			return true;
@@ -386,7 +386,7 @@ static bool shadow_write_protect(struct mv_vm *vm, u64 gfn)
 	struct mv_rmap *e, *next;
 	bool changed = false;
 
-	for (e = shadow_rmap_first(&vm->shadow.rmap_4k, gfn);
+	for (e = shadow_rmap_first(&vm->mmu.shadow.rmap_4k, gfn);
 	     e && e->gfn == gfn; e = shadow_rmap_next(e)) {
 		u64 spte = *e->sptep;
 
@@ -397,7 +397,7 @@ static bool shadow_write_protect(struct mv_vm *vm, u64 gfn)
 				   NULL);
 		changed = true;
 	}
-	for (e = shadow_rmap_first(&vm->shadow.rmap_2m, base);
+	for (e = shadow_rmap_first(&vm->mmu.shadow.rmap_2m, base);
 	     e && e->gfn == base; e = next) {
 		next = shadow_rmap_next(e);
 		if (!(*e->sptep & SPTE_RW))
@@ -425,7 +425,7 @@ void shadow_make_unsync(struct mv_vm *vm, struct mv_sp *sp)
 	if (sp->role.direct || sp->top || sp->unsync || sp->invalid)
 		return;
 	sp->unsync = true;
-	list_add_tail(&sp->unsync_link, &vm->shadow.unsync);
+	list_add_tail(&sp->unsync_link, &vm->mmu.shadow.unsync);
 	vm->stats.sp_unsynced++;
 }
 
@@ -437,7 +437,7 @@ void shadow_unsync_gfn(struct mv_vm *vm, u64 gfn)
 {
 	struct mv_sp *sp;
 
-	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gfn)], hash_link)
+	hlist_for_each_entry(sp, &vm->mmu.shadow.hash[gfn_hash(gfn)], hash_link)
 		if (sp->gfn == gfn)
 			shadow_make_unsync(vm, sp);
 }
@@ -452,7 +452,7 @@ EXPORT_SYMBOL_IF_KUNIT(shadow_unsync_gfn);
 void shadow_sync_unsync(struct mv_vm *vm, struct list_head *freed,
 			bool *flush)
 {
-	bool protect = !vm->shadow.untracked;
+	bool protect = !vm->mmu.shadow.untracked;
 	LIST_HEAD(pending);
 	struct mv_sp *sp;
 	unsigned int i;
@@ -461,14 +461,15 @@ void shadow_sync_unsync(struct mv_vm *vm, struct list_head *freed,
 	 * Dropping an entry can zap another unsync page (no root cache):
 	 * take them from a private list, always its first.
 	 */
-	list_splice_init(&vm->shadow.unsync, &pending);
+	list_splice_init(&vm->mmu.shadow.unsync, &pending);
 	while (!list_empty(&pending)) {
 		sp = list_first_entry(&pending, struct mv_sp, unsync_link);
 		if (protect) {
 			list_del(&sp->unsync_link);
 			sp->unsync = false;
 		} else {
-			list_move_tail(&sp->unsync_link, &vm->shadow.unsync);
+			list_move_tail(&sp->unsync_link,
+				       &vm->mmu.shadow.unsync);
 		}
 		for (i = 0; i < 512; i++) {
 			if (!(sp->spt[i] & SPTE_P))
@@ -491,10 +492,10 @@ EXPORT_SYMBOL_IF_KUNIT(shadow_sync_unsync);
 void shadow_reclaim(struct mv_vm *vm, unsigned int room,
 		    struct list_head *freed)
 {
-	struct mv_shadow *s = &vm->shadow;
+	struct mv_shadow *s = &vm->mmu.shadow;
 	struct mv_sp *sp;
 
-	lockdep_assert_held(&vm->mmu_lock);
+	lockdep_assert_held(&vm->mmu.lock);
 	while (s->nr_pages + room > s->max_pages) {
 		bool found = false;
 
@@ -524,7 +525,7 @@ struct mv_sp *shadow_get(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	if (created)
 		*created = !sp;
 	if (sp) {
-		list_move_tail(&sp->lru, &vm->shadow.lru);
+		list_move_tail(&sp->lru, &vm->mmu.shadow.lru);
 		return sp;
 	}
 	if (WARN_ON_ONCE(!sv->nr_sp))
@@ -534,11 +535,11 @@ struct mv_sp *shadow_get(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	sp->role = role;
 	sp->top = role_is_top(role);
 	INIT_HLIST_HEAD(&sp->parents);
-	hlist_add_head(&sp->hash_link, &vm->shadow.hash[gfn_hash(gfn)]);
-	list_add_tail(&sp->lru, &vm->shadow.lru);
-	vm->shadow.nr_pages++;
+	hlist_add_head(&sp->hash_link, &vm->mmu.shadow.hash[gfn_hash(gfn)]);
+	list_add_tail(&sp->lru, &vm->mmu.shadow.lru);
+	vm->mmu.shadow.nr_pages++;
 	vm->stats.sp_created++;
-	if (vm->shadow.untracked)
+	if (vm->mmu.shadow.untracked)
 		shadow_make_unsync(vm, sp);	/* see shadow_phys_root() */
 	else if (!role.direct && !sp->top && shadow_write_protect(vm, gfn))
 		*flush = true;

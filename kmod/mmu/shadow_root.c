@@ -43,7 +43,7 @@ static void shadow_drop_roots(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 {
 	unsigned int i;
 
-	lockdep_assert_held(&vm->mmu_lock);
+	lockdep_assert_held(&vm->mmu.lock);
 	for (i = 0; i < 4; i++)
 		if (sv->pae_root[i] & SPTE_P)
 			shadow_unlink(vm, &sv->pae_root[i], freed);
@@ -59,7 +59,7 @@ static void shadow_push_prev(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 {
 	int i;
 
-	if (!vm->shadow.root_cache || sp->invalid) {
+	if (!vm->mmu.shadow.root_cache || sp->invalid) {
 		shadow_put_root(vm, sp, freed);
 		return;
 	}
@@ -124,7 +124,7 @@ static void shadow_load_long(struct mv_vcpu *vcpu, const struct shadow_mode *m,
 		if (sync)
 			shadow_sync(vm, m, sp, sv->top, freed, flush);
 	}
-	list_move_tail(&sp->lru, &vm->shadow.lru);
+	list_move_tail(&sp->lru, &vm->mmu.shadow.lru);
 	sv->root_pa = __pa(sp->spt);
 }
 
@@ -219,7 +219,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 		break;
 	}
 
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (sync)
 		shadow_sync_unsync(vm, &freed, &flush);
 	shadow_reclaim(vm, MV_SHADOW_CACHE_SP, &freed);
@@ -235,7 +235,7 @@ static int shadow_load_root(struct mv_vcpu *vcpu)
 	sv->root_role = m.base;
 	sv->need_load = false;
 	sv->noflush = false;
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	shadow_commit(vm, &freed, flush);
 	/* the hardware's TLB holds the last address space: always flush */
 	mv_vcpu_request(vcpu, MV_REQ_TLB_FLUSH);
@@ -251,9 +251,9 @@ VISIBLE_IF_KUNIT void shadow_untrack(struct mv_vm *vm)
 {
 	struct mv_sp *sp;
 
-	lockdep_assert_held(&vm->mmu_lock);
-	vm->shadow.untracked++;
-	list_for_each_entry(sp, &vm->shadow.lru, lru)
+	lockdep_assert_held(&vm->mmu.lock);
+	vm->mmu.shadow.untracked++;
+	list_for_each_entry(sp, &vm->mmu.shadow.lru, lru)
 		shadow_make_unsync(vm, sp);
 }
 EXPORT_SYMBOL_IF_KUNIT(shadow_untrack);
@@ -268,10 +268,10 @@ static void shadow_leave_phys(struct mv_vcpu *vcpu)
 	struct mv_shadow_vcpu *sv = to_sv(vcpu);
 	struct mv_vm *vm = vcpu->vm;
 
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	sv->phys = false;
-	vm->shadow.untracked--;
-	spin_unlock(&vm->mmu_lock);
+	vm->mmu.shadow.untracked--;
+	spin_unlock(&vm->mmu.lock);
 	sv->need_load = true;
 	sv->noflush = false;
 }
@@ -310,14 +310,14 @@ static int shadow_phys_root(struct mv_vcpu *vcpu, u64 *root_pa)
 	struct mv_vm *vm = vcpu->vm;
 
 	if (!sv->phys) {
-		spin_lock(&vm->mmu_lock);
+		spin_lock(&vm->mmu.lock);
 		sv->phys = true;
 		shadow_untrack(vm);
-		spin_unlock(&vm->mmu_lock);
+		spin_unlock(&vm->mmu.lock);
 		/* a shadow root is loaded, and synced, when it comes back */
 		sv->need_load = true;
 	}
-	*root_pa = vm->tdp.root_pa;
+	*root_pa = vm->mmu.tdp.root_pa;
 	return 0;
 }
 
@@ -378,7 +378,7 @@ static void shadow_invlpg(struct mv_vcpu *vcpu, u64 gva)
 	}
 	shadow_read_guest(vcpu, gpa, &gpte, m.gmode == MV_GMODE_32 ? 4 : 8);
 
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (sv->need_load)
 		goto unlock;
 	if (m.gmode == MV_GMODE_LONG) {
@@ -392,7 +392,7 @@ static void shadow_invlpg(struct mv_vcpu *vcpu, u64 gva)
 		shadow_sync_entry(vm, &m, sp, i, gpte, &freed, &flush);
 	shadow_sync_unsync(vm, &freed, &flush);
 unlock:
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	shadow_commit(vm, &freed, flush);
 }
 
@@ -410,7 +410,7 @@ static void shadow_prefetch(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 	u32 acc = sp->role.access & shadow_gpte_access(gpte, m);
 	u64 gfn, spte;
 
-	lockdep_assert_held(&vm->mmu_lock);
+	lockdep_assert_held(&vm->mmu.lock);
 	if (sp->role.gmode == MV_GMODE_32)
 		gfn = (gpte & GENMASK_ULL(31, 12)) >> PAGE_SHIFT;
 	else
@@ -469,7 +469,7 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 		pfn = p.pfn;
 		writable = p.writable;
 	}
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (page && mv_mmu_fault_in_stale(vm, &p))
 		pfn = 0;	/* raced: fault it in later */
 
@@ -478,7 +478,8 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	 * private list, since zapping one can zap others and take them off
 	 * the hash (a zapped page is only freed after the lock is dropped).
 	 */
-	hlist_for_each_entry(sp, &vm->shadow.hash[gfn_hash(gpa >> PAGE_SHIFT)],
+	hlist_for_each_entry(sp,
+			     &vm->mmu.shadow.hash[gfn_hash(gpa >> PAGE_SHIFT)],
 			     hash_link) {
 		if (sp->gfn == gpa >> PAGE_SHIFT && !sp->role.direct &&
 		    !sp->top && !sp->unsync)
@@ -529,9 +530,9 @@ static void shadow_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 	if (any) {
 		vm->stats.pte_writes_emulated++;
 		/* faults that read the old entry must not map it */
-		vm->mn_seq++;
+		vm->mmu.mn_seq++;
 	}
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	if (page)
 		put_page(page);
 	shadow_commit(vm, &freed, flush);
@@ -549,17 +550,17 @@ VISIBLE_IF_KUNIT void shadow_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 	struct mv_rmap *e, *next;
 
 	/* what vCPUs with paging off mapped there (shadow_phys_root()) */
-	if (vm->tdp.root)
-		mv_tdp_zap_range(&vm->tdp, start, end, zap);
-	if (!vm->shadow.hash)
+	if (vm->mmu.tdp.root)
+		mv_tdp_zap_range(&vm->mmu.tdp, start, end, zap);
+	if (!vm->mmu.shadow.hash)
 		return;
-	for (e = shadow_rmap_first(&vm->shadow.rmap_4k, start);
+	for (e = shadow_rmap_first(&vm->mmu.shadow.rmap_4k, start);
 	     e && e->gfn < end; e = next) {
 		next = shadow_rmap_next(e);
 		shadow_rmap_zap(vm, e, zap);
 	}
 	/* the 2 MiB leaves that cover part of the range */
-	for (e = shadow_rmap_first(&vm->shadow.rmap_2m,
+	for (e = shadow_rmap_first(&vm->mmu.shadow.rmap_2m,
 				   ALIGN_DOWN(start, SP_2M_FRAMES));
 	     e && e->gfn < end; e = next) {
 		next = shadow_rmap_next(e);
@@ -585,7 +586,7 @@ static int shadow_vcpu_init(struct mv_vcpu *vcpu)
 		return -ENOMEM;
 	}
 	sv->need_load = true;
-	vcpu->shadow = sv;
+	vcpu->mmu.shadow = sv;
 	return 0;
 }
 
@@ -598,14 +599,14 @@ static void shadow_vcpu_destroy(struct mv_vcpu *vcpu)
 
 	if (!sv)
 		return;
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (sv->phys)
-		vm->shadow.untracked--;
+		vm->mmu.shadow.untracked--;
 	shadow_drop_roots(vm, sv, &freed);
 	for (i = 0; i < MV_SHADOW_PREV_ROOTS; i++)
 		if (sv->prev[i])
 			shadow_put_root(vm, sv->prev[i], &freed);
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	/* the VM is going: no vCPU runs, nothing to flush */
 	shadow_free_list(&freed);
 	while (sv->nr_sp)
@@ -615,7 +616,7 @@ static void shadow_vcpu_destroy(struct mv_vcpu *vcpu)
 	free_page((unsigned long)sv->pae_root);
 	free_pages((unsigned long)sv->top, 2);
 	kfree(sv);
-	vcpu->shadow = NULL;
+	vcpu->mmu.shadow = NULL;
 }
 
 /**
@@ -626,7 +627,7 @@ static void shadow_vcpu_destroy(struct mv_vcpu *vcpu)
  */
 int mv_shadow_vm_init(struct mv_vm *vm)
 {
-	struct mv_shadow *s = &vm->shadow;
+	struct mv_shadow *s = &vm->mmu.shadow;
 	unsigned int i, n = 1U << MV_SHADOW_HASH_BITS;
 
 	INIT_LIST_HEAD(&s->lru);
@@ -659,10 +660,11 @@ void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
 	LIST_HEAD(freed);
 
 	lockdep_assert_held(&vm->lock);
-	spin_lock(&vm->mmu_lock);
-	vm->shadow.max_pages = max_t(u64, max_pages, 4 * MV_SHADOW_CACHE_SP);
+	spin_lock(&vm->mmu.lock);
+	vm->mmu.shadow.max_pages = max_t(u64, max_pages,
+					 4 * MV_SHADOW_CACHE_SP);
 	shadow_reclaim(vm, 0, &freed);
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	shadow_commit(vm, &freed, false);
 }
 
@@ -676,9 +678,9 @@ void mv_shadow_set_max_pages(struct mv_vm *vm, u64 max_pages)
 void mv_shadow_set_root_cache(struct mv_vm *vm, bool on)
 {
 	lockdep_assert_held(&vm->lock);
-	spin_lock(&vm->mmu_lock);
-	vm->shadow.root_cache = on;
-	spin_unlock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
+	vm->mmu.shadow.root_cache = on;
+	spin_unlock(&vm->mmu.lock);
 }
 
 /**
@@ -687,17 +689,17 @@ void mv_shadow_set_root_cache(struct mv_vm *vm, bool on)
  */
 void mv_shadow_vm_destroy(struct mv_vm *vm)
 {
-	struct mv_shadow *s = &vm->shadow;
+	struct mv_shadow *s = &vm->mmu.shadow;
 	struct mv_sp *sp;
 	LIST_HEAD(freed);
 
 	if (s->hash) {
-		spin_lock(&vm->mmu_lock);
+		spin_lock(&vm->mmu.lock);
 		while (!list_empty(&s->lru)) {
 			sp = list_first_entry(&s->lru, struct mv_sp, lru);
 			shadow_zap_sp(vm, sp, &freed);
 		}
-		spin_unlock(&vm->mmu_lock);
+		spin_unlock(&vm->mmu.lock);
 		shadow_free_list(&freed);
 	}
 	kvfree(s->hash);

@@ -78,7 +78,7 @@ struct mv_tdp_cache {
 /**
  * struct mv_tdp - one VM's second-level tables
  * @lock: the lock the tables are changed under, their owner's: a VM's
- *	MMU lock (struct mv_vm's @mmu_lock) (c)
+ *	MMU lock (struct mv_mmu's @lock) (c)
  * @fmt: the entry format (c)
  * @root: the top-level table (c, allocated at VM creation)
  * @root_pa: its physical address (c)

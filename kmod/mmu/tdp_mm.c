@@ -41,12 +41,12 @@
 int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct mv_vm *vm = vcpu->vm;
-	struct mv_tdp *tdp = &vm->tdp;
+	struct mv_tdp *tdp = &vm->mmu.tdp;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	struct mv_mmu_page p;
 	int r;
 
-	r = mv_tdp_cache_topup(tdp, &vcpu->tdp_cache, GFP_KERNEL_ACCOUNT);
+	r = mv_tdp_cache_topup(tdp, &vcpu->mmu.tdp_cache, GFP_KERNEL_ACCOUNT);
 	if (r)
 		return r;
 	r = mv_mmu_fault_in(vm, gfn, write, true, &vm->stats.tdp_faults, &p);
@@ -55,7 +55,7 @@ int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 	if (r)
 		return r;
 
-	spin_lock(&vm->mmu_lock);
+	spin_lock(&vm->mmu.lock);
 	if (mv_mmu_fault_in_stale(vm, &p)) {
 		vm->stats.tdp_fault_retries++;
 		r = 0;
@@ -63,16 +63,16 @@ int mv_tdp_page_fault(struct mv_vcpu *vcpu, u64 gpa, bool write)
 	}
 	r = -EBUSY;
 	if (p.pfn_2m)
-		r = mv_tdp_map(tdp, &vcpu->tdp_cache,
+		r = mv_tdp_map(tdp, &vcpu->mmu.tdp_cache,
 			       ALIGN_DOWN(gfn, MV_TDP_FRAMES(MV_TDP_LEVEL_2M)),
 			       p.pfn_2m, MV_TDP_LEVEL_2M, p.writable);
 	if (r == -EBUSY)
-		r = mv_tdp_map(tdp, &vcpu->tdp_cache, gfn, p.pfn,
+		r = mv_tdp_map(tdp, &vcpu->mmu.tdp_cache, gfn, p.pfn,
 			       MV_TDP_LEVEL_4K, p.writable);
 	if (r == -EEXIST)
 		r = 0;		/* another vCPU mapped it first */
 unlock:
-	spin_unlock(&vm->mmu_lock);
+	spin_unlock(&vm->mmu.lock);
 	/* from here on the notifier, not a reference, keeps the page right */
 	put_page(p.page);
 	return r ? r : MV_TDP_FIXED;
@@ -127,7 +127,7 @@ static void tdp_flush(struct mv_vcpu *vcpu)
 
 static int tdp_root(struct mv_vcpu *vcpu, u64 *root_pa)
 {
-	*root_pa = vcpu->vm->tdp.root_pa;
+	*root_pa = vcpu->vm->mmu.tdp.root_pa;
 	return 0;
 }
 
@@ -139,7 +139,7 @@ static void tdp_write_gpa(struct mv_vcpu *vcpu, u64 gpa, unsigned int size)
 static void tdp_zap_gfns(struct mv_vm *vm, u64 start, u64 end,
 			 struct mv_tdp_zap *zap)
 {
-	mv_tdp_zap_range(&vm->tdp, start, end, zap);
+	mv_tdp_zap_range(&vm->mmu.tdp, start, end, zap);
 }
 
 const struct mv_mmu_ops mv_tdp_mmu_ops = {

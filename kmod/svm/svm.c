@@ -259,7 +259,7 @@ static void svm_shadow_hw(struct mv_vcpu *vcpu)
 		efer &= ~EFER_LME;
 	save->cr4 = svm_hw_cr4(cr4);
 	save->efer = efer;
-	vcpu->vm->mmu->paging_changed(vcpu, true);
+	mv_mmu_paging_changed(vcpu, true);
 }
 
 /* The architectural reset state (APM vol. 2, 14.1.3) and our intercepts. */

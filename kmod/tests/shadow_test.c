@@ -217,7 +217,7 @@ struct shadow_ctx {
 
 /*
  * The hash and rmap driven on a VM with no vCPU, with what the module's
- * own callers do around those calls.  The tests take vm->mmu_lock where
+ * own callers do around those calls.  The tests take vm->mmu.lock where
  * the function called asserts it.
  */
 
@@ -252,7 +252,7 @@ static void map_leaf_2m(struct mv_vm *vm, struct mv_shadow_vcpu *sv,
 		return;
 	sp->spt[i] = (pfn << PAGE_SHIFT) | SPTE_P | SPTE_A | SPTE_PS |
 		(writable ? SPTE_RW | SPTE_D : 0);
-	vm->shadow.nr_2m++;
+	vm->mmu.shadow.nr_2m++;
 }
 
 /* The leaves the rmap lists for @gfn, 4 KiB and 2 MiB */
@@ -261,10 +261,10 @@ static unsigned int rmap_count(struct mv_vm *vm, u64 gfn)
 	struct mv_rmap *e;
 	unsigned int n = 0;
 
-	for (e = shadow_rmap_first(&vm->shadow.rmap_4k, gfn);
+	for (e = shadow_rmap_first(&vm->mmu.shadow.rmap_4k, gfn);
 	     e && e->gfn == gfn; e = shadow_rmap_next(e))
 		n++;
-	for (e = shadow_rmap_first(&vm->shadow.rmap_2m, gfn);
+	for (e = shadow_rmap_first(&vm->mmu.shadow.rmap_2m, gfn);
 	     e && e->gfn == gfn; e = shadow_rmap_next(e))
 		n++;
 	return n;
@@ -298,7 +298,7 @@ static void untrack(struct mv_vm *vm, bool on)
 	if (on)
 		shadow_untrack(vm);
 	else
-		vm->shadow.untracked--;
+		vm->mmu.shadow.untracked--;
 }
 
 /* The mmu_notifier's zap of frames [@start, @end): the leaves zapped */
@@ -320,7 +320,7 @@ static int shadow_test_init(struct kunit *test)
 	ctx->sv = kunit_kzalloc(test, sizeof(*ctx->sv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->vm);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->sv);
-	spin_lock_init(&ctx->vm->mmu_lock);
+	spin_lock_init(&ctx->vm->mmu.lock);
 	KUNIT_ASSERT_EQ(test, mv_shadow_vm_init(ctx->vm), 0);
 	test->priv = ctx;
 	return 0;
@@ -363,7 +363,7 @@ static void shadow_hash(struct kunit *test)
 	b = get(test, 10, r2, &created);
 	KUNIT_EXPECT_TRUE(test, created);
 	KUNIT_EXPECT_PTR_NE(test, a, b);
-	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 2ULL);
+	KUNIT_EXPECT_EQ(test, ctx->vm->mmu.shadow.nr_pages, 2ULL);
 
 	/* many, with frames 1024 apart (the bucket count) */
 	for (i = 0; i < 64; i++) {
@@ -373,7 +373,7 @@ static void shadow_hash(struct kunit *test)
 	}
 	for (i = 0; i < 64; i += 2)
 		zap_sp(ctx->vm, sp[i]);
-	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 2ULL + 32);
+	KUNIT_EXPECT_EQ(test, ctx->vm->mmu.shadow.nr_pages, 2ULL + 32);
 	for (i = 0; i < 64; i++) {
 		struct mv_sp *again = get(test, 1000 + 1024 * i, r1, &created);
 
@@ -381,7 +381,7 @@ static void shadow_hash(struct kunit *test)
 		if (i & 1)
 			KUNIT_EXPECT_PTR_EQ(test, again, sp[i]);
 	}
-	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 2ULL + 64);
+	KUNIT_EXPECT_EQ(test, ctx->vm->mmu.shadow.nr_pages, 2ULL + 64);
 	KUNIT_EXPECT_EQ(test, ctx->vm->stats.sp_zapped, 32ULL);
 }
 
@@ -535,7 +535,7 @@ static void shadow_rmap_2m(struct kunit *test)
 	struct shadow_ctx *ctx = test->priv;
 	union mv_sp_role pd = role_of(2, MV_GMODE_LONG, false, MV_ACC_ALL);
 	union mv_sp_role table = role_of(1, MV_GMODE_LONG, false, MV_ACC_ALL);
-	struct mv_shadow *s = &ctx->vm->shadow;
+	struct mv_shadow *s = &ctx->vm->mmu.shadow;
 	struct mv_sp *sp, *t;
 	bool flush = false, created;
 
@@ -608,9 +608,9 @@ static void shadow_untracked(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, shadow_gfn_protected(ctx->vm, 7));
 
 	/* shadow_untrack() runs under the MMU lock, and asserts it */
-	spin_lock(&ctx->vm->mmu_lock);
+	spin_lock(&ctx->vm->mmu.lock);
 	untrack(ctx->vm, true);
-	spin_unlock(&ctx->vm->mmu_lock);
+	spin_unlock(&ctx->vm->mmu.lock);
 	/* the old shadow (and the leaf page, direct, is left alone) */
 	KUNIT_EXPECT_TRUE(test, t7->unsync);
 	KUNIT_EXPECT_FALSE(test, sp->unsync);
@@ -627,9 +627,9 @@ static void shadow_untracked(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, t8->unsync);
 	KUNIT_EXPECT_FALSE(test, shadow_gfn_protected(ctx->vm, 8));
 
-	spin_lock(&ctx->vm->mmu_lock);
+	spin_lock(&ctx->vm->mmu.lock);
 	untrack(ctx->vm, false);
-	spin_unlock(&ctx->vm->mmu_lock);
+	spin_unlock(&ctx->vm->mmu.lock);
 	sync_unsync(ctx->vm);
 	KUNIT_EXPECT_FALSE(test, t7->unsync);
 	KUNIT_EXPECT_FALSE(test, t8->unsync);
@@ -668,7 +668,7 @@ static void shadow_parents(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, get(test, 0x22, r1, &created), pt2);
 	KUNIT_EXPECT_FALSE(test, created);
 	KUNIT_EXPECT_TRUE(test, hlist_empty(&pt2->parents));
-	KUNIT_EXPECT_EQ(test, ctx->vm->shadow.nr_pages, 1ULL);
+	KUNIT_EXPECT_EQ(test, ctx->vm->mmu.shadow.nr_pages, 1ULL);
 }
 
 static struct kunit_case shadow_cases[] = {

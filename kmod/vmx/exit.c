@@ -425,7 +425,7 @@ int vmx_handle_exit(struct mv_vcpu *vcpu, u32 reason)
 		return 0;
 	case EXIT_REASON_INVLPG:
 		/* the qualification is the linear address; shadow paging only */
-		vcpu->vm->mmu->invlpg(vcpu, vmx_rd(vmx, EXIT_QUALIFICATION));
+		mv_mmu_invlpg(vcpu, vmx_rd(vmx, EXIT_QUALIFICATION));
 		vmx_skip(vmx);
 		return 1;
 	case EXIT_REASON_INVD:

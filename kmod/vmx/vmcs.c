@@ -386,7 +386,7 @@ void vmx_shadow_hw(struct vmx_vcpu *vmx)
 	vmx_write_efer(vmx, efer);
 	vmx->phys = !paged;
 	vmx->flush = true;
-	vcpu->vm->mmu->paging_changed(vcpu, true);
+	mv_mmu_paging_changed(vcpu, true);
 }
 
 /**
