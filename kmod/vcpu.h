@@ -41,6 +41,9 @@ struct mv_vcpu_stats {
 	u64 shadow_faults;
 	u64 shadow_pf_injected;
 	u64 tlb_flushes;
+	u64 irq_injections;
+	u64 irq_window_exits;
+	u64 request_irq_exits;
 };
 
 /* Most vCPUs a VM may have (KVM_CAP_MAX_VCPUS): x86 KVM's default. */
@@ -146,6 +149,8 @@ struct mv_shadow_vcpu;
  *	kmod/cr.h) [@mutex]
  * @cr_feat: the MV_CRF_* features its CR4 and EFER may use: the host's
  *	and @cpuid's (kmod/cr.c) [@mutex]
+ * @irq: the external interrupt KVM_INTERRUPT gave, not yet injected:
+ *	@irq.pending, and its @irq.vector (kmod/event.c) [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
  * @tdp_cache: table pages for the next second-level fault [@mutex]
  * @shadow: the shadow MMU's state, in shadow mode [@mutex]
@@ -181,6 +186,10 @@ struct mv_vcpu {
 	struct mv_cpuid cpuid;
 	struct mv_cr_regs cr;
 	u32 cr_feat;
+	struct {
+		bool pending;
+		u8 vector;
+	} irq;
 	bool has_run;
 	struct mv_tdp_cache tdp_cache;
 	struct mv_shadow_vcpu *shadow;
