@@ -242,3 +242,32 @@ void mv_event_run_out(struct mv_vcpu *vcpu)
 	run->apic_base = vcpu->apic_base;
 	run->ready_for_interrupt_injection = mv_event_ready_for_irq(vcpu);
 }
+
+/**
+ * mv_event_get_mp_state() - KVM_GET_MP_STATE
+ * @vcpu: the vCPU; caller holds its mutex
+ *
+ * With the local APIC in userspace a vCPU is runnable from its creation
+ * on: its HLT exits to userspace, and INIT and SIPI are the VMM's.
+ *
+ * Return: the KVM_MP_STATE_* of @vcpu.
+ */
+u32 mv_event_get_mp_state(struct mv_vcpu *vcpu)
+{
+	return KVM_MP_STATE_RUNNABLE;
+}
+
+/**
+ * mv_event_set_mp_state() - KVM_SET_MP_STATE
+ * @vcpu: the vCPU; caller holds its mutex
+ * @state: the KVM_MP_STATE_* userspace gives
+ *
+ * Return: 0 for KVM_MP_STATE_RUNNABLE; -EINVAL, as KVM answers without an
+ * in-kernel local APIC, for every other state.
+ */
+int mv_event_set_mp_state(struct mv_vcpu *vcpu, u32 state)
+{
+	if (state != KVM_MP_STATE_RUNNABLE)
+		return mv_fail(-EINVAL);
+	return 0;
+}

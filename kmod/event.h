@@ -18,6 +18,8 @@ int mv_event_kvm_interrupt(struct mv_vcpu *vcpu, u32 irq);
 void mv_event_inject_irq(struct mv_vcpu *vcpu);
 bool mv_event_irq_window_open(struct mv_vcpu *vcpu);
 int mv_event_run_in(struct mv_vcpu *vcpu);
+u32 mv_event_get_mp_state(struct mv_vcpu *vcpu);
+int mv_event_set_mp_state(struct mv_vcpu *vcpu, u32 state);
 void mv_event_run_out(struct mv_vcpu *vcpu);
 
 #endif /* MV_EVENT_H */

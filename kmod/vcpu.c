@@ -260,6 +260,7 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 				 void __user *argp)
 {
 	struct kvm_interrupt irq;
+	struct kvm_mp_state mp;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
@@ -293,6 +294,15 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 		if (copy_from_user(&irq, argp, sizeof(irq)))
 			return mv_fail(-EFAULT);
 		return mv_event_kvm_interrupt(vcpu, irq.irq);
+	case KVM_GET_MP_STATE:
+		mp.mp_state = mv_event_get_mp_state(vcpu);
+		if (copy_to_user(argp, &mp, sizeof(mp)))
+			return mv_fail(-EFAULT);
+		return 0;
+	case KVM_SET_MP_STATE:
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return mv_fail(-EFAULT);
+		return mv_event_set_mp_state(vcpu, mp.mp_state);
 	case KVM_GET_MSRS:
 		return mv_msr_ioctl(vcpu, argp, false);
 	case KVM_SET_MSRS:
