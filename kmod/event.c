@@ -23,10 +23,24 @@
  *     the handler returns.
  *
  * #DF pushes an error code of 0.  CR2 keeps its value (as in KVM).
+ *
+ * External interrupts, with the interrupt controllers in userspace (KVM's
+ * ABI without KVM_CREATE_IRQCHIP): KVM_INTERRUPT hands the vCPU a vector,
+ * which stays pending until the guest can take it (RFLAGS.IF set, no
+ * STI or MOV SS shadow, no event queued for the entry) and is then
+ * injected at the next entry; until then the backend's interrupt-window
+ * exit brings the vCPU back as soon as the guest can.  A VMM that asks
+ * for the window (kvm_run.request_interrupt_window) gets
+ * KVM_EXIT_IRQ_WINDOW_OPEN at the first exit after which the guest could
+ * take one; every KVM_RUN reports if_flag, ready_for_interrupt_injection,
+ * cr8 and apic_base, and takes cr8 (the TPR) in, as KVM does.
  */
+#include <linux/kvm.h>
+#include <asm/processor-flags.h>
 #include <asm/trapnr.h>
 
 #include "event.h"
+#include "mv.h"
 #include "ops.h"
 #include "vcpu.h"
 #include "virt.h"
@@ -109,4 +123,151 @@ void mv_inject_exception(struct mv_vcpu *vcpu, u8 vector, bool has_error,
 		return;
 	}
 	mv_ops->inject_exception(vcpu, vector, has_error, error, cr2);
+}
+
+/* The guest could take an external interrupt at its next entry. */
+static bool mv_event_irq_allowed(struct mv_vcpu *vcpu)
+{
+	struct mv_event ev;
+
+	if (!(mv_ops->get_rflags(vcpu) & X86_EFLAGS_IF) ||
+	    mv_ops->in_interrupt_shadow(vcpu))
+		return false;
+	return !mv_ops->queued_event(vcpu, &ev, false);
+}
+
+/*
+ * KVM's ready_for_interrupt_injection: the guest could take one and none
+ * is waiting for it.
+ */
+static bool mv_event_ready_for_irq(struct mv_vcpu *vcpu)
+{
+	return !vcpu->irq.pending && mv_event_irq_allowed(vcpu);
+}
+
+/**
+ * mv_event_kvm_interrupt() - KVM_INTERRUPT: an external interrupt from
+ *	userspace's interrupt controller
+ * @vcpu: the vCPU; caller holds its mutex
+ * @irq: the vector
+ *
+ * As in KVM without an in-kernel irqchip, a vector given before the last
+ * one was injected replaces it.
+ *
+ * Return: 0, or -EINVAL for a vector above 255.
+ */
+int mv_event_kvm_interrupt(struct mv_vcpu *vcpu, u32 irq)
+{
+	if (irq >= 256)
+		return mv_fail(-EINVAL);
+	vcpu->irq.vector = irq;
+	vcpu->irq.pending = true;
+	return 0;
+}
+
+/**
+ * mv_event_inject_irq() - before an entry: the pending interrupt, or the
+ *	interrupt window
+ * @vcpu: the vCPU, loaded, on its thread
+ *
+ * Injects the pending external interrupt if the guest can take it now;
+ * else, or when userspace asked for the window, has the backend exit as
+ * soon as the guest can.
+ */
+void mv_event_inject_irq(struct mv_vcpu *vcpu)
+{
+	bool window = vcpu->run->request_interrupt_window;
+
+	if (vcpu->irq.pending) {
+		if (mv_event_irq_allowed(vcpu)) {
+			mv_ops->inject_irq(vcpu, vcpu->irq.vector);
+			vcpu->irq.pending = false;
+			WRITE_ONCE(vcpu->stats.irq_injections,
+				   vcpu->stats.irq_injections + 1);
+		} else {
+			window = true;
+		}
+	}
+	if (window)
+		mv_ops->enable_irq_window(vcpu);
+}
+
+/**
+ * mv_event_irq_window_open() - after an exit handled in the kernel: does
+ *	KVM_RUN return KVM_EXIT_IRQ_WINDOW_OPEN?
+ * @vcpu: the vCPU, on its thread
+ *
+ * Return: true, with kvm_run filled in, when userspace asked for the window
+ * and the guest can take an interrupt from it.
+ */
+bool mv_event_irq_window_open(struct mv_vcpu *vcpu)
+{
+	if (!vcpu->run->request_interrupt_window ||
+	    !mv_event_ready_for_irq(vcpu))
+		return false;
+	vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+	WRITE_ONCE(vcpu->stats.request_irq_exits,
+		   vcpu->stats.request_irq_exits + 1);
+	return true;
+}
+
+/**
+ * mv_event_run_in() - what KVM_RUN takes from kvm_run for the events
+ * @vcpu: the vCPU, loaded, on its thread
+ *
+ * The guest's TPR (CR8) is kvm_run.cr8, as userspace's local APIC has it.
+ *
+ * Return: 0, or -EINVAL for a CR8 above 15.
+ */
+int mv_event_run_in(struct mv_vcpu *vcpu)
+{
+	u64 cr8 = vcpu->run->cr8;
+
+	if (cr8 > 15)
+		return mv_fail(-EINVAL);
+	mv_ops->set_cr8(vcpu, cr8);
+	return 0;
+}
+
+/**
+ * mv_event_run_out() - what every return from KVM_RUN reports in kvm_run
+ * @vcpu: the vCPU, loaded, on its thread
+ */
+void mv_event_run_out(struct mv_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(mv_ops->get_rflags(vcpu) & X86_EFLAGS_IF);
+	run->cr8 = mv_ops->get_cr8(vcpu);
+	run->apic_base = vcpu->apic_base;
+	run->ready_for_interrupt_injection = mv_event_ready_for_irq(vcpu);
+}
+
+/**
+ * mv_event_get_mp_state() - KVM_GET_MP_STATE
+ * @vcpu: the vCPU; caller holds its mutex
+ *
+ * With the local APIC in userspace a vCPU is runnable from its creation
+ * on: its HLT exits to userspace, and INIT and SIPI are the VMM's.
+ *
+ * Return: the KVM_MP_STATE_* of @vcpu.
+ */
+u32 mv_event_get_mp_state(struct mv_vcpu *vcpu)
+{
+	return KVM_MP_STATE_RUNNABLE;
+}
+
+/**
+ * mv_event_set_mp_state() - KVM_SET_MP_STATE
+ * @vcpu: the vCPU; caller holds its mutex
+ * @state: the KVM_MP_STATE_* userspace gives
+ *
+ * Return: 0 for KVM_MP_STATE_RUNNABLE; -EINVAL, as KVM answers without an
+ * in-kernel local APIC, for every other state.
+ */
+int mv_event_set_mp_state(struct mv_vcpu *vcpu, u32 state)
+{
+	if (state != KVM_MP_STATE_RUNNABLE)
+		return mv_fail(-EINVAL);
+	return 0;
 }

@@ -43,6 +43,12 @@ long mv_check_extension(unsigned long cap)
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_BINARY_STATS_FD:
 	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_SYNC_MMU:
 		return 1;
 	case MV_CAP_MMU_MODE:
 		return mv_caps.mmu_modes;

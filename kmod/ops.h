@@ -87,6 +87,17 @@ struct mv_event {
  *	delivery the last exit interrupted (queued again by the backend as the
  *	exit came) or one injected since.  True with @ev filled in, false if
  *	none; with @take the event is also dequeued.
+ * @get_rflags: the guest's RFLAGS
+ * @in_interrupt_shadow: the guest is in the shadow of an STI or MOV SS
+ *	(its next instruction runs before any interrupt)
+ * @inject_irq: deliver external interrupt @vector at the next entry; the
+ *	core calls it only when the guest can take it (RFLAGS.IF, no
+ *	shadow, no event queued)
+ * @enable_irq_window: exit as soon as the guest can take an external
+ *	interrupt (VMX: interrupt-window exiting; SVM: a virtual interrupt
+ *	and its intercept), then turn that off again; asked before an entry
+ * @get_cr8: the guest's TPR, CR8 (0-15)
+ * @set_cr8: set it; @cr8 is 0-15
  * @flush_tlb: the guest's cached translations must go before its next
  *	entry (the core took an MV_REQ_TLB_FLUSH); vCPU loaded, preemption
  *	on.  The backend only marks it: the entry that follows flushes.
@@ -134,6 +145,12 @@ struct mv_vendor_ops {
 	void (*deliver_db)(struct mv_vcpu *vcpu, unsigned long payload);
 	bool (*queued_event)(struct mv_vcpu *vcpu, struct mv_event *ev,
 			     bool take);
+	unsigned long (*get_rflags)(struct mv_vcpu *vcpu);
+	bool (*in_interrupt_shadow)(struct mv_vcpu *vcpu);
+	void (*inject_irq)(struct mv_vcpu *vcpu, u8 vector);
+	void (*enable_irq_window)(struct mv_vcpu *vcpu);
+	u64 (*get_cr8)(struct mv_vcpu *vcpu);
+	void (*set_cr8)(struct mv_vcpu *vcpu, u64 cr8);
 	void (*flush_tlb)(struct mv_vcpu *vcpu);
 	void (*load_mmu_root)(struct mv_vcpu *vcpu, u64 root, bool tdp);
 	bool (*shadow_on_tdp)(struct mv_vcpu *vcpu);

@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "cr.h"
 #include "emul/emulate.h"
+#include "event.h"
 #include "exit.h"
 #include "mmu/mmu.h"
 #include "msr.h"
@@ -162,6 +163,7 @@ static int mv_vcpu_enter_guest(struct mv_vcpu *vcpu)
 		return r;
 	if (mv_vcpu_take_request(vcpu, MV_REQ_TLB_FLUSH))
 		mv_ops->flush_tlb(vcpu);
+	mv_event_inject_irq(vcpu);
 	return mv_ops->vcpu_run(vcpu);
 }
 
@@ -191,7 +193,13 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 	vcpu->has_run = true;
 	mv_vcpu_load(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->fpu, true);
-	/* as in KVM: what userspace completed first, then immediate_exit */
+	/*
+	 * As in KVM: the TPR userspace gives, what it completed, then
+	 * immediate_exit
+	 */
+	r = mv_event_run_in(vcpu);
+	if (r)
+		goto out;
 	r = mv_exit_complete(vcpu);
 	if (r <= 0)
 		goto out;
@@ -208,11 +216,16 @@ static int mv_vcpu_run(struct mv_vcpu *vcpu)
 		r = mv_vcpu_enter_guest(vcpu);
 		if (r <= 0)
 			break;
+		if (mv_event_irq_window_open(vcpu)) {
+			r = 0;
+			break;
+		}
 		cond_resched();
 	}
 out:
 	if (!r)
 		mv_vcpu_count_exit(vcpu);
+	mv_event_run_out(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->fpu, false);
 	mv_vcpu_put(vcpu);
 	return r;
@@ -229,6 +242,12 @@ static const struct mv_stat mv_vcpu_stats[] = {
 	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.shadow_pf_injected,
 			   "shadow_pf_injected"),
 	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.tlb_flushes, "tlb_flushes"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.irq_injections,
+			   "irq_injections"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.irq_window_exits,
+			   "irq_window_exits"),
+	MV_STAT_CUMULATIVE(struct mv_vcpu, stats.request_irq_exits,
+			   "request_irq_exits"),
 };
 
 static const struct mv_stats_kind mv_vcpu_stats_kind = {
@@ -240,6 +259,8 @@ static const struct mv_stats_kind mv_vcpu_stats_kind = {
 static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 				 void __user *argp)
 {
+	struct kvm_interrupt irq;
+	struct kvm_mp_state mp;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
@@ -269,6 +290,19 @@ static long mv_vcpu_ioctl_locked(struct mv_vcpu *vcpu, unsigned int cmd,
 		if (copy_from_user(&sregs, argp, sizeof(sregs)))
 			return mv_fail(-EFAULT);
 		return mv_ops->set_sregs(vcpu, &sregs);
+	case KVM_INTERRUPT:
+		if (copy_from_user(&irq, argp, sizeof(irq)))
+			return mv_fail(-EFAULT);
+		return mv_event_kvm_interrupt(vcpu, irq.irq);
+	case KVM_GET_MP_STATE:
+		mp.mp_state = mv_event_get_mp_state(vcpu);
+		if (copy_to_user(argp, &mp, sizeof(mp)))
+			return mv_fail(-EFAULT);
+		return 0;
+	case KVM_SET_MP_STATE:
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return mv_fail(-EFAULT);
+		return mv_event_set_mp_state(vcpu, mp.mp_state);
 	case KVM_GET_MSRS:
 		return mv_msr_ioctl(vcpu, argp, false);
 	case KVM_SET_MSRS:

@@ -41,6 +41,9 @@ struct mv_vcpu_stats {
 	u64 shadow_faults;
 	u64 shadow_pf_injected;
 	u64 tlb_flushes;
+	u64 irq_injections;
+	u64 irq_window_exits;
+	u64 request_irq_exits;
 };
 
 /* Most vCPUs a VM may have (KVM_CAP_MAX_VCPUS): x86 KVM's default. */
@@ -144,6 +147,8 @@ enum mv_vcpu_request {
  *	kmod/cr.h) [@mutex]
  * @cr_feat: the MV_CRF_* features its CR4 and EFER may use: the host's
  *	and @cpuid's (kmod/cr.c) [@mutex]
+ * @irq: the external interrupt KVM_INTERRUPT gave, not yet injected:
+ *	@irq.pending, and its @irq.vector (kmod/event.c) [@mutex]
  * @has_run: KVM_RUN has been called [@mutex]
  * @mmu: the MMU's state (struct mv_vcpu_mmu, in kmod/mmu/mmu_types.h)
  *	[@mutex]; only kmod/mmu/ looks inside
@@ -179,6 +184,10 @@ struct mv_vcpu {
 	struct mv_cpuid cpuid;
 	struct mv_cr_regs cr;
 	u32 cr_feat;
+	struct {
+		bool pending;
+		u8 vector;
+	} irq;
 	bool has_run;
 	struct mv_vcpu_mmu mmu;
 	struct mv_vcpu_stats stats;

@@ -8,6 +8,7 @@
 #include <linux/minivisor.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -193,6 +194,16 @@ static long mv_vm_ioctl(struct file *file, unsigned int cmd,
 		return mv_check_extension(arg);
 	case KVM_SET_NR_MMU_PAGES:
 		return mv_vm_set_nr_mmu_pages(vm, arg);
+	case KVM_SET_TSS_ADDR:
+		/*
+		 * Only VMX without unrestricted guest needs the three pages
+		 * (to run real mode in vm86), and minivisor needs unrestricted
+		 * guest: as KVM, it checks that they fit below 4 GiB and keeps
+		 * nothing.
+		 */
+		if (arg > SZ_4G - 3 * PAGE_SIZE)
+			return mv_fail(-EINVAL);
+		return 0;
 	case KVM_ENABLE_CAP:
 		return mv_vm_enable_cap(vm, (void __user *)arg);
 	case KVM_GET_STATS_FD:

@@ -490,7 +490,7 @@ static void svm_get_sregs(struct mv_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->idt.limit = save->idtr.limit;
 	mv_cr_get_sregs(vcpu, sr);
 	sr->cr2 = save->cr2;
-	sr->cr8 = 0;
+	sr->cr8 = svm->vmcb->control.int_ctl & SVM_INT_CTL_V_TPR_MASK;
 	sr->apic_base = vcpu->apic_base;
 }
 
@@ -522,7 +522,7 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	struct vmcb_save *save = &svm->vmcb->save;
 
 	/* kmod/cr.c's checks, KVM's; VMRUN checks the rest */
-	if (!mv_vcpu_sregs_valid(vcpu, sr))
+	if (sr->cr8 > 15 || !mv_vcpu_sregs_valid(vcpu, sr))
 		return mv_fail(-EINVAL);
 
 	svm_seg_from_kvm(&save->cs, &sr->cs);
@@ -542,6 +542,8 @@ static int svm_set_sregs(struct mv_vcpu *vcpu, const struct kvm_sregs *sr)
 	save->cr2 = sr->cr2;
 	save->cr3 = sr->cr3;
 	save->cr4 = svm_hw_cr4(sr->cr4);
+	svm->vmcb->control.int_ctl = sr->cr8 |
+		(svm->vmcb->control.int_ctl & ~SVM_INT_CTL_V_TPR_MASK);
 	save->cpl = (save->cs.attrib >> SVM_ATTR_DPL_SHIFT) & 3;
 	save->efer = sr->efer | EFER_SVME;
 	vcpu->apic_base = sr->apic_base;
@@ -628,6 +630,78 @@ static bool svm_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
 	if (take)
 		svm->vmcb->control.event_inj = 0;
 	return true;
+}
+
+/* The get_rflags op */
+static unsigned long svm_get_rflags(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	return svm->vmcb->save.rflags;
+}
+
+/* The in_interrupt_shadow op */
+static bool svm_in_interrupt_shadow(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	return svm->vmcb->control.int_state & SVM_INT_SHADOW;
+}
+
+/* The inject_irq op */
+static void svm_inject_irq(struct mv_vcpu *vcpu, u8 vector)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	svm->vmcb->control.event_inj = vector | SVM_EVTINJ_TYPE_INTR |
+		SVM_EVTINJ_VALID;
+}
+
+/*
+ * The enable_irq_window op: a virtual interrupt of the highest priority,
+ * regardless of the virtual TPR, and its intercept, which exits as soon
+ * as the guest would take it (RFLAGS.IF set, no shadow); the VINTR exit
+ * takes it away again.
+ */
+static void svm_enable_irq_window(struct mv_vcpu *vcpu)
+{
+	struct vmcb_control *c = &((struct svm_vcpu *)vcpu->priv)->vmcb->control;
+
+	c->int_ctl |= SVM_INT_CTL_V_IRQ | SVM_INT_CTL_V_INTR_PRIO_MASK |
+		SVM_INT_CTL_V_IGN_TPR;
+	c->intercept_misc1 |= SVM_I1_VINTR;
+}
+
+static int svm_handle_vintr(struct mv_vcpu *vcpu)
+{
+	struct vmcb_control *c = &((struct svm_vcpu *)vcpu->priv)->vmcb->control;
+
+	c->int_ctl &= ~(SVM_INT_CTL_V_IRQ | SVM_INT_CTL_V_INTR_PRIO_MASK |
+			SVM_INT_CTL_V_IGN_TPR);
+	c->intercept_misc1 &= ~SVM_I1_VINTR;
+	WRITE_ONCE(vcpu->stats.irq_window_exits,
+		   vcpu->stats.irq_window_exits + 1);
+	return 1;
+}
+
+/*
+ * The get_cr8 op: with V_INTR_MASKING the guest's MOV to and from CR8 use
+ * the VMCB's virtual TPR, without an exit.
+ */
+static u64 svm_get_cr8(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	return svm->vmcb->control.int_ctl & SVM_INT_CTL_V_TPR_MASK;
+}
+
+/* The set_cr8 op */
+static void svm_set_cr8(struct mv_vcpu *vcpu, u64 cr8)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+	u64 *int_ctl = &svm->vmcb->control.int_ctl;
+
+	*int_ctl = (*int_ctl & ~SVM_INT_CTL_V_TPR_MASK) | cr8;
 }
 
 /*
@@ -889,6 +963,8 @@ static int svm_handle_exit(struct mv_vcpu *vcpu)
 	case SVM_EXIT_INIT:
 		/* the host takes it once GIF and interrupts are back on */
 		return 1;
+	case SVM_EXIT_VINTR:
+		return svm_handle_vintr(vcpu);
 	case SVM_EXIT_NPF:
 		return svm_handle_npf(vcpu);
 	case SVM_EXIT_IOIO:
@@ -1075,6 +1151,12 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.inject_exception = svm_queue_exception,
 	.deliver_db = svm_deliver_db,
 	.queued_event = svm_queued_event,
+	.get_rflags = svm_get_rflags,
+	.in_interrupt_shadow = svm_in_interrupt_shadow,
+	.inject_irq = svm_inject_irq,
+	.enable_irq_window = svm_enable_irq_window,
+	.get_cr8 = svm_get_cr8,
+	.set_cr8 = svm_set_cr8,
 	.flush_tlb = svm_flush_tlb,
 	.load_mmu_root = svm_load_mmu_root,
 	.vcpu_run = svm_vcpu_run,

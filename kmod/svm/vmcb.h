@@ -14,6 +14,7 @@
 #define SVM_I1_NMI		BIT(1)
 #define SVM_I1_SMI		BIT(2)
 #define SVM_I1_INIT		BIT(3)
+#define SVM_I1_VINTR		BIT(4)
 #define SVM_I1_RDPMC		BIT(15)
 #define SVM_I1_CPUID		BIT(18)
 #define SVM_I1_INVD		BIT(22)
@@ -40,6 +41,11 @@
 #define SVM_I2_MWAIT_COND	BIT(12)
 #define SVM_I2_XSETBV		BIT(13)
 
+/* int_ctl: the virtual TPR, a virtual interrupt and its priority */
+#define SVM_INT_CTL_V_TPR_MASK		0xfULL
+#define SVM_INT_CTL_V_IRQ		BIT_ULL(8)
+#define SVM_INT_CTL_V_INTR_PRIO_MASK	(0xfULL << 16)
+#define SVM_INT_CTL_V_IGN_TPR		BIT_ULL(20)
 #define SVM_INT_CTL_V_INTR_MASKING	BIT_ULL(24)
 /* int_state: the guest is in the shadow of STI or MOV SS */
 #define SVM_INT_SHADOW			BIT_ULL(0)
@@ -65,6 +71,7 @@
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_SMI		0x062
 #define SVM_EXIT_INIT		0x063
+#define SVM_EXIT_VINTR		0x064
 #define SVM_EXIT_RDPMC		0x06f
 #define SVM_EXIT_CPUID		0x072
 #define SVM_EXIT_INVD		0x076

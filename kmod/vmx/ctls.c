@@ -127,7 +127,8 @@ static bool vmx_adjust(u64 cap, const struct vmx_need *need, size_t n,
  * Needs external-interrupt and NMI exiting; HLT, MWAIT, MONITOR, CR8,
  * MOV-DR and unconditional I/O exiting; TSC offsetting; EPT with 4-level
  * walks, write-back tables and INVEPT; unrestricted guest; a 64-bit host;
- * EFER, PAT and the debug controls (DR7, DEBUGCTL) switched by the VMCS.
+ * EFER, PAT and the debug controls (DR7, DEBUGCTL) switched by the VMCS;
+ * interrupt-window exiting allowed (set per vCPU, not in @ctls->proc).
  * Uses the MSR bitmap, RDPMC and WBINVD exiting and VPIDs (with
  * single-context INVVPID) when the CPU has them.  Every other control is
  * 0 unless the CPU forces it to 1; the TRUE_* MSRs, when IA32_VMX_BASIC
@@ -161,6 +162,12 @@ int mv_vmx_compute_ctls(const struct mv_vmx_cap_msrs *caps,
 		return -EIO;
 	/* chosen per vCPU, from the guest's EFER.LMA */
 	ctls->entry &= ~VM_ENTRY_IA32E_MODE;
+	/* set per vCPU while it waits for an interrupt window */
+	if (!((has_true ? caps->true_procbased : caps->procbased) >> 32 &
+	      CPU_BASED_INTR_WINDOW_EXITING)) {
+		ctls->why = "VMX: the CPU lacks interrupt-window exiting";
+		return -EIO;
+	}
 
 	if (!(ept & VMX_EPT_PAGE_WALK_4_BIT)) {
 		ctls->why = "VMX: EPT lacks 4-level page walks";

@@ -21,9 +21,6 @@
 #include "../vm.h"
 #include "vmx.h"
 
-/* Guest interruptibility: blocking by STI and by MOV SS */
-#define INTR_BLOCK_STI_MOVSS	0x3U
-
 /*
  * The exit handlers run with preemption on, the vCPU loaded: when the
  * thread moves, the preempt notifier loads the VMCS on the new CPU, so
@@ -416,6 +413,14 @@ int vmx_handle_exit(struct mv_vcpu *vcpu, u32 reason)
 	case EXIT_REASON_TRIPLE_FAULT:
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
+	case EXIT_REASON_INTERRUPT_WINDOW:
+		/* the guest can take an interrupt: the core decides */
+		vmx_wr(vmx, CPU_BASED_VM_EXEC_CONTROL,
+		       vmx_rd(vmx, CPU_BASED_VM_EXEC_CONTROL) &
+		       ~CPU_BASED_INTR_WINDOW_EXITING);
+		WRITE_ONCE(vcpu->stats.irq_window_exits,
+			   vcpu->stats.irq_window_exits + 1);
+		return 1;
 	case EXIT_REASON_CPUID:
 		return vmx_handle_cpuid(vcpu);
 	case EXIT_REASON_HLT:

@@ -507,3 +507,87 @@ bool vmx_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev,
 	vmx_put();
 	return valid;
 }
+
+/**
+ * vmx_get_rflags() - the get_rflags op
+ * @vcpu: the vCPU
+ *
+ * Return: the guest's RFLAGS.
+ */
+unsigned long vmx_get_rflags(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	return vmx->rflags;
+}
+
+/**
+ * vmx_in_interrupt_shadow() - the in_interrupt_shadow op
+ * @vcpu: the vCPU
+ *
+ * Return: the guest is blocked by STI or MOV SS.
+ */
+bool vmx_in_interrupt_shadow(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_get(vcpu);
+	bool shadow = vmx_rd(vmx, GUEST_INTERRUPTIBILITY_INFO) &
+		INTR_BLOCK_STI_MOVSS;
+
+	vmx_put();
+	return shadow;
+}
+
+/**
+ * vmx_inject_irq() - the inject_irq op
+ * @vcpu: the vCPU
+ * @vector: the external interrupt's vector
+ */
+void vmx_inject_irq(struct mv_vcpu *vcpu, u8 vector)
+{
+	struct vmx_vcpu *vmx = vmx_get(vcpu);
+
+	vmx_wr(vmx, VM_ENTRY_INTR_INFO_FIELD,
+	       vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
+	vmx_put();
+}
+
+/**
+ * vmx_enable_irq_window() - the enable_irq_window op: interrupt-window
+ *	exiting, until the exit it causes (vmx_handle_exit())
+ * @vcpu: the vCPU
+ */
+void vmx_enable_irq_window(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_get(vcpu);
+
+	vmx_wr(vmx, CPU_BASED_VM_EXEC_CONTROL,
+	       vmx_rd(vmx, CPU_BASED_VM_EXEC_CONTROL) |
+	       CPU_BASED_INTR_WINDOW_EXITING);
+	vmx_put();
+}
+
+/**
+ * vmx_get_cr8() - the get_cr8 op: CR8 loads and stores exit, so the
+ *	guest's CR8 is kept here
+ * @vcpu: the vCPU
+ *
+ * Return: the guest's CR8.
+ */
+u64 vmx_get_cr8(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	return vmx->cr8;
+}
+
+/**
+ * vmx_set_cr8() - the set_cr8 op
+ * @vcpu: the vCPU
+ * @cr8: its new CR8, 0-15
+ */
+void vmx_set_cr8(struct mv_vcpu *vcpu, u64 cr8)
+{
+	struct vmx_vcpu *vmx = vcpu->priv;
+
+	vmx->cr8 = cr8;
+}

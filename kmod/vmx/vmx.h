@@ -117,6 +117,9 @@ struct vmx_vcpu {
 	bool phys;
 };
 
+/* Guest interruptibility: blocking by STI and by MOV SS */
+#define INTR_BLOCK_STI_MOVSS	(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
+
 /* in vmx.c; see there */
 extern u32 vmx_revision;
 extern struct mv_vmx_ctls vmx_ctls;
@@ -317,6 +320,12 @@ void vmx_inject(struct vmx_vcpu *vmx, u8 vector, bool has_error, u32 error);
 void vmx_queue_exception(struct mv_vcpu *vcpu, u8 vector, bool has_error,
 			 u32 error, u64 cr2);
 bool vmx_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev, bool take);
+unsigned long vmx_get_rflags(struct mv_vcpu *vcpu);
+bool vmx_in_interrupt_shadow(struct mv_vcpu *vcpu);
+void vmx_inject_irq(struct mv_vcpu *vcpu, u8 vector);
+void vmx_enable_irq_window(struct mv_vcpu *vcpu);
+u64 vmx_get_cr8(struct mv_vcpu *vcpu);
+void vmx_set_cr8(struct mv_vcpu *vcpu, u64 cr8);
 
 /* exit.c */
 void vmx_deliver_db(struct mv_vcpu *vcpu, unsigned long payload);
