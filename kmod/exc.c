@@ -193,16 +193,19 @@ void mv_machine_check_irqoff(void)
 }
 
 /**
- * mv_single_step() - the single-step trap of an instruction done for the guest
+ * mv_single_step() - what ends with an instruction done for the guest
  * @vcpu: the vCPU, in an exit handler, loaded
  * @rflags: the guest's RFLAGS as the instruction began
  *
  * Call after the instruction completed (RIP past it), never for one that
  * raised an exception or will run again (a REP string's next round).
- * With @rflags.TF the guest gets the #DB with DR6.BS it would have had.
+ * The shadow of an STI or MOV SS the instruction ran in ends with it, as
+ * on hardware; with @rflags.TF the guest gets the #DB with DR6.BS it
+ * would have had.
  */
 void mv_single_step(struct mv_vcpu *vcpu, unsigned long rflags)
 {
+	mv_ops->end_interrupt_shadow(vcpu);
 	if (unlikely(rflags & X86_EFLAGS_TF))
 		mv_ops->deliver_db(vcpu, MV_DR6_BS);
 }

@@ -90,6 +90,8 @@ struct mv_event {
  * @get_rflags: the guest's RFLAGS
  * @in_interrupt_shadow: the guest is in the shadow of an STI or MOV SS
  *	(its next instruction runs before any interrupt)
+ * @end_interrupt_shadow: end that shadow: the instruction it covered was
+ *	completed outside the guest (mv_single_step())
  * @inject_irq: deliver external interrupt @vector at the next entry; the
  *	core calls it only when the guest can take it (RFLAGS.IF, no
  *	shadow, no event queued)
@@ -147,6 +149,7 @@ struct mv_vendor_ops {
 			     bool take);
 	unsigned long (*get_rflags)(struct mv_vcpu *vcpu);
 	bool (*in_interrupt_shadow)(struct mv_vcpu *vcpu);
+	void (*end_interrupt_shadow)(struct mv_vcpu *vcpu);
 	void (*inject_irq)(struct mv_vcpu *vcpu, u8 vector);
 	void (*enable_irq_window)(struct mv_vcpu *vcpu);
 	u64 (*get_cr8)(struct mv_vcpu *vcpu);

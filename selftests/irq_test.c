@@ -55,10 +55,7 @@ static void guest_report(void)
  * OUT, RSP back.  Called from asm: RAX and RSI are theirs.
  */
 #define CALL_SEQ(fn, stack)						\
-	do {								\
-		asm volatile("call " #fn : : "D"(stack)		\
-			     : "rax", "rsi", "memory", "cc");		\
-	} while (0)
+	asm volatile("call " #fn : : "D"(stack) : "rax", "rsi", "memory", "cc")
 
 asm(".pushsection .text\n"
 	".globl irq_window_seq, irq_window_out1, irq_window_out2\n"

@@ -648,6 +648,14 @@ static bool svm_in_interrupt_shadow(struct mv_vcpu *vcpu)
 	return svm->vmcb->control.int_state & SVM_INT_SHADOW;
 }
 
+/* The end_interrupt_shadow op */
+static void svm_end_interrupt_shadow(struct mv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->priv;
+
+	svm->vmcb->control.int_state &= ~SVM_INT_SHADOW;
+}
+
 /* The inject_irq op */
 static void svm_inject_irq(struct mv_vcpu *vcpu, u8 vector)
 {
@@ -726,8 +734,6 @@ static void svm_skip(struct mv_vcpu *vcpu, unsigned int len)
 	svm->vmcb->save.rip += len;
 	/* the instruction completed: its breakpoints count again */
 	svm->vmcb->save.rflags &= ~X86_EFLAGS_RF;
-	/* the shadow of STI or MOV SS ends with the instruction */
-	svm->vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	mv_single_step(vcpu, rflags);
 }
 
@@ -1153,6 +1159,7 @@ const struct mv_vendor_ops mv_svm_ops = {
 	.queued_event = svm_queued_event,
 	.get_rflags = svm_get_rflags,
 	.in_interrupt_shadow = svm_in_interrupt_shadow,
+	.end_interrupt_shadow = svm_end_interrupt_shadow,
 	.inject_irq = svm_inject_irq,
 	.enable_irq_window = svm_enable_irq_window,
 	.get_cr8 = svm_get_cr8,

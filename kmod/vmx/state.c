@@ -538,6 +538,21 @@ bool vmx_in_interrupt_shadow(struct mv_vcpu *vcpu)
 }
 
 /**
+ * vmx_end_interrupt_shadow() - the end_interrupt_shadow op
+ * @vcpu: the vCPU
+ */
+void vmx_end_interrupt_shadow(struct mv_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_get(vcpu);
+	u32 intr = vmx_rd(vmx, GUEST_INTERRUPTIBILITY_INFO);
+
+	if (intr & INTR_BLOCK_STI_MOVSS)
+		vmx_wr(vmx, GUEST_INTERRUPTIBILITY_INFO,
+		       intr & ~INTR_BLOCK_STI_MOVSS);
+	vmx_put();
+}
+
+/**
  * vmx_inject_irq() - the inject_irq op
  * @vcpu: the vCPU
  * @vector: the external interrupt's vector

@@ -623,6 +623,7 @@ const struct mv_vendor_ops mv_vmx_ops = {
 	.queued_event = vmx_queued_event,
 	.get_rflags = vmx_get_rflags,
 	.in_interrupt_shadow = vmx_in_interrupt_shadow,
+	.end_interrupt_shadow = vmx_end_interrupt_shadow,
 	.inject_irq = vmx_inject_irq,
 	.enable_irq_window = vmx_enable_irq_window,
 	.get_cr8 = vmx_get_cr8,

@@ -322,6 +322,7 @@ void vmx_queue_exception(struct mv_vcpu *vcpu, u8 vector, bool has_error,
 bool vmx_queued_event(struct mv_vcpu *vcpu, struct mv_event *ev, bool take);
 unsigned long vmx_get_rflags(struct mv_vcpu *vcpu);
 bool vmx_in_interrupt_shadow(struct mv_vcpu *vcpu);
+void vmx_end_interrupt_shadow(struct mv_vcpu *vcpu);
 void vmx_inject_irq(struct mv_vcpu *vcpu, u8 vector);
 void vmx_enable_irq_window(struct mv_vcpu *vcpu);
 u64 vmx_get_cr8(struct mv_vcpu *vcpu);
