@@ -54,8 +54,13 @@ static void guest_report(void)
  * then one out of it.  irq_fault_seq: RSP to the fresh stack in RDI, an
  * OUT, RSP back.  Called from asm: RAX and RSI are theirs.
  */
-#define CALL_SEQ(fn, stack)						\
-	asm volatile("call " #fn : : "D"(stack) : "rax", "rsi", "memory", "cc")
+static void call_seq(__u64 seq, __u64 stack)
+{
+	asm volatile("call *%[seq]" : : [seq] "r"(seq), "D"(stack)
+		     : "rax", "rsi", "memory", "cc");
+}
+
+#define CALL_SEQ(fn, stack) call_seq(MV_ASM_ADDR(fn), stack)
 
 asm(".pushsection .text\n"
 	".globl irq_window_seq, irq_window_out1, irq_window_out2\n"
