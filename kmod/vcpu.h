@@ -30,6 +30,9 @@ struct mv_vm;
  * @shadow_faults: #PF intercepts the shadow MMU handled (minivisor's)
  * @shadow_pf_injected: of those, #PFs the guest's own tables gave it
  * @tlb_flushes: guest TLB flushes the shadow MMU made (CR3 loads, INVLPG)
+ * @irq_injections: external interrupts injected (from KVM_INTERRUPT)
+ * @irq_window_exits: interrupt-window exits (VMX) or VINTR intercepts (SVM)
+ * @request_irq_exits: KVM_EXIT_IRQ_WINDOW_OPEN returns to userspace
  *
  * Written by the vCPU thread under vcpu->mutex, read without it.
  */
